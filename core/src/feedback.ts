@@ -1,0 +1,111 @@
+/**
+ * The anonymized feedback record a phone sends when a doctor or patient confirms or corrects a
+ * result. Deliberately no photo, free text, location, device id or time of day.
+ */
+import { z } from "zod";
+import { CLASS_ID_PATTERN, UNKNOWN_LABEL } from "./labels.js";
+import { SEMVER_PATTERN } from "./model-card.js";
+
+export const BODY_SITES = [
+  "head_neck",
+  "face",
+  "scalp",
+  "trunk",
+  "arm",
+  "hand",
+  "leg",
+  "foot",
+  "nail",
+  "genital",
+  "other",
+] as const;
+export const FITZPATRICK_TYPES = [1, 2, 3, 4, 5, 6] as const;
+export const LOCALES = ["en", "zh"] as const;
+
+const ClassId = z.string().regex(CLASS_ID_PATTERN, "a class id is lower_snake_case");
+
+export const FeedbackRecordSchema = z.strictObject({
+  /** Client-generated UUID: the idempotency key. */
+  id: z.uuid(),
+  modelVersion: z.string().regex(SEMVER_PATTERN, "modelVersion must be semver"),
+  /** The model's top results, best first (1 to 3). */
+  prediction: z
+    .array(z.strictObject({ label: ClassId, probability: z.number().min(0).max(1) }))
+    .min(1)
+    .max(3),
+  /** The label the person confirmed or chose, or "unknown". */
+  confirmedLabel: ClassId.or(z.literal(UNKNOWN_LABEL)),
+  confirmedBy: z.enum(["doctor", "patient"]),
+  bodySite: z.enum(BODY_SITES).optional(),
+  fitzpatrick: z.number().int().min(1).max(6).optional(),
+  locale: z.enum(LOCALES),
+  /** Calendar day only (YYYY-MM-DD), never a time. */
+  day: z.iso.date(),
+});
+export type FeedbackRecord = z.infer<typeof FeedbackRecordSchema>;
+
+/** Column order of the CSV export, which the training engine reads back. */
+export const FEEDBACK_CSV_COLUMNS = [
+  "id",
+  "day",
+  "modelVersion",
+  "confirmedLabel",
+  "confirmedBy",
+  "top1",
+  "top1Probability",
+  "top2",
+  "top2Probability",
+  "top3",
+  "top3Probability",
+  "bodySite",
+  "fitzpatrick",
+  "locale",
+] as const;
+
+/** One CSV row (values in FEEDBACK_CSV_COLUMNS order) for a record; no cell needs quoting by construction. */
+export function feedbackToCsvRow(record: FeedbackRecord): string {
+  const top = (i: number) => record.prediction[i];
+  const cells = [
+    record.id,
+    record.day,
+    record.modelVersion,
+    record.confirmedLabel,
+    record.confirmedBy,
+    top(0)?.label ?? "",
+    top(0)?.probability ?? "",
+    top(1)?.label ?? "",
+    top(1)?.probability ?? "",
+    top(2)?.label ?? "",
+    top(2)?.probability ?? "",
+    record.bodySite ?? "",
+    record.fitzpatrick ?? "",
+    record.locale,
+  ];
+  return cells.join(",");
+}
+
+/** Parses one CSV row written by feedbackToCsvRow back into a validated record. */
+export function feedbackFromCsvRow(row: string): FeedbackRecord {
+  const cells = row.split(",");
+  if (cells.length !== FEEDBACK_CSV_COLUMNS.length) {
+    throw new Error(`feedback CSV row has ${cells.length} cells, expected ${FEEDBACK_CSV_COLUMNS.length}`);
+  }
+  const get = (name: (typeof FEEDBACK_CSV_COLUMNS)[number]) => cells[FEEDBACK_CSV_COLUMNS.indexOf(name)] ?? "";
+  const prediction = [1, 2, 3]
+    .map((n) => ({
+      label: get(`top${n}` as "top1"),
+      probability: Number(get(`top${n}Probability` as "top1Probability")),
+    }))
+    .filter((p) => p.label !== "");
+  return FeedbackRecordSchema.parse({
+    id: get("id"),
+    day: get("day"),
+    modelVersion: get("modelVersion"),
+    confirmedLabel: get("confirmedLabel"),
+    confirmedBy: get("confirmedBy"),
+    prediction,
+    bodySite: get("bodySite") || undefined,
+    fitzpatrick: get("fitzpatrick") ? Number(get("fitzpatrick")) : undefined,
+    locale: get("locale"),
+  });
+}

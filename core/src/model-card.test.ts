@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import { checkCardFiles, compareVersions, ModelCardSchema, verifyModelCard } from "./model-card.js";
+import { exampleCard } from "./testing.js";
+
+const files = {
+  "model.json": new TextEncoder().encode('{"format":"layers-model"}'),
+  "group1-shard1of1.bin": new Uint8Array([1, 2, 3, 4]),
+};
+const reader = (store: Record<string, Uint8Array>) => async (name: string) => store[name];
+
+describe("model card schema", () => {
+  it("accepts a complete card whose files match", async () => {
+    const card = await exampleCard(files);
+    await expect(verifyModelCard(card, reader(files))).resolves.toEqual(card);
+  });
+
+  it("rejects a card whose sha256 does not match its file", async () => {
+    const card = await exampleCard(files);
+    const tampered = { ...files, "group1-shard1of1.bin": new Uint8Array([1, 2, 3, 5]) };
+    await expect(verifyModelCard(card, reader(tampered))).rejects.toThrow(/group1-shard1of1.bin has sha256/);
+    const problems = await checkCardFiles(card, reader({ "model.json": files["model.json"] }));
+    expect(problems.map((p) => p.problem)).toEqual(["missing"]);
+    const truncated = await checkCardFiles(card, reader({ ...files, "model.json": files["model.json"].slice(0, 5) }));
+    expect(truncated.map((p) => p.problem)).toEqual(["size"]);
+  });
+
+  it.each([
+    ["a non-semver version", { version: "v1" }],
+    ["a bad date", { date: "25/11/2026" }],
+    ["an unknown field", { extra: true }],
+    [
+      "duplicate classes",
+      {
+        classes: [
+          { id: "a", en: "A", zh: "甲" },
+          { id: "a", en: "A", zh: "甲" },
+        ],
+      },
+    ],
+    [
+      "a path in a file name",
+      { files: [{ name: "../etc/passwd", sha256: "a".repeat(64), size: 1 }], modelFile: "model.json" },
+    ],
+    ["a modelFile not among the files", { modelFile: "other.json" }],
+    ["a non-positive temperature", { calibration: { temperature: 0, eceBefore: 0, eceAfter: 0 } }],
+    ["an unknown unsure score", { unsure: { score: "vibes", threshold: 0.5, coverage: 0.9 } }],
+    ["an upper-case sha256", { backbone: { name: "b", source: "s", sha256: "A".repeat(64) } }],
+  ])("rejects %s", async (_what, patch) => {
+    const card = { ...(await exampleCard(files)), ...patch };
+    expect(ModelCardSchema.safeParse(card).success).toBe(false);
+  });
+});
+
+describe("compareVersions", () => {
+  it("orders semver including pre-releases", () => {
+    const sorted = ["1.10.0", "1.2.0", "1.2.0-beta.1", "0.9.9", "2.0.0"].sort(compareVersions);
+    expect(sorted).toEqual(["0.9.9", "1.2.0-beta.1", "1.2.0", "1.10.0", "2.0.0"]);
+  });
+});

@@ -1,0 +1,166 @@
+/** The model card: what a published model is, how it was made and how to use it. */
+import { z } from "zod";
+import { SHA256_PATTERN, sha256Hex } from "./hash.js";
+import { CLASS_ID_PATTERN } from "./labels.js";
+import { UnsureRuleSchema } from "./postprocess.js";
+import { PreprocessSpecSchema } from "./preprocess.js";
+
+export const MODEL_CARD_SCHEMA_VERSION = 1;
+
+/** Semantic version without build metadata, e.g. 1.2.0 or 1.3.0-beta.1. */
+export const SEMVER_PATTERN = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?$/;
+/** File names in a model folder: no separators, no leading dot, so they are safe as R2 keys and URLs. */
+export const MODEL_FILE_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
+const Probability = z.number().min(0).max(1);
+
+export const ClassMetricsSchema = z.strictObject({
+  precision: Probability,
+  recall: Probability,
+  f1: Probability,
+  support: z.number().int().min(0),
+});
+
+export const EvaluationMetricsSchema = z.strictObject({
+  accuracy: Probability,
+  macroF1: Probability,
+  weightedF1: Probability,
+  top3Accuracy: Probability,
+  ece: Probability,
+  support: z.number().int().min(0),
+  perClass: z.record(z.string(), ClassMetricsSchema),
+  perSource: z
+    .record(
+      z.string(),
+      z.strictObject({ accuracy: Probability, macroF1: Probability, support: z.number().int().min(0) }),
+    )
+    .optional(),
+});
+export type EvaluationMetrics = z.infer<typeof EvaluationMetricsSchema>;
+
+export const ModelFileSchema = z.strictObject({
+  name: z.string().regex(MODEL_FILE_NAME_PATTERN, "file name must be a plain name without path separators"),
+  sha256: z.string().regex(SHA256_PATTERN, "sha256 must be 64 lower-case hex digits"),
+  size: z.number().int().min(0),
+});
+export type ModelFile = z.infer<typeof ModelFileSchema>;
+
+export const ModelCardSchema = z
+  .strictObject({
+    schemaVersion: z.literal(MODEL_CARD_SCHEMA_VERSION),
+    name: z.string().min(1).max(100),
+    version: z.string().regex(SEMVER_PATTERN, "version must be semver, e.g. 1.0.0"),
+    /** Day the model was made, YYYY-MM-DD. */
+    date: z.iso.date(),
+    description: z.string().max(2000).optional(),
+    intendedUse: z.string().max(2000),
+    classes: z
+      .array(z.strictObject({ id: z.string().regex(CLASS_ID_PATTERN), en: z.string().min(1), zh: z.string().min(1) }))
+      .min(2),
+    preprocessing: PreprocessSpecSchema,
+    backbone: z.strictObject({
+      name: z.string().min(1),
+      source: z.string().min(1),
+      sha256: z.string().regex(SHA256_PATTERN),
+    }),
+    training: z.strictObject({
+      seed: z.number().int(),
+      config: z.record(z.string(), z.unknown()),
+      data: z.string().optional(),
+    }),
+    metrics: z.strictObject({ val: EvaluationMetricsSchema }).catchall(EvaluationMetricsSchema),
+    calibration: z.strictObject({
+      temperature: z.number().positive(),
+      eceBefore: Probability,
+      eceAfter: Probability,
+    }),
+    unsure: UnsureRuleSchema,
+    quantization: z.enum(["float32", "float16", "uint8"]),
+    /** The model's entry file, one of `files`. */
+    modelFile: z.string().regex(MODEL_FILE_NAME_PATTERN),
+    files: z.array(ModelFileSchema).min(1),
+  })
+  .superRefine((card, ctx) => {
+    const ids = card.classes.map((c) => c.id);
+    if (new Set(ids).size !== ids.length)
+      ctx.addIssue({ code: "custom", path: ["classes"], message: "class ids must be unique" });
+    const names = card.files.map((f) => f.name);
+    if (new Set(names).size !== names.length)
+      ctx.addIssue({ code: "custom", path: ["files"], message: "file names must be unique" });
+    if (names.includes("model-card.json")) {
+      ctx.addIssue({ code: "custom", path: ["files"], message: "the card must not list itself" });
+    }
+    if (!names.includes(card.modelFile)) {
+      ctx.addIssue({ code: "custom", path: ["modelFile"], message: `modelFile ${card.modelFile} is not among files` });
+    }
+  });
+export type ModelCard = z.infer<typeof ModelCardSchema>;
+
+export interface FileProblem {
+  name: string;
+  problem: "missing" | "size" | "sha256";
+  message: string;
+}
+
+/**
+ * Checks every file the card lists against its bytes. `read` returns undefined for a missing file.
+ * Returns the problems found; an empty list means every file matches.
+ */
+export async function checkCardFiles(
+  card: Pick<ModelCard, "files">,
+  read: (name: string) => Promise<Uint8Array | undefined>,
+): Promise<FileProblem[]> {
+  const problems: FileProblem[] = [];
+  for (const file of card.files) {
+    const bytes = await read(file.name);
+    if (!bytes) {
+      problems.push({ name: file.name, problem: "missing", message: `${file.name} is missing` });
+    } else if (bytes.byteLength !== file.size) {
+      problems.push({
+        name: file.name,
+        problem: "size",
+        message: `${file.name} is ${bytes.byteLength} bytes, the card says ${file.size}`,
+      });
+    } else {
+      const actual = await sha256Hex(bytes);
+      if (actual !== file.sha256) {
+        problems.push({
+          name: file.name,
+          problem: "sha256",
+          message: `${file.name} has sha256 ${actual}, the card says ${file.sha256}`,
+        });
+      }
+    }
+  }
+  return problems;
+}
+
+/** Parses a card and checks its files; throws with every problem listed. */
+export async function verifyModelCard(
+  raw: unknown,
+  read: (name: string) => Promise<Uint8Array | undefined>,
+): Promise<ModelCard> {
+  const card = ModelCardSchema.parse(raw);
+  const problems = await checkCardFiles(card, read);
+  if (problems.length > 0)
+    throw new Error(`model files do not match the card: ${problems.map((p) => p.message).join("; ")}`);
+  return card;
+}
+
+/** Compares two semver strings; pre-releases sort before their release. */
+export function compareVersions(a: string, b: string): number {
+  const parse = (v: string) => {
+    const [core = "", pre] = v.split("-", 2);
+    return { nums: core.split(".").map(Number), pre };
+  };
+  const x = parse(a);
+  const y = parse(b);
+  for (let i = 0; i < 3; i++) {
+    const d = (x.nums[i] ?? 0) - (y.nums[i] ?? 0);
+    if (d !== 0) return Math.sign(d);
+  }
+  if (x.pre === y.pre) return 0;
+  if (x.pre === undefined) return 1;
+  if (y.pre === undefined) return -1;
+  return x.pre < y.pre ? -1 : 1;
+}
