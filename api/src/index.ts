@@ -1,1 +1,4 @@
-export {};
+/** Worker entry point (the root wrangler.toml's `main`). */
+import { createApp } from "./app.js";
+
+export default createApp();

@@ -1,0 +1,70 @@
+/** Request body checks shared by the routes: content type (415), size (413), JSON parsing and schema validation (400). */
+import type { Context, MiddlewareHandler } from "hono";
+import { type ZodType, z } from "zod";
+import { ApiError } from "../errors.js";
+
+/** 415 unless the request's media type is `mediaType` (parameters such as charset are allowed). */
+export function requireContentType(mediaType: string): MiddlewareHandler {
+  return async (c, next) => {
+    const actual = c.req.header("content-type")?.split(";")[0]?.trim().toLowerCase();
+    if (actual !== mediaType) {
+      throw new ApiError(415, "unsupported_media_type", `Content-Type must be ${mediaType}, got ${actual ?? "none"}`);
+    }
+    await next();
+  };
+}
+
+/**
+ * The request body, at most `maxBytes`: 413 from Content-Length up front, or while reading a body
+ * sent without one (the read stops as soon as the limit is passed).
+ */
+export async function readBody(c: Context, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
+  const tooLarge = () => new ApiError(413, "payload_too_large", `request body is larger than ${maxBytes} bytes`);
+  const declared = c.req.header("content-length");
+  if (declared !== undefined && Number(declared) > maxBytes) throw tooLarge();
+  const body = c.req.raw.body;
+  if (!body) return new Uint8Array(0);
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The request body (at most `maxBytes`) parsed as JSON; 400 invalid_json when it is not UTF-8 JSON. */
+export async function readJson(c: Context, maxBytes: number): Promise<unknown> {
+  const bytes = await readBody(c, maxBytes);
+  try {
+    return JSON.parse(utf8.decode(bytes));
+  } catch {
+    throw new ApiError(400, "invalid_json", "request body is not valid JSON");
+  }
+}
+
+/** Validates `value` with `schema`; 400 invalid_body listing every problem when it does not match. */
+export function parseWith<T>(schema: ZodType<T>, value: unknown, what: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new ApiError(400, "invalid_body", `invalid ${what}: ${describeIssues(result.error)}`);
+  return result.data;
+}
+
+export function describeIssues(error: z.ZodError): string {
+  return z.prettifyError(error).replaceAll("\n", " ");
+}

@@ -1,0 +1,90 @@
+/**
+ * Publishing (admin): PUT the card (a pending, invisible version), PUT each file (checked against the
+ * card's size and sha256), then POST complete (every file re-verified from R2 and the model.json
+ * manifest checked) which makes the version visible in one statement.
+ */
+import { checkCardFiles, ModelCardSchema, sha256Hex } from "@pifu/core";
+import { Hono } from "hono";
+import type { AppEnv } from "../env.js";
+import { ApiError } from "../errors.js";
+import { parseWith, readBody, readJson, requireContentType } from "../middleware/body.js";
+import { checkModelJson } from "../model-manifest.js";
+import { contentTypeFor, fileKey } from "../storage/files.js";
+import { getFile, getModel, listFiles, markComplete, markUploaded, putPendingModel } from "../storage/models.js";
+import { fileNameParam, versionParam } from "./params.js";
+
+/** Cards are small; a file's upload is limited to the size its card declares. */
+export const MAX_CARD_BYTES = 256 * 1024;
+
+async function pendingModel(db: D1Database, version: string) {
+  const model = await getModel(db, version);
+  if (!model) throw new ApiError(404, "not_found", `model ${version} has no card yet; PUT its card first`);
+  if (model.status === "complete") throw new ApiError(409, "conflict", `model ${version} is already published`);
+  return model;
+}
+
+export const adminModelRoutes = new Hono<AppEnv>()
+  .put("/models/:version/card", requireContentType("application/json"), async (c) => {
+    const version = versionParam(c.req.param("version"));
+    const card = parseWith(ModelCardSchema, await readJson(c, MAX_CARD_BYTES), "model card");
+    if (card.version !== version) {
+      throw new ApiError(400, "invalid_body", `the card's version ${card.version} does not match the URL's ${version}`);
+    }
+    if (!(await putPendingModel(c.env.DB, card))) {
+      throw new ApiError(409, "conflict", `model ${version} is already published; publish a new version`);
+    }
+    return c.json({ version, status: "pending", files: card.files.map((f) => f.name) }, 201);
+  })
+  .put("/models/:version/files/:name", requireContentType("application/octet-stream"), async (c) => {
+    const version = versionParam(c.req.param("version"));
+    const name = fileNameParam(c.req.param("name"));
+    await pendingModel(c.env.DB, version);
+    const file = await getFile(c.env.DB, version, name);
+    if (!file) throw new ApiError(404, "not_found", `the card of ${version} lists no file ${name}`);
+    const declared = c.req.header("content-length");
+    if (declared !== undefined && Number(declared) !== file.size) {
+      throw new ApiError(422, "file_mismatch", `${name} is ${declared} bytes, the card says ${file.size}`);
+    }
+    const bytes = await readBody(c, file.size);
+    if (bytes.byteLength !== file.size) {
+      throw new ApiError(422, "file_mismatch", `${name} is ${bytes.byteLength} bytes, the card says ${file.size}`);
+    }
+    const sha256 = await sha256Hex(bytes);
+    if (sha256 !== file.sha256) {
+      throw new ApiError(422, "file_mismatch", `${name} has sha256 ${sha256}, the card says ${file.sha256}`);
+    }
+    await c.env.MODELS.put(fileKey(version, name), bytes, {
+      sha256,
+      httpMetadata: { contentType: contentTypeFor(name) },
+    });
+    await markUploaded(c.env.DB, version, name);
+    return c.json({ version, name, sha256, size: file.size });
+  })
+  .post("/models/:version/complete", async (c) => {
+    const version = versionParam(c.req.param("version"));
+    const model = await pendingModel(c.env.DB, version);
+    const missing = (await listFiles(c.env.DB, version)).filter((f) => !f.uploaded).map((f) => f.name);
+    if (missing.length > 0) throw new ApiError(409, "conflict", `files not uploaded yet: ${missing.join(", ")}`);
+    const objects = new Map<string, Uint8Array>();
+    const problems = await checkCardFiles(model.card, async (name) => {
+      const object = await c.env.MODELS.get(fileKey(version, name));
+      if (!object) return undefined;
+      const bytes = new Uint8Array(await object.arrayBuffer());
+      objects.set(name, bytes);
+      return bytes;
+    });
+    if (problems.length > 0) {
+      throw new ApiError(
+        409,
+        "file_mismatch",
+        `stored files do not match the card: ${problems.map((p) => p.message).join("; ")}`,
+      );
+    }
+    const modelJson = new TextDecoder().decode(objects.get(model.card.modelFile));
+    const manifestProblems = checkModelJson(modelJson, model.card);
+    if (manifestProblems.length > 0) throw new ApiError(422, "invalid_model", manifestProblems.join("; "));
+    if (!(await markComplete(c.env.DB, version))) {
+      throw new ApiError(409, "conflict", `model ${version} changed while completing; check it and retry`);
+    }
+    return c.json({ version, status: "complete", card: model.card });
+  });

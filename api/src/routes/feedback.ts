@@ -1,0 +1,56 @@
+/**
+ * Anonymized feedback: one record or a batch of up to 100. The client's UUID is the idempotency key:
+ * resending a record writes nothing and returns the stored one.
+ */
+import { type FeedbackRecord, FeedbackRecordSchema } from "@pifu/core";
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../env.js";
+import { describeIssues, parseWith, readJson, requireContentType } from "../middleware/body.js";
+import { feedbackRateLimit } from "../middleware/rate-limit.js";
+import { insertFeedback, insertFeedbackBatch } from "../storage/feedback.js";
+
+export const MAX_BATCH_RECORDS = 100;
+export const MAX_FEEDBACK_BYTES = 16 * 1024;
+export const MAX_BATCH_BYTES = 512 * 1024;
+
+export const FeedbackBatchSchema = z.strictObject({
+  records: z.array(z.unknown()).min(1).max(MAX_BATCH_RECORDS),
+});
+
+export interface BatchResult {
+  index: number;
+  id: string | null;
+  status: "created" | "duplicate" | "invalid";
+  error?: string;
+}
+
+function idOf(raw: unknown): string | null {
+  const id = (raw as { id?: unknown } | null)?.id;
+  return typeof id === "string" ? id.slice(0, 64) : null;
+}
+
+export const feedbackRoutes = new Hono<AppEnv>()
+  .post("/feedback", feedbackRateLimit(), requireContentType("application/json"), async (c) => {
+    const record = parseWith(FeedbackRecordSchema, await readJson(c, MAX_FEEDBACK_BYTES), "feedback record");
+    const { status, stored } = await insertFeedback(c.env.DB, record);
+    return status === "created" ? c.json({ record: stored }, 201) : c.json({ record: stored, duplicate: true }, 200);
+  })
+  .post("/feedback/batch", feedbackRateLimit(), requireContentType("application/json"), async (c) => {
+    const { records } = parseWith(FeedbackBatchSchema, await readJson(c, MAX_BATCH_BYTES), "feedback batch");
+    const results: BatchResult[] = [];
+    const valid: { index: number; record: FeedbackRecord }[] = [];
+    records.forEach((raw, index) => {
+      const parsed = FeedbackRecordSchema.safeParse(raw);
+      if (parsed.success) valid.push({ index, record: parsed.data });
+      else results[index] = { index, id: idOf(raw), status: "invalid", error: describeIssues(parsed.error) };
+    });
+    const statuses = await insertFeedbackBatch(
+      c.env.DB,
+      valid.map((v) => v.record),
+    );
+    valid.forEach(({ index, record }, i) => {
+      results[index] = { index, id: record.id, status: statuses[i] ?? "duplicate" };
+    });
+    return c.json({ results });
+  });

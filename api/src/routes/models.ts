@@ -1,0 +1,50 @@
+/** Public model registry: list, cards, channel cards and immutable file downloads. */
+import { Hono } from "hono";
+import type { AppEnv } from "../env.js";
+import { ApiError } from "../errors.js";
+import { channelCard } from "../storage/channels.js";
+import { contentTypeFor, fileKey } from "../storage/files.js";
+import { getCompleteCardText, getServedFile, listCompleteModels } from "../storage/models.js";
+import { matchesIfNoneMatch, strongEtag } from "./etag.js";
+import { channelParam, fileNameParam, versionParam } from "./params.js";
+
+const IMMUTABLE = "public, max-age=31536000, immutable";
+const json = "application/json; charset=utf-8";
+
+export const modelRoutes = new Hono<AppEnv>()
+  .get("/models", async (c) => {
+    c.header("cache-control", "no-cache");
+    return c.json({ models: await listCompleteModels(c.env.DB) });
+  })
+  .get("/channels/:channel", async (c) => {
+    const channel = channelParam(c.req.param("channel"));
+    const found = await channelCard(c.env.DB, channel);
+    if (!found) throw new ApiError(404, "not_found", `no model is published on the ${channel} channel`);
+    // A version's card never changes, so the version is a valid ETag for the channel's card.
+    const etag = strongEtag(`card-${found.version}`);
+    const headers = { etag, "cache-control": "no-cache", "x-pifu-model-version": found.version };
+    if (matchesIfNoneMatch(c.req.header("if-none-match"), etag)) return c.body(null, 304, headers);
+    return c.body(found.card, 200, { ...headers, "content-type": json });
+  })
+  .get("/models/:version/card", async (c) => {
+    const version = versionParam(c.req.param("version"));
+    const card = await getCompleteCardText(c.env.DB, version);
+    if (!card) throw new ApiError(404, "not_found", `model ${version} is not published`);
+    return c.body(card, 200, { "content-type": json, "cache-control": IMMUTABLE });
+  })
+  .get("/models/:version/files/:name", async (c) => {
+    const version = versionParam(c.req.param("version"));
+    const name = fileNameParam(c.req.param("name"));
+    const file = await getServedFile(c.env.DB, version, name);
+    if (!file) throw new ApiError(404, "not_found", `model ${version} has no published file ${name}`);
+    const etag = strongEtag(file.sha256);
+    const headers = { etag, "cache-control": IMMUTABLE, "x-content-sha256": file.sha256 };
+    if (matchesIfNoneMatch(c.req.header("if-none-match"), etag)) return c.body(null, 304, headers);
+    const object = await c.env.MODELS.get(fileKey(version, name));
+    if (!object) throw new ApiError(404, "not_found", `model ${version} file ${name} is missing from storage`);
+    return c.body(object.body, 200, {
+      ...headers,
+      "content-type": contentTypeFor(name),
+      "content-length": String(object.size),
+    });
+  });

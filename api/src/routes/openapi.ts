@@ -1,0 +1,250 @@
+/**
+ * The OpenAPI 3.1 document, maintained by hand next to the routes (a test checks that every route of
+ * the app is in it); request schemas come from the same zod schemas the routes validate with.
+ */
+import { FeedbackRecordSchema, ModelCardSchema } from "@pifu/core";
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../env.js";
+import { PromoteBodySchema } from "./admin-channels.js";
+
+type Schema = Record<string, unknown>;
+const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
+const jsonContent = (schema: Schema) => ({ "application/json": { schema } });
+const errorResponse = (description: string) => ({ description, content: jsonContent(ref("Error")) });
+
+const pathParam = (name: string, description: string, schema: Schema = { type: "string" }) => ({
+  name,
+  in: "path",
+  required: true,
+  description,
+  schema,
+});
+const version = pathParam("version", "model version (semver)");
+const fileName = pathParam("name", "file name listed in the card");
+const channel = pathParam("channel", "release channel", { type: "string", enum: ["stable", "beta"] });
+
+const common = {
+  "400": errorResponse("invalid input"),
+  "404": errorResponse("not found"),
+};
+const admin = { security: [{ adminToken: [] }], "x-admin": true };
+const adminErrors = { "401": errorResponse("missing or bad admin token") };
+const feedbackErrors = {
+  "400": errorResponse("invalid JSON or record"),
+  "413": errorResponse("body too large"),
+  "415": errorResponse("Content-Type is not application/json"),
+  "429": {
+    description: "rate limited; see Retry-After",
+    headers: { "Retry-After": { schema: { type: "integer" } } },
+    content: jsonContent(ref("Error")),
+  },
+};
+
+function toSchema(schema: z.ZodType): Schema {
+  return z.toJSONSchema(schema, { target: "draft-2020-12", unrepresentable: "any", io: "input" }) as Schema;
+}
+
+export function buildOpenApiDocument(): Schema {
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "pifu API",
+      version: "1.0.0",
+      description:
+        "Model registry (versions, channels, immutable files) and anonymized feedback for pifu. " +
+        "pifu shows which conditions a photo resembles; it is not a diagnosis.",
+    },
+    components: {
+      securitySchemes: { adminToken: { type: "http", scheme: "bearer" } },
+      schemas: {
+        Error: {
+          type: "object",
+          required: ["error"],
+          properties: {
+            error: {
+              type: "object",
+              required: ["code", "message"],
+              properties: { code: { type: "string" }, message: { type: "string" } },
+            },
+          },
+        },
+        ModelCard: toSchema(ModelCardSchema),
+        FeedbackRecord: toSchema(FeedbackRecordSchema),
+        ChannelMove: {
+          type: "object",
+          properties: {
+            channel: { type: "string" },
+            version: { type: "string" },
+            previousVersion: { type: ["string", "null"] },
+          },
+        },
+      },
+    },
+    paths: {
+      "/v1/health": { get: { summary: "Liveness", responses: { "200": { description: "ok" } } } },
+      "/v1/openapi.json": { get: { summary: "This document", responses: { "200": { description: "OpenAPI 3.1" } } } },
+      "/v1/models": {
+        get: { summary: "Published versions with their channel labels", responses: { "200": { description: "list" } } },
+      },
+      "/v1/channels/{channel}": {
+        get: {
+          summary: "The card of the channel's current version",
+          parameters: [channel],
+          responses: {
+            "200": { description: "model card", content: jsonContent(ref("ModelCard")) },
+            "304": { description: "not modified (If-None-Match)" },
+            ...common,
+          },
+        },
+      },
+      "/v1/models/{version}/card": {
+        get: {
+          summary: "The card of a published version (immutable)",
+          parameters: [version],
+          responses: { "200": { description: "model card", content: jsonContent(ref("ModelCard")) }, ...common },
+        },
+      },
+      "/v1/models/{version}/files/{name}": {
+        get: {
+          summary: "A model file, streamed; ETag is its sha256, cached as immutable",
+          parameters: [version, fileName],
+          responses: {
+            "200": { description: "file bytes", content: { "application/octet-stream": {}, "application/json": {} } },
+            "304": { description: "not modified (If-None-Match)" },
+            ...common,
+          },
+        },
+      },
+      "/v1/feedback": {
+        post: {
+          summary: "Send one feedback record (idempotent by id)",
+          requestBody: { required: true, content: jsonContent(ref("FeedbackRecord")) },
+          responses: {
+            "201": { description: "stored: { record }" },
+            "200": { description: "already stored: { record, duplicate: true }" },
+            ...feedbackErrors,
+          },
+        },
+      },
+      "/v1/feedback/batch": {
+        post: {
+          summary: "Send up to 100 feedback records; a status per record",
+          requestBody: {
+            required: true,
+            content: jsonContent({
+              type: "object",
+              required: ["records"],
+              additionalProperties: false,
+              properties: { records: { type: "array", maxItems: 100, items: ref("FeedbackRecord") } },
+            }),
+          },
+          responses: { "200": { description: "{ results: [{ index, id, status, error? }] }" }, ...feedbackErrors },
+        },
+      },
+      "/v1/feedback/export": {
+        get: {
+          ...admin,
+          summary: "Export feedback as CSV or JSONL (streamed)",
+          parameters: [
+            { name: "format", in: "query", schema: { type: "string", enum: ["csv", "jsonl"], default: "csv" } },
+            { name: "from", in: "query", schema: { type: "string", format: "date" } },
+            { name: "to", in: "query", schema: { type: "string", format: "date" } },
+            { name: "modelVersion", in: "query", schema: { type: "string" } },
+          ],
+          responses: {
+            "200": { description: "CSV or JSONL", content: { "text/csv": {}, "application/x-ndjson": {} } },
+            "400": common["400"],
+            ...adminErrors,
+          },
+        },
+      },
+      "/v1/admin/models/{version}/card": {
+        put: {
+          ...admin,
+          summary: "Create (or restart) a pending, invisible version from its card",
+          parameters: [version],
+          requestBody: { required: true, content: jsonContent(ref("ModelCard")) },
+          responses: {
+            "201": { description: "pending" },
+            ...common,
+            ...adminErrors,
+            "409": errorResponse("version already published"),
+          },
+        },
+      },
+      "/v1/admin/models/{version}/files/{name}": {
+        put: {
+          ...admin,
+          summary: "Upload one file of a pending version; checked against the card's size and sha256",
+          parameters: [version, fileName],
+          requestBody: { required: true, content: { "application/octet-stream": {} } },
+          responses: {
+            "200": { description: "stored" },
+            ...common,
+            ...adminErrors,
+            "409": errorResponse("version already published"),
+            "413": errorResponse("file too large"),
+            "415": errorResponse("Content-Type is not application/octet-stream"),
+            "422": errorResponse("size or sha256 differs from the card"),
+          },
+        },
+      },
+      "/v1/admin/models/{version}/complete": {
+        post: {
+          ...admin,
+          summary: "Verify every file and the model.json manifest, then make the version visible",
+          parameters: [version],
+          responses: {
+            "200": { description: "complete" },
+            ...common,
+            ...adminErrors,
+            "409": errorResponse("already published or files missing"),
+            "422": errorResponse("model.json does not match the files"),
+          },
+        },
+      },
+      "/v1/admin/channels/{channel}": {
+        post: {
+          ...admin,
+          summary: "Promote a published version to the channel",
+          parameters: [channel],
+          requestBody: { required: true, content: jsonContent(toSchema(PromoteBodySchema)) },
+          responses: {
+            "200": { description: "moved", content: jsonContent(ref("ChannelMove")) },
+            ...common,
+            ...adminErrors,
+          },
+        },
+      },
+      "/v1/admin/channels/{channel}/rollback": {
+        post: {
+          ...admin,
+          summary: "Undo the channel's latest promote",
+          parameters: [channel],
+          responses: {
+            "200": { description: "moved", content: jsonContent(ref("ChannelMove")) },
+            ...common,
+            ...adminErrors,
+            "409": errorResponse("nothing to roll back to"),
+          },
+        },
+      },
+      "/v1/admin/channels/{channel}/history": {
+        get: {
+          ...admin,
+          summary: "The channel's moves, newest first",
+          parameters: [channel],
+          responses: { "200": { description: "history" }, ...common, ...adminErrors },
+        },
+      },
+    },
+  };
+}
+
+let cached: Schema | undefined;
+
+export const openApiRoutes = new Hono<AppEnv>().get("/openapi.json", (c) => {
+  cached ??= buildOpenApiDocument();
+  return c.json(cached);
+});

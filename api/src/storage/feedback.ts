@@ -1,0 +1,77 @@
+/** D1 queries for feedback records: idempotent inserts keyed by the client's UUID, and paged export reads. */
+import type { FeedbackRecord } from "@pifu/core";
+
+export type InsertStatus = "created" | "duplicate";
+
+function insertStatement(db: D1Database, record: FeedbackRecord, receivedDay: string): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO feedback (id, day, model_version, record, received_day) VALUES (?1, ?2, ?3, ?4, ?5)
+       ON CONFLICT (id) DO NOTHING`,
+    )
+    .bind(record.id, record.day, record.modelVersion, JSON.stringify(record), receivedDay);
+}
+
+const today = () => new Date().toISOString().slice(0, 10);
+
+/** Inserts one record unless its id exists; returns the stored record either way (one round trip). */
+export async function insertFeedback(
+  db: D1Database,
+  record: FeedbackRecord,
+): Promise<{ status: InsertStatus; stored: FeedbackRecord }> {
+  const [insert, select] = await db.batch([
+    insertStatement(db, record, today()),
+    db.prepare("SELECT record FROM feedback WHERE id = ?1").bind(record.id),
+  ]);
+  const storedText = (select?.results[0] as { record: string } | undefined)?.record;
+  const stored = storedText ? (JSON.parse(storedText) as FeedbackRecord) : record;
+  return { status: (insert?.meta.changes ?? 0) > 0 ? "created" : "duplicate", stored };
+}
+
+/** Inserts many records in one transaction; statuses in input order (a repeated id is a duplicate). */
+export async function insertFeedbackBatch(db: D1Database, records: FeedbackRecord[]): Promise<InsertStatus[]> {
+  if (records.length === 0) return [];
+  const day = today();
+  const results = await db.batch(records.map((r) => insertStatement(db, r, day)));
+  return results.map((r) => ((r.meta.changes ?? 0) > 0 ? "created" : "duplicate"));
+}
+
+export interface ExportFilter {
+  from?: string;
+  to?: string;
+  modelVersion?: string;
+}
+
+/** Reads matching records page by page in (day, id) order, so an export never holds everything in memory. */
+export async function* exportFeedback(db: D1Database, filter: ExportFilter, pageSize = 500): AsyncGenerator<string[]> {
+  let after: { day: string; id: string } | null = null;
+  for (;;) {
+    const page: D1Result<{ day: string; id: string; record: string }> = await db
+      .prepare(
+        `SELECT day, id, record FROM feedback
+         WHERE (?1 IS NULL OR day >= ?1) AND (?2 IS NULL OR day <= ?2) AND (?3 IS NULL OR model_version = ?3)
+           AND (?4 IS NULL OR day > ?4 OR (day = ?4 AND id > ?5))
+         ORDER BY day, id LIMIT ?6`,
+      )
+      .bind(
+        filter.from ?? null,
+        filter.to ?? null,
+        filter.modelVersion ?? null,
+        after?.day ?? null,
+        after?.id ?? "",
+        pageSize,
+      )
+      .all<{ day: string; id: string; record: string }>();
+    const results = page.results;
+    if (results.length === 0) return;
+    yield results.map((r) => r.record);
+    const last = results.at(-1);
+    if (!last || results.length < pageSize) return;
+    after = { day: last.day, id: last.id };
+  }
+}
+
+export async function countFeedback(db: D1Database): Promise<number> {
+  const row = await db.prepare("SELECT count(*) AS n FROM feedback").first<{ n: number }>();
+  return row?.n ?? 0;
+}

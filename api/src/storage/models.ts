@@ -1,0 +1,149 @@
+/** D1 queries for model versions and their files. A version is visible only once status = 'complete'. */
+import { compareVersions, type ModelCard } from "@pifu/core";
+
+export type ModelStatus = "pending" | "complete";
+
+export interface ModelRow {
+  version: string;
+  card: ModelCard;
+  status: ModelStatus;
+  completedAt: string | null;
+}
+
+export interface FileRow {
+  name: string;
+  sha256: string;
+  size: number;
+  uploaded: boolean;
+}
+
+export interface ListedModel {
+  version: string;
+  name: string;
+  date: string;
+  quantization: ModelCard["quantization"];
+  completedAt: string;
+  channels: string[];
+}
+
+const now = () => new Date().toISOString();
+
+export async function getModel(db: D1Database, version: string): Promise<ModelRow | null> {
+  const row = await db
+    .prepare("SELECT version, card, status, completed_at FROM models WHERE version = ?1")
+    .bind(version)
+    .first<{ version: string; card: string; status: ModelStatus; completed_at: string | null }>();
+  if (!row) return null;
+  return { version: row.version, card: JSON.parse(row.card), status: row.status, completedAt: row.completed_at };
+}
+
+/** The card of a complete version, as stored (JSON text), or null. */
+export async function getCompleteCardText(db: D1Database, version: string): Promise<string | null> {
+  const row = await db
+    .prepare("SELECT card FROM models WHERE version = ?1 AND status = 'complete'")
+    .bind(version)
+    .first<{ card: string }>();
+  return row?.card ?? null;
+}
+
+export async function listCompleteModels(db: D1Database): Promise<ListedModel[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT m.version, m.card, m.completed_at, group_concat(c.channel) AS channels
+       FROM models m LEFT JOIN channels c ON c.version = m.version
+       WHERE m.status = 'complete' GROUP BY m.version`,
+    )
+    .all<{ version: string; card: string; completed_at: string; channels: string | null }>();
+  return results
+    .map((row) => {
+      const card = JSON.parse(row.card) as ModelCard;
+      return {
+        version: row.version,
+        name: card.name,
+        date: card.date,
+        quantization: card.quantization,
+        completedAt: row.completed_at,
+        channels: row.channels ? row.channels.split(",").sort() : [],
+      };
+    })
+    .sort((a, b) => compareVersions(b.version, a.version));
+}
+
+/**
+ * Stores a new pending version (or replaces the card of a pending one, restarting its upload).
+ * Returns false when the version is already complete. Every statement is conditional on the version
+ * not being complete, so a concurrent completion cannot be overwritten.
+ */
+export async function putPendingModel(db: D1Database, card: ModelCard): Promise<boolean> {
+  const at = now();
+  const notComplete = "NOT EXISTS (SELECT 1 FROM models WHERE version = ?1 AND status = 'complete')";
+  const statements = [
+    db.prepare(`DELETE FROM model_files WHERE version = ?1 AND ${notComplete}`).bind(card.version),
+    db
+      .prepare(
+        `INSERT INTO models (version, card, status, created_at) VALUES (?1, ?2, 'pending', ?3)
+         ON CONFLICT (version) DO UPDATE SET card = excluded.card, created_at = excluded.created_at
+         WHERE models.status = 'pending'`,
+      )
+      .bind(card.version, JSON.stringify(card), at),
+    ...card.files.map((file) =>
+      db
+        .prepare(
+          `INSERT INTO model_files (version, name, sha256, size)
+           SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM models WHERE version = ?1 AND status = 'pending')
+           ON CONFLICT (version, name) DO NOTHING`,
+        )
+        .bind(card.version, file.name, file.sha256, file.size),
+    ),
+  ];
+  const results = await db.batch(statements);
+  return (results[1]?.meta.changes ?? 0) > 0;
+}
+
+export async function getFile(db: D1Database, version: string, name: string): Promise<FileRow | null> {
+  const row = await db
+    .prepare("SELECT name, sha256, size, uploaded_at FROM model_files WHERE version = ?1 AND name = ?2")
+    .bind(version, name)
+    .first<{ name: string; sha256: string; size: number; uploaded_at: string | null }>();
+  return row ? { name: row.name, sha256: row.sha256, size: row.size, uploaded: row.uploaded_at !== null } : null;
+}
+
+/** A file of a complete version (what the public file route serves), or null. */
+export async function getServedFile(db: D1Database, version: string, name: string): Promise<FileRow | null> {
+  const row = await db
+    .prepare(
+      `SELECT f.name, f.sha256, f.size FROM model_files f JOIN models m ON m.version = f.version
+       WHERE f.version = ?1 AND f.name = ?2 AND m.status = 'complete'`,
+    )
+    .bind(version, name)
+    .first<{ name: string; sha256: string; size: number }>();
+  return row ? { ...row, uploaded: true } : null;
+}
+
+export async function listFiles(db: D1Database, version: string): Promise<FileRow[]> {
+  const { results } = await db
+    .prepare("SELECT name, sha256, size, uploaded_at FROM model_files WHERE version = ?1 ORDER BY name")
+    .bind(version)
+    .all<{ name: string; sha256: string; size: number; uploaded_at: string | null }>();
+  return results.map((r) => ({ name: r.name, sha256: r.sha256, size: r.size, uploaded: r.uploaded_at !== null }));
+}
+
+export async function markUploaded(db: D1Database, version: string, name: string): Promise<void> {
+  await db
+    .prepare("UPDATE model_files SET uploaded_at = ?3 WHERE version = ?1 AND name = ?2")
+    .bind(version, name, now())
+    .run();
+}
+
+/** Makes a pending version visible in one statement; false if it was not pending or a file is missing. */
+export async function markComplete(db: D1Database, version: string): Promise<boolean> {
+  const result = await db
+    .prepare(
+      `UPDATE models SET status = 'complete', completed_at = ?2
+       WHERE version = ?1 AND status = 'pending'
+         AND NOT EXISTS (SELECT 1 FROM model_files WHERE version = ?1 AND uploaded_at IS NULL)`,
+    )
+    .bind(version, now())
+    .run();
+  return result.meta.changes > 0;
+}

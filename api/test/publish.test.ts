@@ -1,0 +1,161 @@
+import { env } from "cloudflare:workers";
+import { sha256Hex } from "@pifu/core";
+import { describe, expect, it } from "vitest";
+import { adminHeaders, call, errorOf, postJson, publish, putJson, tinyModelFolder, uploadFile } from "./fixtures.js";
+
+const testEnv = env as unknown as { DB: D1Database; MODELS: R2Bucket };
+
+async function listedVersions(): Promise<{ version: string; channels: string[] }[]> {
+  const res = await call("/v1/models");
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { models: { version: string; channels: string[] }[] }).models;
+}
+
+describe("publish → list → download → promote → roll back", () => {
+  it("walks the whole model lifecycle", async () => {
+    const v1 = await tinyModelFolder("1.0.0", 1);
+    const v2 = await tinyModelFolder("1.1.0", 2);
+    await publish(v1, "stable");
+    await publish(v2);
+
+    expect(await listedVersions()).toEqual([
+      expect.objectContaining({ version: "1.1.0", channels: [] }),
+      expect.objectContaining({ version: "1.0.0", channels: ["stable"] }),
+    ]);
+
+    const stable = await call("/v1/channels/stable");
+    expect(stable.status).toBe(200);
+    expect(await stable.json()).toEqual(v1.card);
+    expect((await call("/v1/channels/beta")).status).toBe(404);
+
+    const cardRes = await call("/v1/models/1.1.0/card");
+    expect(cardRes.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    expect(await cardRes.json()).toEqual(v2.card);
+
+    for (const file of v2.card.files) {
+      const res = await call(`/v1/models/1.1.0/files/${file.name}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("etag")).toBe(`"${file.sha256}"`);
+      expect(res.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      expect(bytes.byteLength).toBe(file.size);
+      expect(await sha256Hex(bytes)).toBe(file.sha256);
+      const again = await call(`/v1/models/1.1.0/files/${file.name}`, {
+        headers: { "if-none-match": `"${file.sha256}"` },
+      });
+      expect(again.status).toBe(304);
+      expect(await again.text()).toBe("");
+    }
+
+    const promoted = await postJson("/v1/admin/channels/stable", { version: "1.1.0" }, adminHeaders());
+    expect(await promoted.json()).toEqual({ channel: "stable", version: "1.1.0", previousVersion: "1.0.0" });
+    expect(((await (await call("/v1/channels/stable")).json()) as { version: string }).version).toBe("1.1.0");
+    expect((await listedVersions()).find((m) => m.version === "1.1.0")?.channels).toEqual(["stable"]);
+
+    const rolledBack = await call("/v1/admin/channels/stable/rollback", { method: "POST", headers: adminHeaders() });
+    expect(await rolledBack.json()).toEqual({ channel: "stable", version: "1.0.0", previousVersion: "1.1.0" });
+    expect(((await (await call("/v1/channels/stable")).json()) as { version: string }).version).toBe("1.0.0");
+
+    // The first promote has no earlier version: nothing more to roll back.
+    const none = await call("/v1/admin/channels/stable/rollback", { method: "POST", headers: adminHeaders() });
+    expect(none.status).toBe(409);
+
+    const history = await call("/v1/admin/channels/stable/history", { headers: adminHeaders() });
+    const body = (await history.json()) as { current: string; history: { action: string; version: string }[] };
+    expect(body.current).toBe("1.0.0");
+    expect(body.history.map((h) => `${h.action} ${h.version}`)).toEqual([
+      "rollback 1.0.0",
+      "promote 1.1.0",
+      "promote 1.0.0",
+    ]);
+  });
+
+  it("serves the channel card with a version ETag and 304", async () => {
+    await publish(await tinyModelFolder("3.0.0"), "beta");
+    const res = await call("/v1/channels/beta");
+    const etag = res.headers.get("etag");
+    expect(etag).toBe('"card-3.0.0"');
+    const again = await call("/v1/channels/beta", { headers: { "if-none-match": etag ?? "" } });
+    expect(again.status).toBe(304);
+  });
+
+  it("refuses to republish an existing version", async () => {
+    const folder = await tinyModelFolder("2.0.0");
+    await publish(folder);
+    const res = await putJson("/v1/admin/models/2.0.0/card", folder.card, adminHeaders());
+    expect(res.status).toBe(409);
+    expect((await errorOf(res)).code).toBe("conflict");
+    const upload = await uploadFile("2.0.0", "model.json", folder.files["model.json"]!);
+    expect(upload.status).toBe(409);
+  });
+});
+
+describe("an interrupted publish", () => {
+  it("is never listed or served, and can be restarted", async () => {
+    const folder = await tinyModelFolder("4.0.0");
+    expect((await putJson("/v1/admin/models/4.0.0/card", folder.card, adminHeaders())).status).toBe(201);
+    expect((await uploadFile("4.0.0", "model.json", folder.files["model.json"]!)).status).toBe(200);
+
+    expect((await listedVersions()).map((m) => m.version)).not.toContain("4.0.0");
+    expect((await call("/v1/models/4.0.0/card")).status).toBe(404);
+    expect((await call("/v1/models/4.0.0/files/model.json")).status).toBe(404);
+    expect((await postJson("/v1/admin/channels/beta", { version: "4.0.0" }, adminHeaders())).status).toBe(404);
+
+    const early = await call("/v1/admin/models/4.0.0/complete", { method: "POST", headers: adminHeaders() });
+    expect(early.status).toBe(409);
+    expect((await errorOf(early)).message).toContain("group1-shard1of1.bin");
+
+    await publish(folder, "beta");
+    expect((await call("/v1/models/4.0.0/files/model.json")).status).toBe(200);
+  });
+});
+
+describe("upload checks", () => {
+  it("rejects bytes that differ from the card in size or sha256", async () => {
+    const folder = await tinyModelFolder("5.0.0");
+    await putJson("/v1/admin/models/5.0.0/card", folder.card, adminHeaders());
+    const shard = folder.files["group1-shard1of1.bin"]!;
+    const short = await uploadFile("5.0.0", "group1-shard1of1.bin", shard.slice(1));
+    expect(short.status).toBe(422);
+    const flipped = shard.slice();
+    flipped[0] = (flipped[0] ?? 0) ^ 0xff;
+    const wrong = await uploadFile("5.0.0", "group1-shard1of1.bin", flipped);
+    expect(wrong.status).toBe(422);
+    expect((await errorOf(wrong)).code).toBe("file_mismatch");
+    expect((await uploadFile("5.0.0", "other.bin", shard)).status).toBe(404);
+    expect(await testEnv.MODELS.head("models/5.0.0/group1-shard1of1.bin")).toBeNull();
+  });
+
+  it("rejects a card whose version differs from the URL, and an invalid card", async () => {
+    const folder = await tinyModelFolder("6.0.0");
+    expect((await putJson("/v1/admin/models/6.0.1/card", folder.card, adminHeaders())).status).toBe(400);
+    const bad = await putJson("/v1/admin/models/6.0.0/card", { ...folder.card, classes: [] }, adminHeaders());
+    expect(bad.status).toBe(400);
+    expect((await errorOf(bad)).message).toContain("classes");
+  });
+
+  it("refuses to complete a model whose weights manifest does not match the files", async () => {
+    const folder = await tinyModelFolder("7.0.0");
+    const modelJson = JSON.parse(new TextDecoder().decode(folder.files["model.json"]));
+    modelJson.weightsManifest[0].paths = ["../secrets.bin"];
+    const broken = { ...folder.files, "model.json": new TextEncoder().encode(JSON.stringify(modelJson)) };
+    const { card } = await tinyModelFolder("7.0.0");
+    const brokenCard = {
+      ...card,
+      files: await Promise.all(
+        Object.entries(broken).map(async ([name, bytes]) => ({
+          name,
+          size: bytes.byteLength,
+          sha256: await sha256Hex(bytes),
+        })),
+      ),
+    };
+    await putJson("/v1/admin/models/7.0.0/card", brokenCard, adminHeaders());
+    for (const [name, bytes] of Object.entries(broken))
+      expect((await uploadFile("7.0.0", name, bytes)).status).toBe(200);
+    const res = await call("/v1/admin/models/7.0.0/complete", { method: "POST", headers: adminHeaders() });
+    expect(res.status).toBe(422);
+    expect((await errorOf(res)).message).toContain("../secrets.bin");
+    expect((await call("/v1/models/7.0.0/card")).status).toBe(404);
+  });
+});

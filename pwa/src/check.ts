@@ -1,0 +1,48 @@
+/** One check of one photo: the contract's preprocessing, the model, then the contract's interpretation. */
+import {
+  type FeedbackRecord,
+  type Interpretation,
+  interpretLogits,
+  type ModelCard,
+  preprocess,
+  type RawImage,
+} from "@pifu/core";
+import type { Classifier } from "./model/classifier.js";
+
+export interface CheckResult {
+  id: string;
+  createdAt: number;
+  card: ModelCard;
+  thumbnail: Blob;
+  /** The preprocessed model input, kept for the heat map. */
+  input: Float32Array;
+  interpretation: Interpretation;
+}
+
+export async function runCheck(classifier: Classifier, pixels: RawImage, thumbnail: Blob): Promise<CheckResult> {
+  const { card } = classifier;
+  const input = preprocess(pixels, card.preprocessing);
+  const logits = await classifier.logits(input);
+  return {
+    id: crypto.randomUUID(),
+    createdAt: Date.now(),
+    card,
+    thumbnail,
+    input,
+    interpretation: interpretLogits(logits, card.calibration, card.unsure),
+  };
+}
+
+/** Top results as labels with probabilities rounded to 4 places. */
+export function topLabels(check: CheckResult): FeedbackRecord["prediction"] {
+  return check.interpretation.top.map(({ index, probability }) => ({
+    label: check.card.classes[index]?.id ?? "unknown",
+    probability: Math.round(probability * 10_000) / 10_000,
+  }));
+}
+
+/** Today's local calendar day, YYYY-MM-DD (feedback carries a day, never a time). */
+export function today(now = new Date()): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+}

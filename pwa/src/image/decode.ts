@@ -1,0 +1,79 @@
+/** Decodes a photo file into pixels for the model, a small copy for the quality gate and a thumbnail. */
+import type { RawImage } from "@pifu/core";
+
+export const PREVIEW_MAX_SIDE = 512;
+const THUMBNAIL_SIDE = 160;
+
+export interface DecodedPhoto {
+  /** Full-resolution RGBA pixels, fed to the contract's `preprocess`. */
+  pixels: RawImage;
+  /** At most PREVIEW_MAX_SIDE on its longer side, for the quality gate. */
+  preview: RawImage;
+  thumbnail: Blob;
+}
+
+export class PhotoDecodeError extends Error {
+  override name = "PhotoDecodeError";
+}
+
+function context2d(width: number, height: number): OffscreenCanvasRenderingContext2D {
+  const context = new OffscreenCanvas(width, height).getContext("2d", { willReadFrequently: true });
+  if (!context) throw new PhotoDecodeError("this browser cannot draw images (no 2D canvas)");
+  return context;
+}
+
+/** RGBA pixels of `bitmap`, drawn at the given size. */
+export function readPixels(bitmap: ImageBitmap, width = bitmap.width, height = bitmap.height): RawImage {
+  const context = context2d(width, height);
+  context.drawImage(bitmap, 0, 0, width, height);
+  const { data } = context.getImageData(0, 0, width, height, { colorSpace: "srgb" });
+  return { data, width, height, channels: 4 };
+}
+
+export async function decodeBitmap(file: Blob): Promise<ImageBitmap> {
+  try {
+    // No colour-space conversion or premultiplication, so the bytes match a plain decoder (sharp) exactly.
+    return await createImageBitmap(file, {
+      colorSpaceConversion: "none",
+      premultiplyAlpha: "none",
+      imageOrientation: "from-image",
+    });
+  } catch {
+    throw new PhotoDecodeError("this file is not an image the browser can read");
+  }
+}
+
+async function thumbnailOf(bitmap: ImageBitmap): Promise<Blob> {
+  const side = Math.min(bitmap.width, bitmap.height);
+  const context = context2d(THUMBNAIL_SIDE, THUMBNAIL_SIDE);
+  context.drawImage(
+    bitmap,
+    (bitmap.width - side) / 2,
+    (bitmap.height - side) / 2,
+    side,
+    side,
+    0,
+    0,
+    THUMBNAIL_SIDE,
+    THUMBNAIL_SIDE,
+  );
+  return context.canvas.convertToBlob({ type: "image/jpeg", quality: 0.8 });
+}
+
+export async function decodePhoto(file: Blob): Promise<DecodedPhoto> {
+  const bitmap = await decodeBitmap(file);
+  try {
+    const scale = Math.min(1, PREVIEW_MAX_SIDE / Math.max(bitmap.width, bitmap.height));
+    return {
+      pixels: readPixels(bitmap),
+      preview: readPixels(
+        bitmap,
+        Math.max(1, Math.round(bitmap.width * scale)),
+        Math.max(1, Math.round(bitmap.height * scale)),
+      ),
+      thumbnail: await thumbnailOf(bitmap),
+    };
+  } finally {
+    bitmap.close();
+  }
+}

@@ -1,0 +1,34 @@
+import { useLocale } from "../i18n/index.js";
+import type { QualityReport } from "../quality/quality.js";
+
+interface QualityProps {
+  report: QualityReport;
+  shortSide: number;
+  minSide: number;
+  onRetake(): void;
+  onContinue(): void;
+}
+
+export function Quality({ report, shortSide, minSide, onRetake, onContinue }: QualityProps) {
+  const { t } = useLocale();
+  return (
+    <section aria-labelledby="quality-title" data-testid="quality">
+      <h1 id="quality-title">{t("qualityTitle")}</h1>
+      <ul class="problems">
+        {report.problems.map((problem) => (
+          <li key={problem} data-problem={problem}>
+            {t(`problem_${problem}`, { size: shortSide, min: minSide })}
+          </li>
+        ))}
+      </ul>
+      <div class="actions">
+        <button type="button" class="button primary" onClick={onRetake}>
+          {t("retake")}
+        </button>
+        <button type="button" class="button" onClick={onContinue}>
+          {t("continueAnyway")}
+        </button>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,104 @@
+import { useEffect, useMemo, useState } from "preact/hooks";
+import type { CheckResult } from "../check.js";
+import { describeClass, useLocale } from "../i18n/index.js";
+import type { Classifier } from "../model/classifier.js";
+import { occlusionMap } from "../model/heatmap.js";
+
+interface ResultProps {
+  check: CheckResult;
+  classifier: Classifier;
+  feedbackSaved: boolean;
+  onDoctor(): void;
+  onNew(): void;
+}
+
+const GRID = 6;
+
+function useObjectUrl(blob: Blob): string {
+  const url = useMemo(() => URL.createObjectURL(blob), [blob]);
+  useEffect(() => () => URL.revokeObjectURL(url), [url]);
+  return url;
+}
+
+function Heatmap({ check, classifier }: { check: CheckResult; classifier: Classifier }) {
+  const { t } = useLocale();
+  const [cells, setCells] = useState<Float32Array | "working" | undefined>();
+  const photo = useObjectUrl(check.thumbnail);
+  const top = check.interpretation.top[0]?.index ?? 0;
+  const show = async () => {
+    setCells("working");
+    setCells(await occlusionMap(classifier, check.input, top, GRID));
+  };
+  if (cells === undefined) {
+    return (
+      <button type="button" class="button" onClick={show}>
+        {t("heatmapShow")}
+      </button>
+    );
+  }
+  if (cells === "working") return <output>{t("heatmapWorking")}</output>;
+  return (
+    <figure class="heatmap" data-testid="heatmap">
+      <div class="heatmap-frame">
+        <img src={photo} alt="" />
+        <div class="heatmap-grid" style={{ gridTemplateColumns: `repeat(${GRID}, 1fr)` }}>
+          {Array.from(cells, (value, i) => (
+            <span key={i} style={{ background: `rgba(220, 0, 0, ${(value * 0.6).toFixed(2)})` }} />
+          ))}
+        </div>
+      </div>
+      <figcaption>{t("heatmapTitle")}</figcaption>
+    </figure>
+  );
+}
+
+export function Result({ check, classifier, feedbackSaved, onDoctor, onNew }: ResultProps) {
+  const { locale, t } = useLocale();
+  const { interpretation, card } = check;
+  const rows = interpretation.top.map(({ index, probability }) => {
+    const id = card.classes[index]?.id ?? "";
+    return { id, probability, ...describeClass(card, id, locale) };
+  });
+  const needsDoctor = interpretation.unsure || rows.some((row) => row.info?.needsDoctor && row.probability >= 0.1);
+  return (
+    <section aria-labelledby="result-title" data-testid="result">
+      <p class="note" role="note">
+        {t("notDiagnosis")}
+      </p>
+      {interpretation.unsure && (
+        <div class="unsure" data-testid="unsure">
+          <h2>{t("unsureTitle")}</h2>
+          <p>{t("unsureBody")}</p>
+        </div>
+      )}
+      <h1 id="result-title">{t("resultTitle")}</h1>
+      <ol class="matches">
+        {rows.map((row) => (
+          <li key={row.id} data-testid="match" data-class={row.id}>
+            <div class="match-head">
+              <span class="match-name">{row.name}</span>
+              <span class="match-percent">{Math.round(row.probability * 100)}%</span>
+            </div>
+            <meter class="bar" min={0} max={1} value={row.probability} aria-label={row.name} />
+            {row.description && <p class="muted">{row.description}</p>}
+          </li>
+        ))}
+      </ol>
+      <p class={needsDoctor ? "advice urgent" : "advice"} data-testid="advice">
+        {needsDoctor ? t("adviceDoctor") : t("adviceSelfCare")}
+      </p>
+      <Heatmap check={check} classifier={classifier} />
+      {feedbackSaved && <output class="status">{t("feedbackSaved")}</output>}
+      <div class="actions">
+        {!feedbackSaved && (
+          <button type="button" class="button" onClick={onDoctor}>
+            {t("doctorMode")}
+          </button>
+        )}
+        <button type="button" class="button primary" onClick={onNew}>
+          {t("newCheck")}
+        </button>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,86 @@
+import { useEffect, useState } from "preact/hooks";
+import { LOCALE_NAMES, LOCALES, type Locale, useLocale } from "../i18n/index.js";
+import { CHANNELS, type Channel } from "../settings.js";
+
+interface SettingsProps {
+  locale: Locale;
+  channel: Channel;
+  modelVersion?: string;
+  modelSource?: "embedded" | "downloaded";
+  backend?: string;
+  updateStatus?: string;
+  /** Why the app fell back to its built-in model, if it did. */
+  modelNotice?: string;
+  checking: boolean;
+  pending: number;
+  rejected: number;
+  onLocale(locale: Locale): void;
+  onChannel(channel: Channel): void;
+  onCheckUpdate(): void;
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(0)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+export function Settings(props: SettingsProps) {
+  const { t } = useLocale();
+  const [used, setUsed] = useState<number>();
+  useEffect(() => {
+    void navigator.storage?.estimate().then((estimate) => setUsed(estimate.usage ?? 0));
+  }, [props.modelVersion]);
+  return (
+    <section aria-labelledby="settings-title" data-testid="settings">
+      <h1 id="settings-title">{t("settingsTitle")}</h1>
+      <fieldset>
+        <legend>{t("language")}</legend>
+        <div class="segmented">
+          {LOCALES.map((locale) => (
+            <button
+              key={locale}
+              type="button"
+              lang={locale}
+              class={`button${props.locale === locale ? " primary" : ""}`}
+              aria-pressed={props.locale === locale}
+              onClick={() => props.onLocale(locale)}
+            >
+              {LOCALE_NAMES[locale]}
+            </button>
+          ))}
+        </div>
+      </fieldset>
+      <h2>{t("model")}</h2>
+      {props.modelVersion && (
+        <p data-testid="model-version" data-version={props.modelVersion}>
+          {t("modelVersion", {
+            version: props.modelVersion,
+            source: t(props.modelSource === "downloaded" ? "sourceDownloaded" : "sourceEmbedded"),
+          })}
+        </p>
+      )}
+      {props.modelNotice && <output data-testid="model-notice">{props.modelNotice}</output>}
+      {props.backend && <p data-testid="backend">{t("backend", { backend: props.backend })}</p>}
+      <label class="field">
+        {t("channel")}
+        <select value={props.channel} onChange={(e) => props.onChannel(e.currentTarget.value as Channel)}>
+          {CHANNELS.map((channel) => (
+            <option key={channel} value={channel}>
+              {t(`channel_${channel}`)}
+            </option>
+          ))}
+        </select>
+      </label>
+      <button type="button" class="button" disabled={props.checking} onClick={props.onCheckUpdate}>
+        {props.checking ? t("checkingUpdate") : t("checkUpdate")}
+      </button>
+      {props.updateStatus && <output data-testid="update-status">{props.updateStatus}</output>}
+      {used !== undefined && <p>{t("storageUsed", { used: formatBytes(used) })}</p>}
+      <p data-testid="pending">{t("pendingFeedback", { n: props.pending })}</p>
+      {props.rejected > 0 && <p>{t("rejectedFeedback", { n: props.rejected })}</p>}
+      <h2>{t("privacyTitle")}</h2>
+      <p>{t("privacyBody")}</p>
+      <p class="muted">{t("feedbackContains")}</p>
+    </section>
+  );
+}

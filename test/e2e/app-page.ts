@@ -1,0 +1,63 @@
+/** Steps through the PWA like a person would, for the end-to-end tests. */
+import type { Page } from "playwright-core";
+import { fixturePng } from "./fixture-image.js";
+
+export async function waitForModel(page: Page, version?: string): Promise<void> {
+  const meta = page.getByTestId("header-meta");
+  await meta.filter({ hasText: version ? `v${version}` : /v\d/ }).waitFor({ timeout: 60_000 });
+}
+
+export async function goTo(
+  page: Page,
+  screen: "Check" | "History" | "Settings" | "检查" | "记录" | "设置",
+): Promise<void> {
+  await page.getByRole("navigation").getByRole("button", { name: screen, exact: true }).click();
+}
+
+/** Picks a generated photo on the home screen and waits for the result (or the quality gate). */
+export async function checkPhoto(page: Page, seed: number, options: { level?: number; blur?: number } = {}) {
+  await goTo(page, "Check");
+  const buffer = await fixturePng({ seed, ...options });
+  await page.getByTestId("photo-input").setInputFiles({ name: `photo-${seed}.png`, mimeType: "image/png", buffer });
+  await page.locator("[data-testid=result], [data-testid=quality]").first().waitFor({ timeout: 30_000 });
+}
+
+/** Object-store row count in the app's IndexedDB, read inside the page. */
+export function countRows(page: Page, store: string): Promise<number> {
+  return page.evaluate(
+    (name) =>
+      new Promise<number>((resolve, reject) => {
+        const open = indexedDB.open("pifu");
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const request = open.result.transaction(name).objectStore(name).count();
+          request.onsuccess = () => {
+            open.result.close();
+            resolve(request.result);
+          };
+          request.onerror = () => reject(request.error);
+        };
+      }),
+    store,
+  );
+}
+
+/** Every row of an object store (structured-cloneable values only). */
+export function readRows<T>(page: Page, store: string): Promise<T[]> {
+  return page.evaluate(
+    (name) =>
+      new Promise<T[]>((resolve, reject) => {
+        const open = indexedDB.open("pifu");
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const request = open.result.transaction(name).objectStore(name).getAll();
+          request.onsuccess = () => {
+            open.result.close();
+            resolve(request.result as T[]);
+          };
+          request.onerror = () => reject(request.error);
+        };
+      }),
+    store,
+  );
+}

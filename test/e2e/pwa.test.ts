@@ -1,0 +1,231 @@
+/**
+ * The PWA end to end: Chromium (playwright-core) against the built app and the real API under workerd.
+ * One browser and one stack for the whole file; the tests run in order and share the app's state.
+ */
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { feedbackFromCsvRow } from "@pifu/core";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { publishModelDir } from "../../api/src/cli/publish-lib.js";
+import { writeFixtureModel } from "../../pwa/testing/fixture-model.js";
+import { checkPhoto, countRows, goTo, readRows, waitForModel } from "./app-page.js";
+import { type Chromium, launchChromium } from "./browser.js";
+import { type Stack, startStack } from "./stack.js";
+
+/** PIFU_SCREENSHOTS=1 refreshes the committed screenshots in docs/screenshots. */
+const SHOTS_DIR = process.env.PIFU_SCREENSHOTS
+  ? resolve(import.meta.dirname, "../../docs/screenshots")
+  : join(tmpdir(), "pifu-screenshots");
+
+let work: string;
+let stack: Stack;
+let browser: Chromium;
+let page: Page;
+const modelDirs: Record<string, string> = {};
+
+async function publish(version: string): Promise<void> {
+  await publishModelDir({
+    api: stack.api.url,
+    token: stack.api.adminToken,
+    dir: modelDirs[version]!,
+    channel: "stable",
+  });
+}
+
+async function screenshot(name: string): Promise<void> {
+  await page.screenshot({ path: join(SHOTS_DIR, `${name}.png`) });
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), "pifu-e2e-models-"));
+  await mkdir(SHOTS_DIR, { recursive: true });
+  for (const [version, seed] of [
+    ["1.0.0", 1],
+    ["1.1.0", 2],
+    ["1.2.0", 3],
+  ] as const) {
+    modelDirs[version] = join(work, version);
+    await writeFixtureModel(modelDirs[version], { version, seed });
+  }
+  stack = await startStack({
+    embeddedModelDir: modelDirs["1.0.0"]!,
+    corrupt: (path) => path.startsWith("/v1/models/1.2.0/files/group1-shard"),
+  });
+  await publish("1.0.0");
+  browser = await launchChromium();
+  page = await browser.context.newPage();
+  await page.goto(stack.app.url);
+}, 300_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe("the PWA in Chromium against the real API", () => {
+  it("classifies a photo and shows three classes with percentages and the safety note", async () => {
+    await waitForModel(page, "1.0.0");
+    await expect(page.getByTestId("header-meta").textContent()).resolves.toMatch(/webgl|wasm|cpu/);
+    await screenshot("home");
+    await checkPhoto(page, 11);
+    const matches = page.getByTestId("match");
+    expect(await matches.count()).toBe(3);
+    const percents = (await matches.locator(".match-percent").allTextContents()).map((text) =>
+      Number.parseInt(text, 10),
+    );
+    expect(percents.every((p) => p >= 0 && p <= 100)).toBe(true);
+    expect(percents).toEqual([...percents].sort((a, b) => b - a));
+    await expect(page.getByRole("note").textContent()).resolves.toContain("Not a diagnosis");
+    await expect(page.getByTestId("advice").isVisible()).resolves.toBe(true);
+    await screenshot("result");
+    await page.getByRole("button", { name: "Show what the model looked at" }).click();
+    await page.getByTestId("heatmap").waitFor();
+    expect(await page.getByTestId("heatmap").locator(".heatmap-grid span").count()).toBe(36);
+  });
+
+  it("stops a dark photo at the quality gate and says how to retake it", async () => {
+    await checkPhoto(page, 12, { level: 15 });
+    const problems = page.getByTestId("quality").locator("[data-problem]");
+    expect(await problems.evaluateAll((items) => items.map((i) => i.getAttribute("data-problem")))).toContain(
+      "too_dark",
+    );
+    await screenshot("quality");
+    await page.getByRole("button", { name: "Retake" }).click();
+    await checkPhoto(page, 13, { blur: 6 });
+    expect(await problems.evaluateAll((items) => items.map((i) => i.getAttribute("data-problem")))).toEqual([
+      "too_blurry",
+    ]);
+  });
+
+  it("works offline after a reload, from the service worker's precache", async () => {
+    await page.evaluate(async () => {
+      await navigator.serviceWorker.ready;
+      if (!navigator.serviceWorker.controller) {
+        await new Promise((done) => navigator.serviceWorker.addEventListener("controllerchange", done, { once: true }));
+      }
+    });
+    await browser.context.setOffline(true);
+    try {
+      await page.reload();
+      await waitForModel(page, "1.0.0");
+      await checkPhoto(page, 14);
+      expect(await page.getByTestId("match").count()).toBe(3);
+    } finally {
+      await browser.context.setOffline(false);
+    }
+  });
+
+  it("queues 20 doctor feedback records through network drops and the API holds each exactly once", async () => {
+    for (let i = 0; i < 20; i++) {
+      await browser.context.setOffline(i % 3 !== 2);
+      await checkPhoto(page, 100 + i);
+      await page.getByRole("button", { name: "Doctor mode: confirm or correct" }).click();
+      if (i === 0) await screenshot("doctor");
+      await page
+        .getByRole("radio")
+        .nth(i % 9)
+        .check();
+      if (i % 2 === 0) await page.locator("select[name=bodySite]").selectOption("arm");
+      if (i % 4 === 0) await page.locator("select[name=fitzpatrick]").selectOption("4");
+      await page.getByRole("button", { name: "Save feedback" }).click();
+      await page.getByText("Feedback saved").waitFor();
+    }
+    await browser.context.setOffline(false);
+    await expect.poll(() => countRows(page, "feedback"), { timeout: 60_000, interval: 500 }).toBe(0);
+    await page.getByTestId("pending-badge").waitFor({ state: "detached" });
+
+    const history = await readRows<{ feedback?: { id: string; confirmedLabel: string } }>(page, "history");
+    const sent = history.flatMap((entry) => (entry.feedback ? [entry.feedback] : []));
+    expect(sent).toHaveLength(20);
+    const exported = await fetch(`${stack.api.url}/v1/feedback/export?format=csv`, {
+      headers: { authorization: `Bearer ${stack.api.adminToken}` },
+    });
+    expect(exported.status).toBe(200);
+    const rows = (await exported.text()).trim().split("\n").slice(1).map(feedbackFromCsvRow);
+    expect(rows.map((r) => r.id).sort()).toEqual(sent.map((s) => s.id).sort());
+    for (const row of rows) {
+      expect(row.confirmedLabel).toBe(sent.find((s) => s.id === row.id)?.confirmedLabel);
+      expect(row.modelVersion).toBe("1.0.0");
+    }
+  });
+
+  it("switches to a newer model on the channel once every file verifies, and keeps it after a reload", async () => {
+    await publish("1.1.0");
+    await goTo(page, "Settings");
+    await page.getByRole("button", { name: "Check for update" }).click();
+    await waitForModel(page, "1.1.0");
+    await expect(page.getByTestId("update-status").textContent()).resolves.toContain("Updated to model 1.1.0");
+    await screenshot("settings");
+    await page.reload();
+    await waitForModel(page, "1.1.0");
+    await goTo(page, "Settings");
+    await expect(page.getByTestId("model-version").getAttribute("data-version")).resolves.toBe("1.1.0");
+  });
+
+  it("keeps its model when a downloaded file is corrupted", async () => {
+    await publish("1.2.0");
+    await page.getByRole("button", { name: "Check for update" }).click();
+    await page.getByTestId("update-status").filter({ hasText: "1.2.0 failed its checks" }).waitFor();
+    await expect(page.getByTestId("update-status").textContent()).resolves.toContain("sha256");
+    await expect(page.getByTestId("model-version").getAttribute("data-version")).resolves.toBe("1.1.0");
+    await checkPhoto(page, 15);
+    expect(await page.getByTestId("match").count()).toBe(3);
+  });
+
+  it("discards a stored model that no longer verifies and falls back to the embedded one", async () => {
+    await page.evaluate(
+      () =>
+        new Promise<void>((resolveDone, reject) => {
+          const open = indexedDB.open("pifu");
+          open.onsuccess = () => {
+            const store = open.result.transaction("models", "readwrite").objectStore("models");
+            const get = store.get("1.1.0");
+            get.onsuccess = () => {
+              const stored = get.result as { files: Record<string, ArrayBuffer> };
+              const shard = new Uint8Array(stored.files["group1-shard1of1.bin"] as ArrayBuffer);
+              shard[0] = (shard[0] as number) ^ 0xff;
+              store.put(stored).onsuccess = () => resolveDone();
+            };
+          };
+          open.onerror = () => reject(open.error);
+        }),
+    );
+    await page.reload();
+    await waitForModel(page, "1.0.0");
+    await goTo(page, "Settings");
+    await page.getByTestId("model-notice").filter({ hasText: "discarded" }).waitFor();
+    expect(await countRows(page, "models")).toBe(0);
+  });
+
+  it("switches language", async () => {
+    await goTo(page, "Settings");
+    await page.getByRole("button", { name: "中文" }).click();
+    await page.getByRole("heading", { name: "设置" }).waitFor();
+    await expect(page.evaluate(() => document.documentElement.lang)).resolves.toBe("zh-CN");
+    await goTo(page, "检查");
+    await page.getByText("拍照").waitFor();
+    await page.reload();
+    await page.getByText("拍照").waitFor();
+    await goTo(page, "设置");
+    await page.getByRole("button", { name: "English" }).click();
+    await page.getByRole("heading", { name: "Settings" }).waitFor();
+  });
+
+  it("deletes one and then all history, leaving the history store empty", async () => {
+    await goTo(page, "History");
+    const items = page.getByTestId("history-item");
+    await items.first().waitFor();
+    const before = await items.count();
+    expect(before).toBe(await countRows(page, "history"));
+    await screenshot("history");
+    await items.first().getByRole("button", { name: "Delete" }).click();
+    await expect.poll(() => items.count()).toBe(before - 1);
+    await page.getByRole("button", { name: "Delete all" }).click();
+    await page.getByTestId("confirm-delete-all").click();
+    await page.getByTestId("history-empty").waitFor();
+    expect(await countRows(page, "history")).toBe(0);
+  });
+});

@@ -1,0 +1,2 @@
+export * from "./mix.js";
+export * from "./pixels.js";

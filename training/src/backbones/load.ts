@@ -1,0 +1,88 @@
+/**
+ * Loads a TensorFlow.js layers model from a local path or an http(s) URL and hashes it. Local files
+ * go through a small IOHandler because tfjs's file:// handler lives in tfjs-node, which is optional.
+ */
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import * as tfl from "@tensorflow/tfjs-layers";
+import { tf } from "../backend/index.js";
+import { NSFWJS_SCHEME, readNsfwjsArtifacts } from "./nsfwjs.js";
+
+export interface LoadedModel {
+  model: tfl.LayersModel;
+  /** sha256 over model.json bytes followed by every weight file's bytes in manifest order. */
+  sha256: string;
+  /** Where it came from, as given (absolute for paths). */
+  source: string;
+}
+
+interface ModelJson {
+  modelTopology: object;
+  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+  format?: string;
+  generatedBy?: string;
+  convertedBy?: string | null;
+}
+
+export function isUrl(location: string): boolean {
+  return /^https?:\/\//i.test(location);
+}
+
+async function fetchBytes(url: string): Promise<Uint8Array> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`GET ${url} -> ${res.status} ${res.statusText}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+/** Reads model.json and its weight files (from disk or over HTTP) into ModelArtifacts plus a hash. */
+export async function readModelArtifacts(
+  location: string,
+): Promise<{ artifacts: tf.io.ModelArtifacts; sha256: string; source: string }> {
+  if (location.startsWith(NSFWJS_SCHEME)) return readNsfwjsArtifacts(location);
+  const remote = isUrl(location);
+  const source = remote ? location : resolve(location.endsWith(".json") ? location : join(location, "model.json"));
+  const read = remote ? fetchBytes : async (p: string) => new Uint8Array(await readFile(p));
+  const base = remote ? new URL(".", source).href : dirname(source);
+  const at = (name: string) => (remote ? new URL(name, base).href : join(base, name));
+
+  const jsonBytes = await read(source);
+  const json = JSON.parse(new TextDecoder().decode(jsonBytes)) as ModelJson;
+  if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
+    throw new Error(`${source} is not a TensorFlow.js layers model (no modelTopology/weightsManifest)`);
+  }
+  const hash = createHash("sha256").update(jsonBytes);
+  const buffers: Uint8Array[] = [];
+  const weightSpecs: tf.io.WeightsManifestEntry[] = [];
+  for (const group of json.weightsManifest) {
+    for (const path of group.paths) {
+      const bytes = await read(at(path));
+      hash.update(bytes);
+      buffers.push(bytes);
+    }
+    weightSpecs.push(...group.weights);
+  }
+  const total = buffers.reduce((n, b) => n + b.byteLength, 0);
+  const weightData = new Uint8Array(total);
+  let offset = 0;
+  for (const b of buffers) {
+    weightData.set(b, offset);
+    offset += b.byteLength;
+  }
+  const artifacts: tf.io.ModelArtifacts = {
+    modelTopology: json.modelTopology,
+    weightSpecs,
+    weightData: weightData.buffer,
+    format: json.format ?? "layers-model",
+    generatedBy: json.generatedBy ?? "",
+    convertedBy: json.convertedBy ?? null,
+  };
+  return { artifacts, sha256: hash.digest("hex"), source };
+}
+
+/** Loads any layers model from a folder, a model.json path, a URL or npm:nsfwjs/mobilenet_v2. */
+export async function loadLayersModelFrom(location: string): Promise<LoadedModel> {
+  const { artifacts, sha256, source } = await readModelArtifacts(location);
+  const model = await tfl.loadLayersModel(tf.io.fromMemory(artifacts));
+  return { model, sha256, source };
+}

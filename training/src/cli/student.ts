@@ -1,0 +1,205 @@
+/**
+ * npm run student -- --data TRAIN --val VAL --out DIR [options]
+ * Teachers per class subset → distilled, calibrated, quantized student + model card.
+ */
+import { readFile } from "node:fs/promises";
+import { Command, Option } from "commander";
+import { initBackend } from "../backend/index.js";
+import { QUANTIZATIONS, type Quantization } from "../export/quantize.js";
+import { DEFAULT_STUDENT_CONFIG, type StudentConfig } from "../student/config.js";
+import { ensureCache } from "../student/ensure-cache.js";
+import { runStudent } from "../student/pipeline.js";
+import { LOSS_KINDS, type LossKind } from "../train/losses.js";
+import { CLASS_WEIGHTINGS, type ClassWeighting } from "../train/weights.js";
+
+const num = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, got "${value}"`);
+  return n;
+};
+const widths = (value: string) => (value === "" || value === "none" ? [] : value.split(",").map(num("hidden")));
+const d = DEFAULT_STUDENT_CONFIG;
+
+const program = new Command()
+  .name("student")
+  .description(
+    "Train per-subset teachers, distil a MobileNetV2-0.35 student (frozen backbone + head, optionally Conv_1 fine-tuned), calibrate it on val, export it quantized with a model card, and evaluate the exported folder.",
+  )
+  .requiredOption("--data <dir>", "training images, one folder per class")
+  .requiredOption("--val <dir>", "validation images (calibration, unsure threshold, selection)")
+  .requiredOption("--out <dir>", "output folder: model/ (the model folder), quantization/, summary.json")
+  .option("--config <file>", "JSON file with any StudentConfig fields; flags override it")
+  .option("--cache <dir>", `activation cache (default ${d.cache})`)
+  .option("--backbone <path>", `student backbone (default ${d.backbone})`)
+  .option("--teacher-backbone <path>", `extra teacher backbone, or "none" (default ${d.teacherBackbone})`)
+  .option("--seed <n>", `seed (default ${d.seed})`, num("seed"))
+  .option(
+    "--many-at <n>",
+    `classes with at least this many training images form the "many" subset (default ${d.subsets.manyAt})`,
+    num("many-at"),
+  )
+  .option(
+    "--few-below <n>",
+    `classes with fewer form the "few" subset (default ${d.subsets.fewBelow})`,
+    num("few-below"),
+  )
+  .addOption(
+    new Option("--teacher-features <kind>", "teacher inputs: concat (both backbones) or student").choices([
+      "concat",
+      "student",
+    ]),
+  )
+  .option(
+    "--teacher-hidden <widths>",
+    `teacher MLP widths, "none" for linear (default ${d.teacher.head.hidden.join(",")})`,
+    widths,
+  )
+  .option("--teacher-epochs <n>", `teacher epochs (default ${d.teacher.epochs})`, num("teacher-epochs"))
+  .option("--single-teacher", "one teacher over all classes instead of one per subset")
+  .option("--no-kd", "train the student without distillation")
+  .option("--kd-alpha <a>", `weight of the KD term (default ${d.kd?.alpha})`, num("kd-alpha"))
+  .option("--kd-temperature <t>", `distillation temperature T (default ${d.kd?.temperature})`, num("kd-temperature"))
+  .option("--no-curriculum", "train on every image from the first epoch")
+  .option(
+    "--curriculum-balanced <n>",
+    `images per class in the first, balanced epoch (default ${d.curriculum?.balancedPerClass})`,
+    num("curriculum-balanced"),
+  )
+  .option(
+    "--curriculum-ramp <epochs>",
+    `epochs over which the rest join (default ${d.curriculum?.rampEpochs})`,
+    num("curriculum-ramp"),
+  )
+  .option(
+    "--hidden <widths>",
+    `student head MLP widths, "none" for linear (default ${d.head.hidden.join(",")})`,
+    widths,
+  )
+  .option("--dropout <p>", `student head dropout (default ${d.head.dropout})`, num("dropout"))
+  .addOption(new Option("--loss <kind>", `loss (default ${d.loss.kind})`).choices(LOSS_KINDS as unknown as string[]))
+  .addOption(
+    new Option("--weighting <kind>", `class weights (default ${d.loss.weighting})`).choices(
+      CLASS_WEIGHTINGS as unknown as string[],
+    ),
+  )
+  .option("--epochs <n>", `student head epochs (default ${d.epochs})`, num("epochs"))
+  .option("--lr <x>", `student head learning rate (default ${d.learningRate})`, num("lr"))
+  .option(
+    "--finetune-epochs <n>",
+    "also fine-tune Conv_1 for this many epochs on cached activations (default 0 = frozen)",
+    num("finetune-epochs"),
+  )
+  .option("--finetune-lr <x>", "fine-tuning learning rate (default 1e-4)", num("finetune-lr"))
+  .addOption(
+    new Option("--quantization <q>", `weights of the shipped folder (default ${d.quantization})`).choices(
+      QUANTIZATIONS as unknown as string[],
+    ),
+  )
+  .addOption(
+    new Option("--unsure-score <s>", "unsure score; auto picks the best separator of val errors").choices([
+      "auto",
+      "maxProb",
+      "margin",
+      "energy",
+    ]),
+  )
+  .option("--coverage <c>", `share of val images answered, not unsure (default ${d.unsure.coverage})`, num("coverage"))
+  .option("--model-version <semver>", `model card version (default ${d.version})`)
+  .option("--no-ablation", "skip the ablation rows")
+  .showHelpAfterError();
+
+interface Flags {
+  data: string;
+  val: string;
+  out: string;
+  config?: string;
+  cache?: string;
+  backbone?: string;
+  teacherBackbone?: string;
+  seed?: number;
+  manyAt?: number;
+  fewBelow?: number;
+  teacherFeatures?: "concat" | "student";
+  teacherHidden?: number[];
+  teacherEpochs?: number;
+  singleTeacher?: boolean;
+  kd: boolean;
+  kdAlpha?: number;
+  kdTemperature?: number;
+  curriculum: boolean;
+  curriculumBalanced?: number;
+  curriculumRamp?: number;
+  hidden?: number[];
+  dropout?: number;
+  loss?: LossKind;
+  weighting?: ClassWeighting;
+  epochs?: number;
+  lr?: number;
+  finetuneEpochs?: number;
+  finetuneLr?: number;
+  quantization?: Quantization;
+  unsureScore?: StudentConfig["unsure"]["score"];
+  coverage?: number;
+  modelVersion?: string;
+  ablation: boolean;
+}
+
+async function main(): Promise<void> {
+  program.parse();
+  const f = program.opts<Flags>();
+  const base: StudentConfig = { ...d, train: f.data, val: f.val, out: f.out };
+  const file = f.config ? (JSON.parse(await readFile(f.config, "utf8")) as Partial<StudentConfig>) : {};
+  const c: StudentConfig = { ...base, ...file };
+  const teacherBackbone = f.teacherBackbone === "none" ? null : (f.teacherBackbone ?? c.teacherBackbone);
+  const config: StudentConfig = {
+    ...c,
+    cache: f.cache ?? c.cache,
+    backbone: f.backbone ?? c.backbone,
+    teacherBackbone,
+    seed: f.seed ?? c.seed,
+    subsets: { manyAt: f.manyAt ?? c.subsets.manyAt, fewBelow: f.fewBelow ?? c.subsets.fewBelow },
+    teacher: {
+      ...c.teacher,
+      head: { ...c.teacher.head, hidden: f.teacherHidden ?? c.teacher.head.hidden },
+      epochs: f.teacherEpochs ?? c.teacher.epochs,
+      features: teacherBackbone === null ? "student" : (f.teacherFeatures ?? c.teacher.features),
+      perSubset: f.singleTeacher ? false : c.teacher.perSubset,
+    },
+    kd: f.kd && c.kd ? { alpha: f.kdAlpha ?? c.kd.alpha, temperature: f.kdTemperature ?? c.kd.temperature } : null,
+    curriculum:
+      f.curriculum && c.curriculum
+        ? {
+            balancedPerClass: f.curriculumBalanced ?? c.curriculum.balancedPerClass,
+            rampEpochs: f.curriculumRamp ?? c.curriculum.rampEpochs,
+          }
+        : null,
+    head: { hidden: f.hidden ?? c.head.hidden, dropout: f.dropout ?? c.head.dropout },
+    loss: { ...c.loss, kind: f.loss ?? c.loss.kind, weighting: f.weighting ?? c.loss.weighting },
+    epochs: f.epochs ?? c.epochs,
+    learningRate: f.lr ?? c.learningRate,
+    finetune: f.finetuneEpochs ? { epochs: f.finetuneEpochs, learningRate: f.finetuneLr ?? 1e-4 } : c.finetune,
+    quantization: f.quantization ?? c.quantization,
+    unsure: { score: f.unsureScore ?? c.unsure.score, coverage: f.coverage ?? c.unsure.coverage },
+    version: f.modelVersion ?? c.version,
+    ablation: f.ablation && c.ablation,
+  };
+  const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+  await initBackend("wasm", log);
+  await ensureCache({
+    cache: config.cache,
+    train: config.train,
+    val: config.val,
+    backbone: config.backbone,
+    teacherBackbone: config.teacherBackbone,
+    log,
+  });
+  const summary = await runStudent(config, log);
+  log(
+    `model folder ${summary.exported.dir} (${summary.exported.totalBytes} bytes); summary in ${config.out}/summary.json`,
+  );
+}
+
+main().catch((error: Error) => {
+  console.error(`student: ${error.message}`);
+  process.exitCode = 1;
+});

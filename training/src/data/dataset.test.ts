@@ -1,0 +1,58 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeSyntheticSet } from "../testing/fixtures.js";
+import { readDataset } from "./dataset.js";
+import { DecodeError, decodeImage } from "./decode.js";
+
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "pifu-data-"));
+  await writeSyntheticSet(join(dir, "skin"), {
+    classes: ["warts", "eczema"],
+    perClass: [3, 2],
+    sources: ["clinic-a", "clinic-b"],
+    broken: true,
+  });
+  await writeSyntheticSet(join(dir, "other"), { classes: ["zebra", "apple"], perClass: [1, 1] });
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe("readDataset", () => {
+  it("orders skin8 folders by the core list and reads manifest sources", async () => {
+    const ds = await readDataset(join(dir, "skin"));
+    expect(ds.classOrigin).toBe("skin8");
+    expect(ds.classes).toEqual(["eczema", "warts"]);
+    const wart = ds.items.find((i) => i.id === "warts-0");
+    expect(wart).toMatchObject({ label: 1, classId: "warts", source: "clinic-a" });
+    expect(ds.skipped.map((s) => s.path)).toEqual([join(dir, "skin", "warts", "notes.txt")]);
+  });
+
+  it("sorts unknown folder names, or follows a labels file", async () => {
+    expect((await readDataset(join(dir, "other"))).classes).toEqual(["apple", "zebra"]);
+    await writeFile(join(dir, "labels.txt"), "zebra\napple\n");
+    const ds = await readDataset(join(dir, "other"), { labelsFile: join(dir, "labels.txt") });
+    expect(ds.classOrigin).toBe("labels-file");
+    expect(ds.classes).toEqual(["zebra", "apple"]);
+  });
+
+  it("rejects folders outside a given class list with the valid names", async () => {
+    await expect(readDataset(join(dir, "other"), { classes: ["apple"] })).rejects.toThrow(/zebra.*apple/);
+  });
+});
+
+describe("decodeImage", () => {
+  it("decodes real images to RGB", async () => {
+    const image = await decodeImage(join(dir, "skin", "warts", "warts-0.png"));
+    expect(image).toMatchObject({ width: 32, height: 32, channels: 3 });
+    expect(image.data.length).toBe(32 * 32 * 3);
+  });
+
+  it("throws DecodeError for corrupt and truncated files", async () => {
+    await expect(decodeImage(join(dir, "skin", "warts", "corrupt.jpg"))).rejects.toBeInstanceOf(DecodeError);
+    await expect(decodeImage(join(dir, "skin", "warts", "truncated.jpg"))).rejects.toBeInstanceOf(DecodeError);
+    await expect(decodeImage(join(dir, "skin", "missing.jpg"))).rejects.toThrow(/missing\.jpg/);
+  });
+});

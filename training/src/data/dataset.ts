@@ -1,0 +1,147 @@
+/**
+ * Folder-per-class data sets: DIR/<class id>/<image>. Class order comes from, in turn: the caller
+ * (e.g. val reuses train's classes), a labels file, the core skin8 order when every folder is a
+ * skin8 class, else sorted folder names. An optional DIR/manifest.csv adds a `source` per image
+ * (matched on `id` = file name without extension).
+ */
+import { existsSync } from "node:fs";
+import { readdir, readFile, stat } from "node:fs/promises";
+import { basename, extname, join, resolve } from "node:path";
+import { CLASS_ID_PATTERN, SKIN8_CLASS_IDS } from "@pifu/core";
+import { parseCsv } from "./csv.js";
+
+export const IMAGE_EXTENSIONS = [".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".tiff", ".avif", ".heic", ".heif"];
+
+export interface DatasetItem {
+  /** Absolute file path. */
+  path: string;
+  /** File name without extension (the manifest id). */
+  id: string;
+  /** Index into Dataset.classes. */
+  label: number;
+  classId: string;
+  /** From manifest.csv, when present. */
+  source?: string;
+}
+
+export interface SkippedFile {
+  path: string;
+  reason: string;
+}
+
+export interface Dataset {
+  root: string;
+  classes: string[];
+  /** Where the class order came from. */
+  classOrigin: "given" | "labels-file" | "skin8" | "sorted";
+  items: DatasetItem[];
+  /** Files left out at scan or decode time, with the reason; reported in the run. */
+  skipped: SkippedFile[];
+}
+
+export interface ReadDatasetOptions {
+  /** Fixed class order (e.g. train's, when reading val). Folders not in it are an error. */
+  classes?: readonly string[];
+  /** A text file with one class id per line. Defaults to DIR/labels.txt when that exists. */
+  labelsFile?: string;
+}
+
+export class DatasetError extends Error {
+  override name = "DatasetError";
+}
+
+async function readLabelsFile(path: string): Promise<string[]> {
+  const lines = (await readFile(path, "utf8"))
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("#"));
+  const bad = lines.filter((l) => !CLASS_ID_PATTERN.test(l));
+  if (bad.length) throw new DatasetError(`${path}: class ids must be lower_snake_case, got ${bad.join(", ")}`);
+  if (new Set(lines).size !== lines.length) throw new DatasetError(`${path}: duplicate class ids`);
+  return lines;
+}
+
+function chooseClasses(
+  folders: string[],
+  given: readonly string[] | undefined,
+  fromFile: string[] | undefined,
+): { classes: string[]; origin: Dataset["classOrigin"] } {
+  const check = (classes: readonly string[], where: string) => {
+    const unknown = folders.filter((f) => !classes.includes(f));
+    if (unknown.length)
+      throw new DatasetError(
+        `folders ${unknown.join(", ")} are not among the classes (${where}): ${classes.join(", ")}`,
+      );
+  };
+  if (given) {
+    check(given, "given");
+    return { classes: [...given], origin: "given" };
+  }
+  if (fromFile) {
+    check(fromFile, "labels file");
+    return { classes: fromFile, origin: "labels-file" };
+  }
+  if (folders.every((f) => SKIN8_CLASS_IDS.includes(f))) {
+    return { classes: SKIN8_CLASS_IDS.filter((id) => folders.includes(id)), origin: "skin8" };
+  }
+  return { classes: [...folders].sort(), origin: "sorted" };
+}
+
+async function readManifestSources(root: string): Promise<Map<string, string>> {
+  const path = join(root, "manifest.csv");
+  const sources = new Map<string, string>();
+  if (!existsSync(path)) return sources;
+  for (const row of parseCsv(await readFile(path, "utf8"))) {
+    if (row.id && row.source) sources.set(row.id, row.source);
+  }
+  return sources;
+}
+
+/** Lists a folder-per-class data set. Nothing is decoded yet; unsupported files are skipped here. */
+export async function readDataset(dir: string, options: ReadDatasetOptions = {}): Promise<Dataset> {
+  const root = resolve(dir);
+  if (!existsSync(root) || !(await stat(root)).isDirectory()) throw new DatasetError(`${root} is not a folder`);
+  const entries = await readdir(root, { withFileTypes: true });
+  const folders = entries
+    .filter((e) => e.isDirectory() && !e.name.startsWith("."))
+    .map((e) => e.name)
+    .sort();
+  if (folders.length === 0) throw new DatasetError(`${root} has no class folders (expected DIR/<class>/<image>)`);
+  const labelsFile =
+    options.labelsFile ?? (existsSync(join(root, "labels.txt")) ? join(root, "labels.txt") : undefined);
+  const fromFile = labelsFile && !options.classes ? await readLabelsFile(labelsFile) : undefined;
+  const { classes, origin } = chooseClasses(folders, options.classes, fromFile);
+  const sources = await readManifestSources(root);
+
+  const items: DatasetItem[] = [];
+  const skipped: SkippedFile[] = [];
+  for (const classId of folders) {
+    const label = classes.indexOf(classId);
+    const files = (await readdir(join(root, classId), { withFileTypes: true }))
+      .filter((f) => !f.name.startsWith("."))
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const file of files) {
+      const path = join(root, classId, file.name);
+      if (!file.isFile()) {
+        skipped.push({ path, reason: "not a regular file" });
+        continue;
+      }
+      if (!IMAGE_EXTENSIONS.includes(extname(file.name).toLowerCase())) {
+        skipped.push({ path, reason: `unsupported file type "${extname(file.name) || "(none)"}"` });
+        continue;
+      }
+      const id = basename(file.name, extname(file.name));
+      const source = sources.get(id);
+      items.push(source === undefined ? { path, id, label, classId } : { path, id, label, classId, source });
+    }
+  }
+  if (items.length === 0) throw new DatasetError(`${root} holds no images`);
+  return { root, classes, classOrigin: origin, items, skipped };
+}
+
+/** Images per class, in class order. */
+export function classCounts(items: readonly Pick<DatasetItem, "label">[], numClasses: number): number[] {
+  const counts = new Array<number>(numClasses).fill(0);
+  for (const item of items) counts[item.label] = (counts[item.label] ?? 0) + 1;
+  return counts;
+}

@@ -1,0 +1,59 @@
+/** Image decoding with sharp: EXIF orientation applied, sRGB, 3 channels, 8 bits. */
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import type { RawImage } from "@pifu/core";
+import sharp from "sharp";
+
+export class DecodeError extends Error {
+  override name = "DecodeError";
+  constructor(
+    readonly path: string,
+    reason: string,
+  ) {
+    super(`${path}: ${reason}`);
+  }
+}
+
+export interface DecodedImage {
+  image: RawImage;
+  /** sha256 of the file bytes: the image part of feature-cache keys. */
+  sha256: string;
+}
+
+/** Decodes bytes already in memory; throws DecodeError for corrupt, truncated or unsupported data. */
+export async function decodeBytes(bytes: Uint8Array, path = "<memory>"): Promise<RawImage> {
+  try {
+    // failOn "truncated" rejects cut-off JPEG/PNG files instead of returning grey padding.
+    const { data, info } = await sharp(bytes, { failOn: "truncated" })
+      .rotate()
+      .toColourspace("srgb")
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`expected 3 channels after decoding, got ${info.channels}`);
+    return {
+      data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      width: info.width,
+      height: info.height,
+      channels: 3,
+    };
+  } catch (error) {
+    throw new DecodeError(path, (error as Error).message.split("\n")[0] ?? "unreadable image");
+  }
+}
+
+/** Reads and decodes one image file. */
+export async function decodeImage(path: string): Promise<RawImage> {
+  return (await decodeImageWithHash(path)).image;
+}
+
+export async function decodeImageWithHash(path: string): Promise<DecodedImage> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    throw new DecodeError(path, (error as Error).message);
+  }
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  return { image: await decodeBytes(bytes, path), sha256 };
+}

@@ -1,0 +1,5 @@
+export * from "./csv.js";
+export * from "./dataset.js";
+export * from "./decode.js";
+export * from "./rng.js";
+export * from "./split.js";

@@ -1,0 +1,83 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { initBackend, tf } from "../backend/index.js";
+import { Rng } from "../data/rng.js";
+import { curriculumSchedule } from "./curriculum.js";
+import { kdLoss, kdTerms, subsetsByCount } from "./kd-loss.js";
+
+beforeAll(async () => {
+  await initBackend("wasm");
+});
+
+describe("multi-teacher KD loss", () => {
+  // Two samples, 4 classes; sample 0's teacher knows classes {0, 1}, sample 1's knows {2, 3}.
+  const mask = () =>
+    tf.tensor2d([
+      [1, 1, 0, 0],
+      [0, 0, 1, 1],
+    ]);
+
+  it("is 0 when the student equals its teachers on their classes", () => {
+    const teacher = tf.tensor2d([
+      [2, -1, 0, 0],
+      [0, 0, 0.5, 3],
+    ]);
+    // Same logits on each teacher's classes up to a per-row shift; anything outside them is ignored.
+    const student = tf.tensor2d([
+      [7, 4, -9, 30],
+      [12, -5, 1.5, 4],
+    ]);
+    const loss = kdLoss(student, teacher, mask(), 4, 1).dataSync()[0] as number;
+    expect(Math.abs(loss)).toBeLessThan(1e-5);
+  });
+
+  it("is positive, and scales with α, when the student differs", () => {
+    const teacher = tf.tensor2d([
+      [2, -1, 0, 0],
+      [0, 0, 0.5, 3],
+    ]);
+    const student = tf.tensor2d([
+      [-1, 2, 0, 0],
+      [0, 0, 3, 0.5],
+    ]);
+    const one = kdLoss(student, teacher, mask(), 2, 1).dataSync()[0] as number;
+    const half = kdLoss(student, teacher, mask(), 2, 0.5).dataSync()[0] as number;
+    expect(one).toBeGreaterThan(0.1);
+    expect(half).toBeCloseTo(one / 2, 5);
+    // T² · KL by hand for sample 0 at T = 2.
+    const softmax = (a: number, b: number) => [
+      Math.exp(a) / (Math.exp(a) + Math.exp(b)),
+      Math.exp(b) / (Math.exp(a) + Math.exp(b)),
+    ];
+    const [p0 = 0, p1 = 0] = softmax(1, -0.5);
+    const [q0 = 0, q1 = 0] = softmax(-0.5, 1);
+    const expected0 = 4 * (p0 * Math.log(p0 / q0) + p1 * Math.log(p1 / q1));
+    expect(kdTerms(student, teacher, mask(), 2).dataSync()[0]).toBeCloseTo(expected0, 4);
+  });
+});
+
+describe("class subsets by count", () => {
+  it("splits skin8's training counts into many / medium / few", () => {
+    const counts = [422, 1277, 345, 152, 1115, 21, 132, 86];
+    expect(subsetsByCount(counts, { manyAt: 400, fewBelow: 100 })).toEqual([
+      { name: "many", classes: [0, 1, 4] },
+      { name: "medium", classes: [2, 3, 6] },
+      { name: "few", classes: [5, 7] },
+    ]);
+    expect(() => subsetsByCount(counts, { manyAt: 10, fewBelow: 20 })).toThrow(/manyAt/);
+  });
+});
+
+describe("curriculum", () => {
+  it("starts class-balanced and adds the rest over the ramp", () => {
+    const labels = [...new Array(50).fill(0), ...new Array(10).fill(1), ...new Array(3).fill(2)];
+    const schedule = curriculumSchedule(labels, 3, { balancedPerClass: 3, rampEpochs: 4 }, new Rng(1));
+    const perClass = (idx: number[]) => [0, 1, 2].map((c) => idx.filter((i) => labels[i] === c).length);
+    expect(perClass(schedule(0))).toEqual([3, 3, 3]);
+    const sizes = [0, 1, 2, 3, 4, 5].map((e) => schedule(e).length);
+    expect(sizes[0]).toBe(9);
+    expect(sizes[4]).toBe(labels.length);
+    expect(sizes[5]).toBe(labels.length);
+    for (let e = 1; e < sizes.length; e++) expect(sizes[e]).toBeGreaterThanOrEqual(sizes[e - 1] as number);
+    expect(new Set(schedule(4)).size).toBe(labels.length);
+  });
+});

@@ -1,0 +1,102 @@
+/**
+ * Mini-batch training of a classifier on cached inputs (features or cut activations) with the
+ * engine's losses, optional multi-teacher distillation and a sample schedule (curriculum). Each
+ * sample in a batch is drawn from one randomly chosen cached flip variant.
+ */
+import { tf } from "../backend/index.js";
+import type { Rng } from "../data/rng.js";
+import type { FlipVariant } from "../student/flips.js";
+import type { Loss } from "../train/losses.js";
+import { cosineLearningRate } from "../train/schedule.js";
+import { kdLoss } from "./kd-loss.js";
+
+export interface KdTargets {
+  /** Variant → teacher logits [n, K] (each row filled on its teacher's classes). */
+  teacherLogits: Map<FlipVariant, Float32Array>;
+  /** [n, K]: 1 on the classes of the sample's teacher. */
+  mask: Float32Array;
+  temperature: number;
+  alpha: number;
+}
+
+export interface TrainerOptions {
+  /** Logits for a batch; `training` switches dropout on. */
+  forward: (x: tf.Tensor, training: boolean) => tf.Tensor2D;
+  inputs: Map<FlipVariant, Float32Array>;
+  rowShape: readonly number[];
+  labels: Int32Array;
+  numClasses: number;
+  loss: Loss;
+  kd?: KdTargets;
+  /** Epoch → indices of the samples to use. */
+  schedule: (epoch: number) => number[];
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  rng: Rng;
+  onEpoch?: (epoch: number, meanLoss: number) => void;
+}
+
+/** Teacher logits for a variant the teachers were not run on fall back to the nearest flip. */
+function teacherVariant(kd: KdTargets, variant: FlipVariant): Float32Array {
+  const found = kd.teacherLogits.get(variant) ?? kd.teacherLogits.get(variant === "hv" ? "h" : "id");
+  if (!found) throw new Error(`no teacher logits for variant ${variant}`);
+  return found;
+}
+
+export function trainClassifier(options: TrainerOptions): void {
+  const { inputs, rowShape, labels, numClasses, loss, kd, rng, batchSize } = options;
+  const variants = [...inputs.keys()];
+  const rowSize = rowShape.reduce((a, b) => a * b, 1);
+  const optimizer = tf.train.adam(options.learningRate);
+  const stepsPerEpoch = (epoch: number) => Math.ceil(options.schedule(epoch).length / batchSize);
+  let totalSteps = 0;
+  for (let e = 0; e < options.epochs; e++) totalSteps += stepsPerEpoch(e);
+  let step = 0;
+  for (let epoch = 0; epoch < options.epochs; epoch++) {
+    const order = rng.shuffle([...options.schedule(epoch)]);
+    let lossSum = 0;
+    let batches = 0;
+    for (let start = 0; start < order.length; start += batchSize) {
+      const batch = order.slice(start, start + batchSize);
+      const x = new Float32Array(batch.length * rowSize);
+      const y = new Int32Array(batch.length);
+      const teacher = kd ? new Float32Array(batch.length * numClasses) : undefined;
+      const mask = kd ? new Float32Array(batch.length * numClasses) : undefined;
+      for (const [j, i] of batch.entries()) {
+        const variant = variants[rng.int(variants.length)] as FlipVariant;
+        x.set((inputs.get(variant) as Float32Array).subarray(i * rowSize, (i + 1) * rowSize), j * rowSize);
+        y[j] = labels[i] as number;
+        if (kd && teacher && mask) {
+          teacher.set(teacherVariant(kd, variant).subarray(i * numClasses, (i + 1) * numClasses), j * numClasses);
+          mask.set(kd.mask.subarray(i * numClasses, (i + 1) * numClasses), j * numClasses);
+        }
+      }
+      (optimizer as unknown as { learningRate: number }).learningRate = cosineLearningRate(
+        step,
+        totalSteps,
+        options.learningRate,
+        options.learningRate * 0.01,
+      );
+      const value = optimizer.minimize(() => {
+        const xs = tf.tensor(x, [batch.length, ...rowShape]);
+        const ys = tf.tensor1d(y, "int32");
+        const logits = options.forward(xs, true);
+        const ones = tf.ones([batch.length]) as tf.Tensor1D;
+        let total = loss.compute(logits, { a: ys, b: ys, lambda: ones });
+        if (kd && teacher && mask) {
+          const t = tf.tensor2d(teacher, [batch.length, numClasses]);
+          const m = tf.tensor2d(mask, [batch.length, numClasses]);
+          total = tf.add(total, kdLoss(logits, t, m, kd.temperature, kd.alpha)) as tf.Scalar;
+        }
+        return total;
+      }, true);
+      lossSum += value ? (value.dataSync()[0] as number) : 0;
+      value?.dispose();
+      batches++;
+      step++;
+    }
+    options.onEpoch?.(epoch, lossSum / Math.max(1, batches));
+  }
+  optimizer.dispose();
+}

@@ -1,0 +1,138 @@
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import sharp from "sharp";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { initBackend } from "../backend/index.js";
+import { exportModelFolder } from "../export/card.js";
+import { testCardFields, tinyClassifier } from "../export/test-model.js";
+
+const run = promisify(execFile);
+const ROOT = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
+const CLI = join(ROOT, "training/src/cli/evaluate.ts");
+const TSX = join(ROOT, "node_modules/.bin/tsx");
+
+let dir: string;
+
+async function image(path: string, rgb: [number, number, number], seed: number): Promise<void> {
+  const width = 40;
+  const height = 30;
+  const data = Buffer.alloc(width * height * 3);
+  for (let i = 0; i < data.length; i++)
+    data[i] = Math.max(0, Math.min(255, (rgb[i % 3] as number) + (((i * 7919 + seed * 31) % 41) - 20)));
+  await sharp(data, { raw: { width, height, channels: 3 } })
+    .jpeg()
+    .toFile(path);
+}
+
+async function evaluate(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(TSX, [CLI, ...args], { cwd: ROOT });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+beforeAll(async () => {
+  await initBackend("wasm");
+  dir = await mkdtemp(join(tmpdir(), "pifu-evaluate-"));
+  const fields = await testCardFields(16);
+  await exportModelFolder(
+    tinyClassifier(16, 8, 4),
+    join(dir, "model"),
+    {
+      ...fields,
+      preprocessing: { ...fields.preprocessing, inputSize: 16 },
+      unsure: { score: "maxProb", threshold: 0.5, coverage: 0.9 },
+    },
+    "float16",
+  );
+  const colours: Record<string, [number, number, number]> = {
+    acne_rosacea: [200, 60, 60],
+    eczema: [60, 200, 60],
+    nevus: [60, 60, 200],
+  };
+  for (const [label, rgb] of Object.entries(colours)) {
+    await mkdir(join(dir, "data", label), { recursive: true });
+    for (let i = 0; i < 3; i++) await image(join(dir, "data", label, `${label}-${i}.jpg`), rgb, i);
+  }
+  await writeFile(join(dir, "data", "eczema", "broken.jpg"), Buffer.from("not a jpeg at all"));
+  await mkdir(join(dir, "ood"), { recursive: true });
+  for (let i = 0; i < 3; i++) await image(join(dir, "ood", `other-${i}.jpg`), [230, 230, 230], i);
+}, 60_000);
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("npm run evaluate", () => {
+  it("prints the report and writes JSON with every field, skipping a corrupt file", async () => {
+    const json = join(dir, "out", "result.json");
+    const { code, stdout } = await evaluate([
+      "--model",
+      join(dir, "model"),
+      "--data",
+      join(dir, "data"),
+      "--ood",
+      join(dir, "ood"),
+      "--json",
+      json,
+    ]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/\| macro avg \|/);
+    expect(stdout).toMatch(/broken\.jpg/);
+    const result = JSON.parse(await readFile(json, "utf8"));
+    for (const key of [
+      "accuracy",
+      "macroF1",
+      "weightedF1",
+      "top3Accuracy",
+      "ece",
+      "oodAuroc",
+      "unsureRateIn",
+      "unsureRateOod",
+    ]) {
+      expect(typeof result[key], key).toBe("number");
+      expect(result[key]).toBeGreaterThanOrEqual(0);
+      expect(result[key]).toBeLessThanOrEqual(1);
+    }
+    expect(result.support).toBe(9);
+    expect(Object.keys(result.perClass)).toHaveLength(8);
+    expect(result.perClass.eczema).toMatchObject({ support: 3 });
+    expect(Object.keys(result.perClass.eczema).sort()).toEqual(["f1", "precision", "recall", "support"]);
+    expect(result.confusion).toHaveLength(8);
+    expect(result.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(9);
+    expect(result.skipped).toHaveLength(1);
+  }, 60_000);
+
+  it("names unknown class folders and empty classes without a stack trace", async () => {
+    await mkdir(join(dir, "bad1", "not_a_class"), { recursive: true });
+    await image(join(dir, "bad1", "not_a_class", "x.jpg"), [1, 2, 3], 1);
+    const unknown = await evaluate(["--model", join(dir, "model"), "--data", join(dir, "bad1")]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/not_a_class/);
+    expect(unknown.stderr).not.toMatch(/\n\s+at /);
+
+    await mkdir(join(dir, "bad2", "eczema"), { recursive: true });
+    await mkdir(join(dir, "bad2", "warts"), { recursive: true });
+    await image(join(dir, "bad2", "eczema", "x.jpg"), [1, 2, 3], 1);
+    const empty = await evaluate(["--model", join(dir, "model"), "--data", join(dir, "bad2")]);
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toMatch(/warts.*hold no images/);
+  }, 60_000);
+
+  it("refuses a model folder whose files do not match the card", async () => {
+    const shard = join(dir, "model", "group1-shard1of1.bin");
+    const bytes = await readFile(shard);
+    await writeFile(shard, bytes.subarray(0, bytes.length - 2));
+    const result = await evaluate(["--model", join(dir, "model"), "--data", join(dir, "data")]);
+    await writeFile(shard, bytes);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/group1-shard1of1\.bin is \d+ bytes, the card says/);
+  }, 60_000);
+});

@@ -1,0 +1,176 @@
+/**
+ * Evaluates an exported model on a labelled folder-per-class set (and optionally a folder of images
+ * of other conditions) the way the PWA runs it: core `preprocess` with the card's spec, logits from
+ * the model, core `interpretLogits` with the card's temperature and unsure rule.
+ */
+import { readdir, stat } from "node:fs/promises";
+import { extname, join } from "node:path";
+import { interpretLogits, type ModelCard, preprocess } from "@pifu/core";
+import type * as tfl from "@tensorflow/tfjs-layers";
+import { tf } from "../backend/index.js";
+import { auroc } from "../calibrate/unsure.js";
+import { DatasetError, decodeImage, IMAGE_EXTENSIONS, readDataset, type SkippedFile } from "../data/index.js";
+import { type Evaluation, evaluateProbabilities } from "../metrics/index.js";
+
+export interface EvaluateResult {
+  model: { name: string; version: string; quantization: string };
+  data: string;
+  accuracy: number;
+  macroF1: number;
+  weightedF1: number;
+  top3Accuracy: number;
+  ece: number;
+  support: number;
+  perClass: Evaluation["metrics"]["perClass"];
+  perSource?: Evaluation["metrics"]["perSource"];
+  confusion: number[][];
+  classes: string[];
+  unsureRateIn: number;
+  ood?: { data: string; support: number; oodAuroc: number; unsureRateOod: number };
+  oodAuroc?: number;
+  unsureRateOod?: number;
+  skipped: SkippedFile[];
+}
+
+interface Scored {
+  probabilities: Float32Array;
+  unsureScores: Float64Array;
+  unsure: number;
+  kept: number[];
+  skipped: SkippedFile[];
+}
+
+/** Runs the model over image files in batches; undecodable files are skipped and listed. */
+export async function scoreImages(
+  model: tfl.LayersModel,
+  card: ModelCard,
+  paths: readonly string[],
+  batchSize = 16,
+): Promise<Scored> {
+  const k = card.classes.length;
+  const size = card.preprocessing.inputSize;
+  const probabilities: number[] = [];
+  const unsureScores: number[] = [];
+  const kept: number[] = [];
+  const skipped: SkippedFile[] = [];
+  let unsure = 0;
+  for (let start = 0; start < paths.length; start += batchSize) {
+    const inputs: Float32Array[] = [];
+    for (let i = start; i < Math.min(paths.length, start + batchSize); i++) {
+      const path = paths[i] as string;
+      try {
+        inputs.push(preprocess(await decodeImage(path), card.preprocessing));
+        kept.push(i);
+      } catch (error) {
+        skipped.push({ path, reason: (error as Error).message });
+      }
+    }
+    if (inputs.length === 0) continue;
+    const batch = new Float32Array(inputs.length * size * size * 3);
+    for (const [j, x] of inputs.entries()) batch.set(x, j * x.length);
+    const logits = tf.tidy(() =>
+      (model.predict(tf.tensor4d(batch, [inputs.length, size, size, 3])) as tf.Tensor).dataSync(),
+    );
+    for (let j = 0; j < inputs.length; j++) {
+      const result = interpretLogits(logits.subarray(j * k, (j + 1) * k), card.calibration, card.unsure);
+      probabilities.push(...result.probabilities);
+      unsureScores.push(result.unsureScore);
+      if (result.unsure) unsure++;
+    }
+  }
+  return {
+    probabilities: Float32Array.from(probabilities),
+    unsureScores: Float64Array.from(unsureScores),
+    unsure,
+    kept,
+    skipped,
+  };
+}
+
+async function listImages(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string) => {
+    for (const name of (await readdir(d)).sort()) {
+      if (name.startsWith(".")) continue;
+      const path = join(d, name);
+      if ((await stat(path)).isDirectory()) await walk(path);
+      else if (IMAGE_EXTENSIONS.includes(extname(name).toLowerCase())) out.push(path);
+    }
+  };
+  try {
+    await walk(dir);
+  } catch (error) {
+    throw new DatasetError(`cannot read OOD folder ${dir}: ${(error as Error).message}`);
+  }
+  if (out.length === 0) throw new DatasetError(`OOD folder ${dir} holds no images`);
+  return out;
+}
+
+export interface EvaluateOptions {
+  model: tfl.LayersModel;
+  card: ModelCard;
+  data: string;
+  ood?: string;
+  batchSize?: number;
+}
+
+export async function evaluateModel(
+  options: EvaluateOptions,
+): Promise<{ result: EvaluateResult; evaluation: Evaluation }> {
+  const { model, card } = options;
+  const classes = card.classes.map((c) => c.id);
+  const dataset = await readDataset(options.data, { classes });
+  const present = new Set(dataset.items.map((i) => i.classId));
+  const folders = (await readdir(dataset.root, { withFileTypes: true }))
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name);
+  const empty = folders.filter((f) => !present.has(f));
+  if (empty.length > 0) {
+    throw new DatasetError(
+      `class folder(s) ${empty.join(", ")} in ${dataset.root} hold no images; add images or remove the folder`,
+    );
+  }
+  const scored = await scoreImages(
+    model,
+    card,
+    dataset.items.map((i) => i.path),
+    options.batchSize,
+  );
+  if (scored.kept.length === 0) throw new DatasetError(`no image in ${dataset.root} could be decoded`);
+  const items = scored.kept.map((i) => dataset.items[i] as (typeof dataset.items)[number]);
+  const evaluation = evaluateProbabilities(
+    scored.probabilities,
+    items.map((i) => i.label),
+    classes,
+    items.map((i) => i.source),
+  );
+  const m = evaluation.metrics;
+  const result: EvaluateResult = {
+    model: { name: card.name, version: card.version, quantization: card.quantization },
+    data: dataset.root,
+    accuracy: m.accuracy,
+    macroF1: m.macroF1,
+    weightedF1: m.weightedF1,
+    top3Accuracy: m.top3Accuracy,
+    ece: m.ece,
+    support: m.support,
+    perClass: m.perClass,
+    ...(m.perSource ? { perSource: m.perSource } : {}),
+    confusion: evaluation.confusion,
+    classes,
+    unsureRateIn: scored.unsure / scored.kept.length,
+    skipped: [...dataset.skipped, ...scored.skipped],
+  };
+  if (options.ood) {
+    const paths = await listImages(options.ood);
+    const ood = await scoreImages(model, card, paths, options.batchSize);
+    if (ood.kept.length === 0) throw new DatasetError(`no image in OOD folder ${options.ood} could be decoded`);
+    const oodAuroc = auroc(ood.unsureScores, scored.unsureScores);
+    const unsureRateOod = ood.unsure / ood.kept.length;
+    result.ood = { data: options.ood, support: ood.kept.length, oodAuroc, unsureRateOod };
+    result.oodAuroc = oodAuroc;
+    result.unsureRateOod = unsureRateOod;
+    result.skipped.push(...ood.skipped);
+  }
+  return { result, evaluation };
+}

@@ -1,0 +1,66 @@
+/**
+ * Runs other registered kernels of the same backend on raw TensorInfos, so a missing kernel can be
+ * written as a composition of kernels the backend already has. Calling tf ops from inside a kernel
+ * would go back through the engine (tape, tensor tracking) mid-kernel; this stays below it.
+ */
+import {
+  type backend_util,
+  getKernel,
+  type KernelBackend,
+  type NamedAttrMap,
+  type TensorInfo,
+} from "@tensorflow/tfjs-core";
+
+export class KernelComposer {
+  private readonly owned: TensorInfo[] = [];
+
+  private readonly backend: KernelBackend;
+
+  /** `backend` is the untyped backend object a KernelFunc receives. */
+  constructor(
+    backend: object,
+    private readonly backendName: string,
+  ) {
+    this.backend = backend as KernelBackend;
+  }
+
+  /** Runs one kernel; its output is disposed by `finish` unless it is the value returned. */
+  run(kernelName: string, inputs: Record<string, TensorInfo>, attrs: object = {}): TensorInfo {
+    return this.runMany(kernelName, inputs, attrs)[0] as TensorInfo;
+  }
+
+  /** Same as run, for kernels that take a list of tensors (Concat, Pack): the engine passes an array. */
+  runList(kernelName: string, list: TensorInfo[], attrs: object): TensorInfo {
+    return this.run(kernelName, list as unknown as Record<string, TensorInfo>, attrs);
+  }
+
+  reshape(x: TensorInfo, shape: number[]): TensorInfo {
+    return this.run("Reshape", { x }, { shape });
+  }
+
+  /** Disposes every intermediate except `result`, which the caller hands to the engine. */
+  finish(result: TensorInfo): TensorInfo {
+    for (const info of this.owned) {
+      if (info !== result) this.backend.disposeData(info.dataId);
+    }
+    this.owned.length = 0;
+    return result;
+  }
+
+  private runMany(kernelName: string, inputs: Record<string, TensorInfo>, attrs: object): TensorInfo[] {
+    const kernel = getKernel(kernelName, this.backendName);
+    if (!kernel) throw new Error(`kernel ${kernelName} is not registered for backend ${this.backendName}`);
+    const output = kernel.kernelFunc({ inputs, backend: this.backend, attrs: attrs as NamedAttrMap });
+    const outputs = Array.isArray(output) ? output : [output];
+    this.owned.push(...outputs);
+    return outputs;
+  }
+}
+
+export function assertNoDilation(convInfo: backend_util.Conv2DInfo, kernelName: string): void {
+  if (convInfo.dilationHeight !== 1 || convInfo.dilationWidth !== 1) {
+    throw new Error(
+      `${kernelName} on wasm supports dilations 1 only, got [${convInfo.dilationHeight}, ${convInfo.dilationWidth}]`,
+    );
+  }
+}

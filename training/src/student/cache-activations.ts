@@ -1,0 +1,119 @@
+/**
+ * Runs a backbone once over a folder-per-class image set and stores activations at named layers (raw
+ * or globally averaged) for each flip variant, so teachers and the student's trainable tail can be
+ * trained many times without re-running the frozen part. Usage (one process per core via --shard):
+ *   tsx training/src/student/cache-activations.ts --backbone DIR --range -1,1 --data DIR --split train \
+ *     --outputs block_15_add:raw,out_relu:gap --variants id,h --out CACHE [--shard 0/2]
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { type PreprocessSpec, preprocess, SKIN8_CLASS_IDS } from "@pifu/core";
+import { initBackend, tf } from "../backend/index.js";
+import { decodeImage, readDataset } from "../data/index.js";
+import { loadLayersModelFromDir } from "../export/load.js";
+import { innerNetwork, tapModel } from "./backbone.js";
+import { FLIP_VARIANTS, type FlipVariant, flipBatch } from "./flips.js";
+
+const { values } = parseArgs({
+  options: {
+    backbone: { type: "string" },
+    range: { type: "string", default: "-1,1" },
+    data: { type: "string" },
+    split: { type: "string" },
+    outputs: { type: "string" },
+    variants: { type: "string", default: "id,h" },
+    out: { type: "string" },
+    shard: { type: "string", default: "0/1" },
+    batch: { type: "string", default: "16" },
+  },
+});
+if (!values.backbone || !values.data || !values.split || !values.outputs || !values.out) {
+  throw new Error("needs --backbone --data --split --outputs --out");
+}
+const [lo = -1, hi = 1] = values.range.split(",").map(Number);
+const spec: PreprocessSpec = {
+  inputSize: 224,
+  resize: "center-crop-square",
+  interpolation: "antialiased-bilinear",
+  range: [lo, hi],
+};
+const outputs = values.outputs.split(",").map((s) => {
+  const [layer = "", mode = "gap"] = s.split(":");
+  return { layer, mode: mode as "raw" | "gap" };
+});
+const variants = values.variants.split(",") as FlipVariant[];
+for (const v of variants) if (!FLIP_VARIANTS.includes(v)) throw new Error(`unknown variant ${v}`);
+const [shardIndex = 0, shardCount = 1] = values.shard.split("/").map(Number);
+const batchSize = Number(values.batch);
+
+await initBackend("wasm", console.log);
+const network = innerNetwork(await loadLayersModelFromDir(values.backbone));
+const tap = tapModel(
+  network,
+  outputs.map((o) => o.layer),
+);
+const dataset = await readDataset(values.data, { classes: SKIN8_CLASS_IDS });
+const images = dataset.items
+  .filter((_, i) => i % shardCount === shardIndex)
+  .map((item) => ({ id: item.id, path: item.path, label: item.classId, labelIndex: item.label, source: item.source }));
+const size = spec.inputSize;
+const chunks = new Map<string, Float32Array[]>();
+const kept: typeof images = [];
+const failed: string[] = [];
+const started = Date.now();
+for (let start = 0; start < images.length; start += batchSize) {
+  const batch = images.slice(start, start + batchSize);
+  const pixels: Float32Array[] = [];
+  for (const image of batch) {
+    try {
+      pixels.push(preprocess(await decodeImage(image.path), spec));
+      kept.push(image);
+    } catch (error) {
+      failed.push(`${image.path}: ${(error as Error).message}`);
+    }
+  }
+  if (pixels.length === 0) continue;
+  const input = tf.tensor4d(Float32Array.from(pixels.flatMap((p) => Array.from(p))), [pixels.length, size, size, 3]);
+  for (const variant of variants) {
+    const results = tf.tidy(() => {
+      const outs = tap.predict(flipBatch(input, variant)) as tf.Tensor | tf.Tensor[];
+      const list = Array.isArray(outs) ? outs : [outs];
+      return list.map((t, i) => (outputs[i]?.mode === "gap" && t.rank === 4 ? tf.mean(t, [1, 2]) : t));
+    });
+    for (const [i, t] of results.entries()) {
+      const key = `${variant}-${outputs[i]?.layer}`;
+      const list = chunks.get(key) ?? [];
+      list.push((await t.data()) as Float32Array);
+      chunks.set(key, list);
+      t.dispose();
+    }
+  }
+  input.dispose();
+  const done = Math.min(start + batchSize, images.length);
+  if ((start / batchSize) % 10 === 0) {
+    const rate = done / ((Date.now() - started) / 1000);
+    console.log(`${values.split} shard ${shardIndex}: ${done}/${images.length} (${rate.toFixed(1)} img/s)`);
+  }
+}
+const dir = join(values.out, values.split);
+await mkdir(dir, { recursive: true });
+const prefix = `${shardIndex}of${shardCount}`;
+for (const [key, list] of chunks) {
+  const total = list.reduce((n, a) => n + a.length, 0);
+  const all = new Float32Array(total);
+  let offset = 0;
+  for (const a of list) {
+    all.set(a, offset);
+    offset += a.length;
+  }
+  await writeFile(join(dir, `${prefix}-${key}.f32`), all);
+}
+const shapes = Object.fromEntries(
+  outputs.map((o, i) => [o.layer, o.mode === "gap" ? [tap.outputs[i]?.shape.at(-1)] : tap.outputs[i]?.shape.slice(1)]),
+);
+await writeFile(
+  join(dir, `${prefix}-index.json`),
+  JSON.stringify({ spec, outputs, shapes, variants, images: kept, failed }, null, 1),
+);
+console.log(`done ${kept.length} images in ${((Date.now() - started) / 1000).toFixed(0)} s; failed ${failed.length}`);

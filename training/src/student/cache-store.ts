@@ -1,0 +1,74 @@
+/** Reads the activations written by cache-activations.ts back, merging its shards. */
+import { existsSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { FlipVariant } from "./flips.js";
+
+export interface CachedImage {
+  id: string;
+  path: string;
+  label: string;
+  labelIndex: number;
+  source?: string;
+}
+
+export interface CachedSplit {
+  images: CachedImage[];
+  /** Row shape of this layer's activations ([C] for pooled, [H, W, C] for raw). */
+  shape: number[];
+  /** Variant → row-major activations [images, ...shape]. */
+  variants: Map<FlipVariant, Float32Array>;
+}
+
+interface ShardIndex {
+  images: (CachedImage & { classId?: string; label: string | number })[];
+  shapes: Record<string, number[]>;
+  variants: FlipVariant[];
+}
+
+export async function readCachedSplit(cacheDir: string, split: string, layer: string): Promise<CachedSplit> {
+  const dir = join(cacheDir, split);
+  if (!existsSync(dir)) throw new Error(`no cached activations in ${dir}; run student/cache-activations.ts first`);
+  const indexFiles = (await readdir(dir)).filter((f) => f.endsWith("-index.json")).sort();
+  const images: CachedImage[] = [];
+  const parts = new Map<FlipVariant, Float32Array[]>();
+  let shape: number[] | undefined;
+  for (const file of indexFiles) {
+    const prefix = file.slice(0, -"-index.json".length);
+    const index = JSON.parse(await readFile(join(dir, file), "utf8")) as ShardIndex;
+    shape = index.shapes[layer];
+    if (!shape)
+      throw new Error(`${split} has no cached layer ${layer}; it has ${Object.keys(index.shapes).join(", ")}`);
+    images.push(...index.images);
+    for (const variant of index.variants) {
+      const bytes = await readFile(join(dir, `${prefix}-${variant}-${layer}.f32`));
+      const list = parts.get(variant) ?? [];
+      list.push(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4));
+      parts.set(variant, list);
+    }
+  }
+  if (!shape || images.length === 0) throw new Error(`${dir} holds no cached shards`);
+  const variants = new Map<FlipVariant, Float32Array>();
+  for (const [variant, list] of parts) {
+    const all = new Float32Array(list.reduce((n, a) => n + a.length, 0));
+    let offset = 0;
+    for (const a of list) {
+      all.set(a, offset);
+      offset += a.length;
+    }
+    variants.set(variant, all);
+  }
+  return { images, shape, variants };
+}
+
+/** Row-wise concatenation of two feature matrices ([n, a] and [n, b] → [n, a + b]). */
+export function concatRows(a: Float32Array, aWidth: number, b: Float32Array, bWidth: number): Float32Array {
+  const n = a.length / aWidth;
+  if (b.length / bWidth !== n) throw new Error(`row counts differ: ${n} vs ${b.length / bWidth}`);
+  const out = new Float32Array(n * (aWidth + bWidth));
+  for (let i = 0; i < n; i++) {
+    out.set(a.subarray(i * aWidth, (i + 1) * aWidth), i * (aWidth + bWidth));
+    out.set(b.subarray(i * bWidth, (i + 1) * bWidth), i * (aWidth + bWidth) + aWidth);
+  }
+  return out;
+}

@@ -1,0 +1,64 @@
+/** Everything a student run is made from; stored in the model card as the training config. */
+import type { UnsureRule } from "@pifu/core";
+import type { Quantization } from "../export/quantize.js";
+import type { HeadSpec } from "../train/head.js";
+import type { LossSpec } from "../train/losses.js";
+
+export interface StudentConfig {
+  train: string;
+  val: string;
+  out: string;
+  /** Cached activations (see cache-activations.ts). */
+  cache: string;
+  /** The student's backbone (MobileNetV2-0.35, [-1, 1] input). */
+  backbone: string;
+  /** A second backbone whose features the teachers add; null for student-feature teachers only. */
+  teacherBackbone: string | null;
+  seed: number;
+  subsets: { manyAt: number; fewBelow: number };
+  teacher: { head: HeadSpec; epochs: number; learningRate: number; features: "concat" | "student"; perSubset: boolean };
+  kd: { alpha: number; temperature: number } | null;
+  curriculum: { balancedPerClass: number; rampEpochs: number } | null;
+  head: HeadSpec;
+  loss: LossSpec;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  /** Fine-tune the backbone's last 1×1 conv (Conv_1 + BN) on cached activations; null = frozen. */
+  finetune: { epochs: number; learningRate: number } | null;
+  quantization: Quantization;
+  unsure: { score: UnsureRule["score"] | "auto"; coverage: number };
+  name: string;
+  version: string;
+  /** Also train the ablation rows (KD vs none, teacher choices, curriculum vs none). */
+  ablation: boolean;
+}
+
+export const DEFAULT_STUDENT_CONFIG: Omit<StudentConfig, "train" | "val" | "out"> = {
+  cache: ".cache/student",
+  backbone: "../shared/backbones/mobilenet_v2_0.35_224",
+  teacherBackbone: "../shared/backbones/darknet_tiny_224",
+  seed: 42,
+  subsets: { manyAt: 400, fewBelow: 100 },
+  teacher: {
+    head: { hidden: [256], dropout: 0.3 },
+    epochs: 40,
+    learningRate: 1e-3,
+    features: "concat",
+    perSubset: true,
+  },
+  kd: { alpha: 1, temperature: 4 },
+  curriculum: { balancedPerClass: 21, rampEpochs: 10 },
+  // 128 keeps the float16 folder under 1.5 MB (the backbone alone is ~0.8 MB).
+  head: { hidden: [128], dropout: 0.3 },
+  loss: { kind: "ce", weighting: "inverse", beta: 0.999, labelSmoothing: 0, gamma: 2, alpha: 1, tau: 1 },
+  epochs: 40,
+  batchSize: 64,
+  learningRate: 1e-3,
+  finetune: null,
+  quantization: "float16",
+  unsure: { score: "auto", coverage: 0.85 },
+  name: "pifu-skin8-student",
+  version: "1.0.0",
+  ablation: true,
+};

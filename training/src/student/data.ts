@@ -1,0 +1,67 @@
+/** The cached inputs of a student run: student features (+ cut activations) and teacher features. */
+
+import { type CachedImage, concatRows, readCachedSplit } from "./cache-store.js";
+import type { FlipVariant } from "./flips.js";
+
+/** Cache split prefixes and tapped layers of the two backbones the student run knows. */
+export const STUDENT_TAPS = { prefix: "mnv2", pooled: "out_relu", cut: "block_15_add" } as const;
+export const TEACHER_TAPS = { prefix: "darknet", pooled: "leaky_re_lu_14" } as const;
+
+export interface SplitData {
+  images: CachedImage[];
+  labels: Int32Array;
+  /** Pooled student-backbone features per variant, [n, studentWidth]. */
+  student: Map<FlipVariant, Float32Array>;
+  studentWidth: number;
+  /** Teacher features (student features, plus the teacher backbone's when given), [n, teacherWidth]. */
+  teacher: Map<FlipVariant, Float32Array>;
+  teacherWidth: number;
+}
+
+function sameOrder(a: readonly CachedImage[], b: readonly CachedImage[], what: string): void {
+  if (a.length !== b.length || a.some((img, i) => img.path !== b[i]?.path)) {
+    throw new Error(`${what}: the two caches list different images; rebuild them from the same folder`);
+  }
+}
+
+export async function loadSplit(
+  cache: string,
+  split: "train" | "val",
+  withTeacherBackbone: boolean,
+): Promise<SplitData> {
+  const student = await readCachedSplit(cache, `${STUDENT_TAPS.prefix}-${split}`, STUDENT_TAPS.pooled);
+  const studentWidth = student.shape[0] as number;
+  const labels = Int32Array.from(student.images, (img) => img.labelIndex);
+  if (!withTeacherBackbone) {
+    return {
+      images: student.images,
+      labels,
+      student: student.variants,
+      studentWidth,
+      teacher: student.variants,
+      teacherWidth: studentWidth,
+    };
+  }
+  const extra = await readCachedSplit(cache, `${TEACHER_TAPS.prefix}-${split}`, TEACHER_TAPS.pooled);
+  sameOrder(student.images, extra.images, split);
+  const extraWidth = extra.shape[0] as number;
+  const teacher = new Map<FlipVariant, Float32Array>();
+  for (const [variant, data] of student.variants) {
+    // Variants the teacher backbone was not run on reuse its unflipped features.
+    const other = extra.variants.get(variant) ?? extra.variants.get("id");
+    if (!other) throw new Error(`teacher cache for ${split} lacks the unflipped variant`);
+    teacher.set(variant, concatRows(data, studentWidth, other, extraWidth));
+  }
+  return {
+    images: student.images,
+    labels,
+    student: student.variants,
+    studentWidth,
+    teacher,
+    teacherWidth: studentWidth + extraWidth,
+  };
+}
+
+export async function loadCutActivations(cache: string, split: "train" | "val") {
+  return readCachedSplit(cache, `${STUDENT_TAPS.prefix}-${split}`, STUDENT_TAPS.cut);
+}

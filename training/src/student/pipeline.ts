@@ -1,0 +1,358 @@
+/**
+ * The student run: class subsets by count → one teacher per subset → distilled student head (with a
+ * curriculum) → optional tail fine-tuning → temperature scaling and unsure rule on val → export
+ * (quantized) with a model card → evaluation of the exported folder exactly as the PWA runs it.
+ */
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { SKIN8_CLASSES, type UnsureRule } from "@pifu/core";
+import { loadLayersModelFrom } from "../backbones/load.js";
+import { fitTemperature } from "../calibrate/temperature.js";
+import { auroc, chooseUnsureRule, unsureScores } from "../calibrate/unsure.js";
+import { classCounts } from "../data/index.js";
+import { subsetsByCount } from "../distill/kd-loss.js";
+import { type TeacherReport, trainTeachers } from "../distill/teachers.js";
+import type { KdTargets } from "../distill/trainer.js";
+import { openModelDir } from "../evaluate/model-dir.js";
+import { type EvaluateResult, evaluateModel } from "../evaluate/run.js";
+import { type CardFields, exportModelFolder, writeModelCard } from "../export/card.js";
+import type { Quantization } from "../export/quantize.js";
+import { registerWasmGradientKernels } from "../kernels/index.js";
+import { argmaxRows, evaluateProbabilities, softmaxRows } from "../metrics/index.js";
+import { innerNetwork } from "./backbone.js";
+import type { StudentConfig } from "./config.js";
+import { loadCutActivations, loadSplit, type SplitData } from "./data.js";
+import { studentMarkdown } from "./report.js";
+import { assembleStudent, buildTail } from "./tail.js";
+import { fineTuneTail, trainStudentHead } from "./train-student.js";
+
+const CLASS_IDS = SKIN8_CLASSES.map((c) => c.id);
+const K = CLASS_IDS.length;
+
+export interface AblationRow {
+  name: string;
+  kd: string;
+  curriculum: boolean;
+  accuracy: number;
+  macroF1: number;
+  seborrheicF1: number;
+  /** ECE after this row's own temperature fit. */
+  ece: number;
+}
+
+export interface StudentSummary {
+  config: StudentConfig;
+  subsets: { name: string; classes: string[]; trainCounts: number[] }[];
+  teachers: TeacherReport[];
+  ablation: AblationRow[];
+  calibration: { temperature: number; eceBefore: number; eceAfter: number; nllBefore: number; nllAfter: number };
+  unsure: UnsureRule & { errorAuroc: Record<string, number> };
+  exported: { dir: string; totalBytes: number; evaluation: EvaluateResult };
+  quantization: { quantization: Quantization; macroF1: number; accuracy: number; totalBytes: number }[];
+  finetuned: boolean;
+}
+
+function rowMetrics(
+  name: string,
+  kd: string,
+  curriculum: boolean,
+  logits: Float32Array,
+  labels: Int32Array,
+): AblationRow {
+  const { temperature } = fitTemperature(logits, labels, K);
+  const evaluation = evaluateProbabilities(softmaxRows(logits, K, temperature), labels, CLASS_IDS);
+  const m = evaluation.metrics;
+  return {
+    name,
+    kd,
+    curriculum,
+    accuracy: m.accuracy,
+    macroF1: m.macroF1,
+    seborrheicF1: m.perClass.seborrheic_dermatitis?.f1 ?? 0,
+    ece: m.ece,
+  };
+}
+
+/** Picks the unsure score that best separates misclassified from correct val images. */
+function pickUnsureRule(config: StudentConfig, logits: Float32Array, labels: Int32Array, temperature: number) {
+  const predicted = argmaxRows(logits, K);
+  const errorAuroc: Record<string, number> = {};
+  const candidates: UnsureRule["score"][] =
+    config.unsure.score === "auto" ? ["maxProb", "margin", "energy"] : [config.unsure.score];
+  for (const score of candidates) {
+    const scores = unsureScores(logits, K, temperature, score);
+    const wrong = [...scores].filter((_, i) => predicted[i] !== labels[i]);
+    const right = [...scores].filter((_, i) => predicted[i] === labels[i]);
+    errorAuroc[score] = wrong.length && right.length ? auroc(wrong, right) : 0.5;
+  }
+  const best = candidates.reduce((a, b) => ((errorAuroc[b] ?? 0) > (errorAuroc[a] ?? 0) ? b : a));
+  return { ...chooseUnsureRule(logits, K, temperature, best, config.unsure.coverage), errorAuroc };
+}
+
+async function teachersFor(
+  config: StudentConfig,
+  choice: "concat" | "student",
+  perSubset: boolean,
+  train: SplitData,
+  val: SplitData,
+  subsets: { name: string; classes: number[] }[],
+  log: (line: string) => void,
+) {
+  if (!config.kd) throw new Error("teachers need kd settings");
+  const useConcat = choice === "concat";
+  return trainTeachers({
+    subsets: perSubset ? subsets : [{ name: "all", classes: CLASS_IDS.map((_, i) => i) }],
+    classIds: CLASS_IDS,
+    train: { inputs: useConcat ? train.teacher : train.student, labels: train.labels },
+    val: { inputs: (useConcat ? val.teacher : val.student).get("id") as Float32Array, labels: val.labels },
+    width: useConcat ? train.teacherWidth : train.studentWidth,
+    spec: {
+      head: config.teacher.head,
+      loss: config.loss,
+      epochs: config.teacher.epochs,
+      batchSize: config.batchSize,
+      learningRate: config.teacher.learningRate,
+    },
+    seed: config.seed,
+    temperature: config.kd.temperature,
+    alpha: config.kd.alpha,
+    log,
+  });
+}
+
+function cardFields(
+  config: StudentConfig,
+  backboneSha256: string,
+  backboneSource: string,
+  extra: Record<string, unknown>,
+): CardFields {
+  return {
+    name: config.name,
+    version: config.version,
+    date: new Date().toISOString().slice(0, 10),
+    description:
+      "MobileNetV2-0.35 student distilled from per-subset teachers on skin8; shows the conditions a photo most resembles, with calibrated confidence and an unsure rule.",
+    intendedUse:
+      "Decision support for community doctors and patients: ranks 8 common skin conditions a photo most resembles. Not a diagnosis; see a doctor when unsure, when a lesion changes, bleeds or grows, or when unwell.",
+    classes: SKIN8_CLASSES.map(({ id, en, zh }) => ({ id, en, zh })),
+    preprocessing: {
+      inputSize: 224,
+      resize: "center-crop-square",
+      interpolation: "antialiased-bilinear",
+      range: [-1, 1],
+    },
+    backbone: { name: "mobilenet_v2_0.35_224", source: backboneSource, sha256: backboneSha256 },
+    training: {
+      seed: config.seed,
+      config: { ...config, ...extra },
+      data: `skin8 train (${config.train}); calibrated and selected on ${config.val}`,
+    },
+    metrics: { val: { accuracy: 0, macroF1: 0, weightedF1: 0, top3Accuracy: 0, ece: 0, support: 0, perClass: {} } },
+    calibration: { temperature: 1, eceBefore: 0, eceAfter: 0 },
+    unsure: { score: "maxProb", threshold: 1, coverage: 1 },
+  };
+}
+
+export async function runStudent(
+  config: StudentConfig,
+  log: (line: string) => void = console.log,
+): Promise<StudentSummary> {
+  const withTeacherBackbone = config.teacherBackbone !== null && config.teacher.features === "concat";
+  const train = await loadSplit(config.cache, "train", withTeacherBackbone);
+  const val = await loadSplit(config.cache, "val", withTeacherBackbone);
+  log(
+    `train ${train.labels.length} images, val ${val.labels.length}; student features ${train.studentWidth}-d, teacher features ${train.teacherWidth}-d`,
+  );
+  const counts = classCounts(
+    Array.from(train.labels, (label) => ({ label })),
+    K,
+  );
+  const subsets = subsetsByCount(counts, config.subsets);
+  for (const s of subsets) {
+    log(`subset ${s.name}: ${s.classes.map((c) => `${CLASS_IDS[c]} (${counts[c]})`).join(", ")}`);
+  }
+
+  let kd: KdTargets | undefined;
+  let teachers: TeacherReport[] = [];
+  if (config.kd) {
+    const made = await teachersFor(config, config.teacher.features, config.teacher.perSubset, train, val, subsets, log);
+    kd = made.kd;
+    teachers = made.reports;
+  }
+  log(`student head (${config.kd ? "KD" : "no KD"}, ${config.curriculum ? "curriculum" : "no curriculum"})`);
+  const main = trainStudentHead(config, train, val, K, kd, config.curriculum, log);
+  const kdName = config.kd
+    ? `${config.teacher.perSubset ? "per-subset" : "one all-class"} ${config.teacher.features} teachers`
+    : "none";
+  const ablation: AblationRow[] = [
+    rowMetrics(
+      "chosen configuration (frozen backbone)",
+      kdName,
+      config.curriculum !== null,
+      main.valLogits,
+      val.labels,
+    ),
+  ];
+  log(`  val accuracy ${ablation[0]?.accuracy.toFixed(3)}, macro-F1 ${ablation[0]?.macroF1.toFixed(3)}`);
+
+  if (config.ablation) {
+    const curriculum = config.curriculum ?? { balancedPerClass: 21, rampEpochs: 10 };
+    const variants: { name: string; kd?: KdTargets; kdName: string; curriculum: boolean }[] = [
+      { name: "no KD, no curriculum", kdName: "none", curriculum: false },
+      { name: "no KD, curriculum", kdName: "none", curriculum: true },
+    ];
+    if (kd) variants.push({ name: "KD, no curriculum", kd, kdName, curriculum: false });
+    if (config.kd) {
+      const studentTeachers = await teachersFor(config, "student", true, train, val, subsets, log);
+      variants.push({
+        name: "KD from student-feature teachers, curriculum",
+        kd: studentTeachers.kd,
+        kdName: "per-subset student teachers",
+        curriculum: true,
+      });
+      if (withTeacherBackbone) {
+        const single = await teachersFor(config, "concat", false, train, val, subsets, log);
+        variants.push({
+          name: "KD from one all-class teacher, curriculum",
+          kd: single.kd,
+          kdName: "one all-class concat teacher",
+          curriculum: true,
+        });
+      }
+    }
+    for (const v of variants) {
+      log(`ablation: ${v.name}`);
+      const run = trainStudentHead(config, train, val, K, v.kd, v.curriculum ? curriculum : null);
+      run.head.dispose();
+      const row = rowMetrics(v.name, v.kdName, v.curriculum, run.valLogits, val.labels);
+      log(
+        `  val accuracy ${row.accuracy.toFixed(3)}, macro-F1 ${row.macroF1.toFixed(3)}, seb-derm F1 ${row.seborrheicF1.toFixed(3)}`,
+      );
+      ablation.push(row);
+    }
+  }
+
+  const backbone = await loadLayersModelFrom(config.backbone);
+  const network = innerNetwork(backbone.model);
+  let valLogits = main.valLogits;
+  if (config.finetune) {
+    registerWasmGradientKernels();
+    log(`fine-tuning Conv_1 on cached ${"block_15_add"} activations`);
+    const cutTrain = await loadCutActivations(config.cache, "train");
+    const cutVal = await loadCutActivations(config.cache, "val");
+    valLogits = fineTuneTail({
+      tail: buildTail(network, "block_15_add"),
+      head: main.head,
+      trainable: ["Conv_1", "Conv_1_bn"],
+      train: { inputs: cutTrain.variants, shape: cutTrain.shape, labels: train.labels },
+      valInputs: cutVal.variants.get("id") as Float32Array,
+      numClasses: K,
+      config,
+      kd,
+      epochs: config.finetune.epochs,
+      learningRate: config.finetune.learningRate,
+      log,
+    });
+    const row = rowMetrics(
+      "chosen configuration + Conv_1 fine-tuned",
+      kdName,
+      config.curriculum !== null,
+      valLogits,
+      val.labels,
+    );
+    log(`  val accuracy ${row.accuracy.toFixed(3)}, macro-F1 ${row.macroF1.toFixed(3)}`);
+    ablation.push(row);
+  }
+
+  const fit = fitTemperature(valLogits, val.labels, K);
+  const eceBefore = evaluateProbabilities(softmaxRows(valLogits, K, 1), val.labels, CLASS_IDS).metrics.ece;
+  const eceAfter = evaluateProbabilities(softmaxRows(valLogits, K, fit.temperature), val.labels, CLASS_IDS).metrics.ece;
+  const unsure = pickUnsureRule(config, valLogits, val.labels, fit.temperature);
+  log(
+    `temperature ${fit.temperature.toFixed(3)}: ECE ${eceBefore.toFixed(3)} → ${eceAfter.toFixed(3)}; unsure rule ${unsure.score} > ${unsure.threshold.toFixed(4)} (coverage ${unsure.coverage.toFixed(3)})`,
+  );
+
+  const student = assembleStudent(network, main.head);
+  const fields = cardFields(
+    config,
+    backbone.sha256,
+    "Keras Applications MobileNetV2 alpha 0.35 ImageNet (tfjs layers, ../shared/backbones/mobilenet_v2_0.35_224)",
+    {
+      subsets: subsets.map((s) => ({ name: s.name, classes: s.classes.map((c) => CLASS_IDS[c]) })),
+      finetuned: config.finetune ? ["Conv_1", "Conv_1_bn", "head"] : ["head"],
+    },
+  );
+  fields.calibration = { temperature: fit.temperature, eceBefore, eceAfter };
+  fields.unsure = { score: unsure.score, threshold: unsure.threshold, coverage: unsure.coverage };
+
+  const quantization: StudentSummary["quantization"] = [];
+  const modelDir = join(config.out, "model");
+  let exported: StudentSummary["exported"] | undefined;
+  for (const q of [
+    config.quantization,
+    ...(["float32", "float16", "uint8"] as const).filter((x) => x !== config.quantization),
+  ]) {
+    const dir = q === config.quantization ? modelDir : join(config.out, "quantization", q);
+    await rm(dir, { recursive: true, force: true });
+    const result = await exportModelFolder(student, dir, fields, q);
+    const opened = await openModelDir(dir);
+    const { result: evaluation } = await evaluateModel({ model: opened.model, card: opened.card, data: config.val });
+    opened.model.dispose();
+    log(
+      `exported ${q}: ${result.totalBytes} bytes; val accuracy ${evaluation.accuracy.toFixed(3)}, macro-F1 ${evaluation.macroF1.toFixed(4)}`,
+    );
+    quantization.push({
+      quantization: q,
+      macroF1: evaluation.macroF1,
+      accuracy: evaluation.accuracy,
+      totalBytes: result.totalBytes,
+    });
+    if (q === config.quantization) {
+      const rest = evaluation;
+      const card = {
+        ...result.card,
+        metrics: {
+          val: {
+            accuracy: rest.accuracy,
+            macroF1: rest.macroF1,
+            weightedF1: rest.weightedF1,
+            top3Accuracy: rest.top3Accuracy,
+            ece: rest.ece,
+            support: rest.support,
+            perClass: rest.perClass,
+            ...(rest.perSource ? { perSource: rest.perSource } : {}),
+          },
+        },
+      };
+      const cardSize = await writeModelCard(dir, card);
+      const filesSize = result.card.files.reduce((n, f) => n + f.size, 0);
+      exported = { dir, totalBytes: filesSize + cardSize, evaluation };
+    }
+  }
+  if (!exported) throw new Error("the chosen quantization was not exported");
+  const summary: StudentSummary = {
+    config,
+    subsets: subsets.map((s) => ({
+      name: s.name,
+      classes: s.classes.map((c) => CLASS_IDS[c] as string),
+      trainCounts: s.classes.map((c) => counts[c] as number),
+    })),
+    teachers,
+    ablation,
+    calibration: {
+      temperature: fit.temperature,
+      eceBefore,
+      eceAfter,
+      nllBefore: fit.nllBefore,
+      nllAfter: fit.nllAfter,
+    },
+    unsure,
+    exported,
+    quantization,
+    finetuned: config.finetune !== null,
+  };
+  await mkdir(config.out, { recursive: true });
+  await writeFile(join(config.out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
+  await writeFile(join(config.out, "summary.md"), `${studentMarkdown(summary)}\n`);
+  return summary;
+}

@@ -1,0 +1,114 @@
+/** Trains the student's head on frozen pooled features, with or without distillation and curriculum. */
+import type * as tfl from "@tensorflow/tfjs-layers";
+import { tf } from "../backend/index.js";
+import { classCounts } from "../data/index.js";
+import { Rng } from "../data/rng.js";
+import { curriculumSchedule, fullSchedule } from "../distill/curriculum.js";
+import { type KdTargets, trainClassifier } from "../distill/trainer.js";
+import { buildHead, forward, predictLogits } from "../train/head.js";
+import { createLoss } from "../train/losses.js";
+import type { StudentConfig } from "./config.js";
+import type { SplitData } from "./data.js";
+import type { FlipVariant } from "./flips.js";
+
+export interface HeadRun {
+  head: tfl.Sequential;
+  valLogits: Float32Array;
+}
+
+export function trainStudentHead(
+  config: StudentConfig,
+  train: SplitData,
+  val: SplitData,
+  numClasses: number,
+  kd: KdTargets | undefined,
+  curriculum: StudentConfig["curriculum"],
+  log?: (line: string) => void,
+): HeadRun {
+  const rng = new Rng(config.seed);
+  const head = buildHead(train.studentWidth, numClasses, config.head, config.seed);
+  const counts = classCounts(
+    Array.from(train.labels, (label) => ({ label })),
+    numClasses,
+  );
+  trainClassifier({
+    forward: (x, training) => forward(head, x, training, rng),
+    inputs: train.student,
+    rowShape: [train.studentWidth],
+    labels: train.labels,
+    numClasses,
+    loss: createLoss(config.loss, counts),
+    ...(kd ? { kd } : {}),
+    schedule: curriculum
+      ? curriculumSchedule(train.labels, numClasses, curriculum, rng.fork("curriculum"))
+      : fullSchedule(train.labels.length),
+    epochs: config.epochs,
+    batchSize: config.batchSize,
+    learningRate: config.learningRate,
+    rng,
+    onEpoch: (epoch, loss) => {
+      if (log && (epoch % 10 === 9 || epoch === config.epochs - 1))
+        log(`  epoch ${epoch + 1}/${config.epochs} loss ${loss.toFixed(4)}`);
+    },
+  });
+  const valLogits = predictLogits(head, val.student.get("id") as Float32Array, [train.studentWidth]);
+  return { head, valLogits };
+}
+
+/**
+ * Fine-tunes the backbone's last 1×1 convolution (Conv_1 and its batch norm) together with the head
+ * on cached activations at `cut`; the layers between the cut and Conv_1 run frozen. Batch norms run
+ * in inference mode (their moving statistics stay those of ImageNet; γ and β train).
+ */
+export function fineTuneTail(options: {
+  tail: tfl.LayersModel;
+  head: tfl.Sequential;
+  trainable: readonly string[];
+  train: { inputs: Map<FlipVariant, Float32Array>; shape: number[]; labels: Int32Array };
+  valInputs: Float32Array;
+  numClasses: number;
+  config: StudentConfig;
+  kd: KdTargets | undefined;
+  epochs: number;
+  learningRate: number;
+  log?: (line: string) => void;
+}): Float32Array {
+  const { tail, head, config } = options;
+  for (const layer of tail.layers) layer.trainable = options.trainable.includes(layer.name);
+  const rng = new Rng(config.seed + 7);
+  const pooled = (x: tf.Tensor) => tf.mean(tail.apply(x, { training: false }) as tf.Tensor, [1, 2]);
+  const counts = classCounts(
+    Array.from(options.train.labels, (label) => ({ label })),
+    options.numClasses,
+  );
+  trainClassifier({
+    forward: (x, training) => forward(head, pooled(x), training, rng),
+    inputs: options.train.inputs,
+    rowShape: options.train.shape,
+    labels: options.train.labels,
+    numClasses: options.numClasses,
+    loss: createLoss(config.loss, counts),
+    ...(options.kd ? { kd: options.kd } : {}),
+    schedule: fullSchedule(options.train.labels.length),
+    epochs: options.epochs,
+    batchSize: 32,
+    learningRate: options.learningRate,
+    rng,
+    onEpoch: (epoch, loss) => options.log?.(`  fine-tune epoch ${epoch + 1}/${options.epochs} loss ${loss.toFixed(4)}`),
+  });
+  const rowSize = options.train.shape.reduce((a, b) => a * b, 1);
+  const n = options.valInputs.length / rowSize;
+  const out = new Float32Array(n * options.numClasses);
+  for (let i = 0; i < n; i += 32) {
+    const m = Math.min(32, n - i);
+    const logits = tf.tidy(() =>
+      forward(
+        head,
+        pooled(tf.tensor(options.valInputs.subarray(i * rowSize, (i + m) * rowSize), [m, ...options.train.shape])),
+        false,
+      ).dataSync(),
+    );
+    out.set(logits, i * options.numClasses);
+  }
+  return out;
+}

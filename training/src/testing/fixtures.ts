@@ -1,0 +1,113 @@
+/**
+ * Test fixtures made on the spot: small real JPEG/PNG images a tiny model can learn (one dominant
+ * colour per class plus noise and a shape), broken files, and a tiny real tfjs backbone.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import * as tfl from "@tensorflow/tfjs-layers";
+import sharp from "sharp";
+import { Rng } from "../data/rng.js";
+import { saveLayersModel } from "../train/save.js";
+
+const CLASS_COLOURS: [number, number, number][] = [
+  [200, 60, 60],
+  [60, 180, 70],
+  [60, 80, 200],
+  [200, 190, 60],
+];
+
+/** Raw RGB pixels of one generated image of `classIndex`. */
+export function syntheticPixels(classIndex: number, size: number, rng: Rng): Uint8Array {
+  const base = CLASS_COLOURS[classIndex % CLASS_COLOURS.length] as [number, number, number];
+  const out = new Uint8Array(size * size * 3);
+  const cx = rng.uniform(0.3, 0.7) * size;
+  const cy = rng.uniform(0.3, 0.7) * size;
+  const r = rng.uniform(0.15, 0.35) * size;
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const inside = (x - cx) ** 2 + (y - cy) ** 2 < r * r;
+      for (let c = 0; c < 3; c++) {
+        const b = base[c] as number;
+        const v = (inside ? b : 128 + (b - 128) * 0.35) + rng.normal() * 25;
+        out[(y * size + x) * 3 + c] = Math.max(0, Math.min(255, Math.round(v)));
+      }
+    }
+  }
+  return out;
+}
+
+export interface SyntheticSetOptions {
+  classes: string[];
+  perClass: number[];
+  size?: number;
+  seed?: number;
+  /** Adds a manifest.csv with these sources, cycling. */
+  sources?: string[];
+  /** Adds broken files: one corrupt .jpg, one truncated .jpg, one .txt. */
+  broken?: boolean;
+}
+
+/** Writes DIR/<class>/<id>.(jpg|png); returns the image count. */
+export async function writeSyntheticSet(dir: string, options: SyntheticSetOptions): Promise<number> {
+  const size = options.size ?? 32;
+  const rng = new Rng(options.seed ?? 1);
+  const manifest = ["id,split,label,source"];
+  let count = 0;
+  for (const [k, classId] of options.classes.entries()) {
+    await mkdir(join(dir, classId), { recursive: true });
+    for (let i = 0; i < (options.perClass[k] ?? 0); i++) {
+      const id = `${classId}-${i}`;
+      const img = sharp(Buffer.from(syntheticPixels(k, size, rng)), {
+        raw: { width: size, height: size, channels: 3 },
+      });
+      const png = i % 3 === 0;
+      await writeFile(
+        join(dir, classId, `${id}.${png ? "png" : "jpg"}`),
+        await (png ? img.png() : img.jpeg({ quality: 92 })).toBuffer(),
+      );
+      if (options.sources) manifest.push(`${id},train,${classId},${options.sources[count % options.sources.length]}`);
+      count++;
+    }
+  }
+  if (options.sources) await writeFile(join(dir, "manifest.csv"), `${manifest.join("\n")}\n`);
+  if (options.broken) {
+    const first = options.classes[0] as string;
+    await writeFile(join(dir, first, "corrupt.jpg"), Buffer.from("this is not a jpeg at all"));
+    const good = await sharp(Buffer.from(syntheticPixels(0, 64, rng)), { raw: { width: 64, height: 64, channels: 3 } })
+      .jpeg()
+      .toBuffer();
+    await writeFile(join(dir, first, "truncated.jpg"), good.subarray(0, Math.floor(good.length / 2)));
+    await writeFile(join(dir, first, "notes.txt"), "not an image");
+  }
+  return count;
+}
+
+/** A tiny real backbone (conv → relu → conv → relu), saved as a tfjs layers model in `dir`. */
+export async function writeTinyBackbone(dir: string, inputSize = 16, seed = 7): Promise<string> {
+  const model = tfl.sequential({ name: "tiny_backbone" });
+  model.add(
+    tfl.layers.conv2d({
+      inputShape: [inputSize, inputSize, 3],
+      filters: 8,
+      kernelSize: 3,
+      strides: 2,
+      padding: "same",
+      activation: "relu",
+      kernelInitializer: tfl.initializers.glorotUniform({ seed }),
+      name: "tiny_conv1",
+    }),
+  );
+  model.add(
+    tfl.layers.conv2d({
+      filters: 12,
+      kernelSize: 3,
+      padding: "same",
+      activation: "relu",
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 1 }),
+      name: "tiny_conv2",
+    }),
+  );
+  await saveLayersModel(model, dir);
+  model.dispose();
+  return dir;
+}

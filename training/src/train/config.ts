@@ -1,0 +1,70 @@
+/** A training run's full configuration: what the CLI flags or --config JSON describe. */
+import type { MixMode } from "../augment/index.js";
+import type { BackendName } from "../backend/index.js";
+import type { HeadSpec } from "./head.js";
+import { DEFAULT_LOSS, type LossSpec } from "./losses.js";
+
+export interface TrainConfig {
+  /** Folder-per-class training images. */
+  data: string;
+  /** Folder-per-class validation images; when absent, a stratified share of `data` is held out. */
+  val?: string;
+  valFraction: number;
+  /** Class list file (one id per line). */
+  labels?: string;
+  /** Registry names, paths or URLs; several are embedded separately and concatenated. */
+  backbones: string[];
+  /** Cut layer override (single backbone only). */
+  layer?: string;
+  /** Input range override for a path/URL backbone. */
+  range?: [number, number];
+  /** Input size override for a path/URL backbone. */
+  inputSize?: number;
+  backend: BackendName;
+  workers: number;
+  cacheDir: string;
+  head: HeadSpec;
+  loss: LossSpec;
+  /** Augmentation preset for precomputed augmented copies (frozen mode). */
+  augment: string;
+  /** Augmented copies of the training set embedded in addition to the plain one. */
+  augmentCopies: number;
+  mix: MixMode;
+  mixAlpha: number;
+  /** pixel: precomputed pixel-mixed copies (λ-mixed loss); feature: in-batch mixup of features (mixup only). */
+  mixSpace: "pixel" | "feature";
+  mixCopies: number;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  minLearningRate: number;
+  warmupEpochs: number;
+  patience: number;
+  seed: number;
+  out: string;
+  resume: boolean;
+}
+
+export const DEFAULT_CONFIG: Omit<TrainConfig, "data" | "out"> = {
+  valFraction: 0.15,
+  backbones: ["mobilenet_v2_0.35"],
+  backend: "auto",
+  workers: 2,
+  cacheDir: ".cache/features",
+  head: { hidden: [], dropout: 0 },
+  loss: DEFAULT_LOSS,
+  augment: "report",
+  augmentCopies: 0,
+  mix: "none",
+  mixAlpha: 1,
+  mixSpace: "pixel",
+  mixCopies: 1,
+  epochs: 60,
+  batchSize: 64,
+  learningRate: 1e-3,
+  minLearningRate: 0,
+  warmupEpochs: 0,
+  patience: 20,
+  seed: 42,
+  resume: false,
+};
