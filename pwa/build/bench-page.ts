@@ -1,0 +1,68 @@
+/**
+ * The in-browser half of `npm run bench -- pwa`: loads the model with the app's own backend selection
+ * and classifier, then times it. Bundled by bench/pwa.ts; results are returned through `globalThis`.
+ */
+import { type ModelCard, preprocess } from "@pifu/core";
+import * as tf from "@tensorflow/tfjs-core";
+import { type BackendName, selectBackend } from "../src/model/backend.js";
+import { loadClassifier } from "../src/model/classifier.js";
+
+export interface BackendTiming {
+  requested: BackendName;
+  backend: BackendName;
+  wasmThreads: boolean;
+  crossOriginIsolated: boolean;
+  loadMs: number;
+  /** Model only, median of `runs` after warm-up. */
+  inferMs: number;
+  /** Preprocessing a 1280×960 photo plus the model, median. */
+  endToEndMs: number;
+  tensorsLeaked: number;
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+};
+
+async function run(requested: BackendName, runs: number, warmup: number): Promise<BackendTiming> {
+  const backend = await selectBackend("/tfjs/", requested);
+  const card = (await (await fetch("/model/model-card.json")).json()) as ModelCard;
+  const files = new Map<string, Uint8Array>();
+  for (const { name } of card.files)
+    files.set(name, new Uint8Array(await (await fetch(`/model/${name}`)).arrayBuffer()));
+  const loadStart = performance.now();
+  const classifier = await loadClassifier(card, files);
+  const loadMs = performance.now() - loadStart;
+  const photo = { data: new Uint8ClampedArray(1280 * 960 * 4), width: 1280, height: 960, channels: 4 as const };
+  for (let i = 0; i < photo.data.length; i++) photo.data[i] = (i * 7919) % 251;
+  const input = preprocess(photo, card.preprocessing);
+  for (let i = 0; i < warmup; i++) await classifier.logits(input);
+  const tensorsBefore = tf.memory().numTensors;
+  const infer: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    await classifier.logits(input);
+    infer.push(performance.now() - start);
+  }
+  const endToEnd: number[] = [];
+  for (let i = 0; i < Math.min(runs, 20); i++) {
+    const start = performance.now();
+    await classifier.logits(preprocess(photo, card.preprocessing));
+    endToEnd.push(performance.now() - start);
+  }
+  const tensorsLeaked = tf.memory().numTensors - tensorsBefore;
+  classifier.dispose();
+  return {
+    requested,
+    backend,
+    wasmThreads: tf.env().getBool("WASM_HAS_MULTITHREAD_SUPPORT"),
+    crossOriginIsolated: globalThis.crossOriginIsolated === true,
+    loadMs,
+    inferMs: median(infer),
+    endToEndMs: median(endToEnd),
+    tensorsLeaked,
+  };
+}
+
+(globalThis as unknown as { pifuBench: typeof run }).pifuBench = run;

@@ -1,0 +1,74 @@
+/**
+ * `npm start` after dependencies are in place: builds the PWA, starts the API locally, publishes the
+ * default model to the stable channel unless it is there already, serves the app and the API on one
+ * origin, and shuts everything down on Ctrl-C.
+ */
+import { readFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { compareVersions, ModelCardSchema } from "@pifu/core";
+import { build } from "vite";
+import { promote, publishModelDir } from "../../api/src/cli/publish-lib.js";
+import { startLocalApi } from "../../api/src/dev/local-api.js";
+import { DEFAULT_MODEL_DIR, PWA_ROOT, pwaConfig } from "./config.js";
+import { servePwa } from "./serve.js";
+
+const log = (message: string) => console.log(`[pifu] ${message}`);
+
+interface Listed {
+  models?: { version: string }[];
+}
+
+async function ensureOnStable(api: string, token: string, modelDir: string): Promise<void> {
+  const card = ModelCardSchema.parse(JSON.parse(await readFile(join(modelDir, "model-card.json"), "utf8")));
+  const current = await fetch(`${api}/v1/channels/stable`);
+  if (current.ok) {
+    const { version } = (await current.json()) as { version: string };
+    if (compareVersions(version, card.version) >= 0) {
+      log(`stable already serves model ${version}`);
+      return;
+    }
+  }
+  const listed = (await (await fetch(`${api}/v1/models`)).json()) as Listed;
+  if (listed.models?.some((m) => m.version === card.version)) {
+    await promote({ api, token, version: card.version, channel: "stable" });
+    log(`moved stable to the published model ${card.version}`);
+  } else {
+    await publishModelDir({ api, token, dir: modelDir, channel: "stable", log });
+  }
+}
+
+export async function start(): Promise<void> {
+  const modelDir = resolve(process.env.PIFU_MODEL_DIR ?? DEFAULT_MODEL_DIR);
+  const outDir = resolve(PWA_ROOT, "dist");
+  log(`building the PWA with the model in ${modelDir}…`);
+  await build(pwaConfig({ modelDir, outDir }));
+  log("starting the API (workerd, local D1 and R2)…");
+  const api = await startLocalApi({
+    port: Number(process.env.PIFU_API_PORT ?? 8787),
+    persistDir: resolve(PWA_ROOT, "../.wrangler/pifu-start"),
+  });
+  let app: Awaited<ReturnType<typeof servePwa>> | undefined;
+  const stop = async (code: number) => {
+    log("shutting down…");
+    await app?.close().catch(() => {});
+    await api.stop().catch(() => {});
+    process.exit(code);
+  };
+  process.once("SIGINT", () => void stop(0));
+  process.once("SIGTERM", () => void stop(0));
+  try {
+    await ensureOnStable(api.url, api.adminToken, modelDir);
+    app = await servePwa({
+      distDir: outDir,
+      apiUrl: api.url,
+      port: Number(process.env.PORT ?? 5173),
+      host: process.env.HOST ?? "127.0.0.1",
+    });
+  } catch (error) {
+    console.error(`[pifu] ${(error as Error).message}`);
+    await stop(1);
+    return;
+  }
+  log(`API: ${api.url} (admin token: ${api.adminToken})`);
+  log(`open the app: ${app.url}  (Ctrl-C stops)`);
+}
