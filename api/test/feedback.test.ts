@@ -1,13 +1,7 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { FEEDBACK_CSV_COLUMNS, feedbackFromCsvRow } from "@pifu/core";
 import { exampleFeedback } from "@pifu/core/testing";
 import { describe, expect, it } from "vitest";
-import { createApp } from "../src/app.js";
-import type { Bindings } from "../src/env.js";
-import { adminHeaders, call, errorOf, postJson } from "./fixtures.js";
-
-const testEnv = env as unknown as Bindings;
+import { adminHeaders, call, errorOf, postJson, testEnv } from "./fixtures.js";
 
 async function feedbackRows(): Promise<number> {
   const row = await testEnv.DB.prepare("SELECT count(*) AS n FROM feedback").first<{ n: number }>();
@@ -71,11 +65,9 @@ describe("POST /v1/feedback/batch", () => {
 
 describe("rate limit", () => {
   it("answers 429 with Retry-After once a client exceeds its window", async () => {
-    const app = createApp();
     const limited = { ...testEnv, FEEDBACK_RATE_LIMIT: "3", FEEDBACK_RATE_WINDOW_SECONDS: "60" };
-    const send = async (ip: string) => {
-      const ctx = createExecutionContext();
-      const res = await app.request(
+    const send = (ip: string) =>
+      call(
         "/v1/feedback",
         {
           method: "POST",
@@ -83,11 +75,7 @@ describe("rate limit", () => {
           body: JSON.stringify(exampleFeedback()),
         },
         limited,
-        ctx,
       );
-      await waitOnExecutionContext(ctx);
-      return res;
-    };
     const statuses = [];
     for (let i = 0; i < 4; i++) statuses.push((await send("203.0.113.7")).status);
     expect(statuses).toEqual([201, 201, 201, 429]);

@@ -44,7 +44,7 @@ export async function start(): Promise<void> {
   await build(pwaConfig({ modelDir, outDir }));
   log("starting the API (workerd, local D1 and R2)…");
   const api = await startLocalApi({
-    port: Number(process.env.PIFU_API_PORT ?? 8787),
+    port: Number(process.env.PIFU_API_PORT ?? 0),
     persistDir: resolve(PWA_ROOT, "../.wrangler/pifu-start"),
   });
   let app: Awaited<ReturnType<typeof servePwa>> | undefined;
@@ -54,8 +54,9 @@ export async function start(): Promise<void> {
     await api.stop().catch(() => {});
     process.exit(code);
   };
-  process.once("SIGINT", () => void stop(0));
-  process.once("SIGTERM", () => void stop(0));
+  // Prepended: wrangler registers its own exit handlers, which would otherwise run first and exit.
+  process.prependOnceListener("SIGINT", () => void stop(0));
+  process.prependOnceListener("SIGTERM", () => void stop(0));
   try {
     await ensureOnStable(api.url, api.adminToken, modelDir);
     app = await servePwa({

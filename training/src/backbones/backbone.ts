@@ -14,14 +14,18 @@ export interface Backbone {
   full: tfl.LayersModel;
   /** Input [N, s, s, 3] in spec.preprocess's range → features [N, featureDim]. */
   extractor: tfl.LayersModel;
+  /** Values per image the extractor yields (C, or H·W·C when not pooled). */
   featureDim: number;
+  /** Per-image output shape of the extractor. */
+  featureShape: number[];
 }
 
 export async function loadBackbone(spec: BackboneSpec): Promise<Backbone> {
   const { model, sha256, source } = await loadLayersModelFrom(spec.location);
-  const extractor = cutAt(model, spec.layer);
-  const featureDim = extractor.outputs[0]?.shape[1] as number;
-  return { spec, sha256, source, full: model, extractor, featureDim };
+  const extractor = cutAt(model, spec.layer, spec.pool !== "none");
+  const featureShape = (extractor.outputs[0]?.shape.slice(1) ?? []) as number[];
+  const featureDim = featureShape.reduce((a, b) => a * b, 1);
+  return { spec, sha256, source, full: model, extractor, featureDim, featureShape };
 }
 
 /** Features for a batch of preprocessed images (HWC float32, concatenated). */

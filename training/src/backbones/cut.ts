@@ -6,9 +6,10 @@ export class BackboneError extends Error {
 
 /**
  * A feature extractor from `model`: the output of `layerName` (default: the model's output), global
- * average pooled when it is still a [N, H, W, C] map, so the result is [N, C].
+ * average pooled when it is still a [N, H, W, C] map, so the result is [N, C]. With pool = false the
+ * activation map is kept (fine-tuning caches it and trains the tail after it).
  */
-export function cutAt(model: tfl.LayersModel, layerName?: string): tfl.LayersModel {
+export function cutAt(model: tfl.LayersModel, layerName?: string, pool = true): tfl.LayersModel {
   let output: tfl.SymbolicTensor;
   if (layerName) {
     let layer: tfl.layers.Layer;
@@ -24,11 +25,11 @@ export function cutAt(model: tfl.LayersModel, layerName?: string): tfl.LayersMod
   } else {
     output = model.outputs[0] as tfl.SymbolicTensor;
   }
-  if (output.shape.length === 4) {
+  if (output.shape.length === 4 && pool) {
     output = tfl.layers
       .globalAveragePooling2d({ name: `${layerName ?? "output"}_gap` })
       .apply(output) as tfl.SymbolicTensor;
-  } else if (output.shape.length !== 2) {
+  } else if (output.shape.length !== 2 && pool) {
     throw new BackboneError(`cut output has shape [${output.shape.join(", ")}]; expected rank 2 or 4`);
   }
   return tfl.model({ inputs: model.inputs, outputs: output, name: `${model.name}_features` });

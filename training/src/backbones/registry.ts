@@ -14,6 +14,8 @@ export interface BackboneSpec {
   location: string;
   /** Layer whose output (global-average pooled if spatial) is the feature; default: the model output. */
   layer?: string;
+  /** "none" keeps the layer's activation map instead of global average pooling it (fine-tuning caches). */
+  pool?: "gap" | "none";
   preprocess: PreprocessSpec;
 }
 

@@ -85,6 +85,8 @@ describe("model folder export", () => {
       const json = JSON.parse(await readFile(join(out, "model.json"), "utf8"));
       const kernel = json.weightsManifest[0].weights.find((w: { name: string }) => w.name.endsWith("kernel"));
       expect(kernel.quantization?.dtype).toBe(q === "float32" ? undefined : q);
+      const gamma = json.weightsManifest[0].weights.find((w: { name: string }) => w.name.endsWith("gamma"));
+      expect(gamma.quantization?.dtype).toBe(q === "float32" ? undefined : "float16");
       const reloaded = await loadLayersModelFromDir(out);
       results[q] = (reloaded.predict(x) as tf.Tensor).dataSync() as Float32Array;
     }

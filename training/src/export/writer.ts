@@ -17,10 +17,18 @@ export interface ModelFilesOptions {
 /** File name → bytes of one model folder (without the card). */
 export type ModelFiles = Map<string, Uint8Array>;
 
+/**
+ * uint8 applies to convolution and dense kernels only: a per-tensor 8-bit grid over batch-norm
+ * statistics (moving variances near 0 beside large ones) wrecks the model, so those and biases go float16.
+ */
+function uint8Eligible(spec: tf.io.WeightsManifestEntry): boolean {
+  return /kernel$/.test(spec.name);
+}
+
 function encodeWeight(spec: tf.io.WeightsManifestEntry, values: ArrayBuffer, quantization: Quantization) {
   if (spec.dtype !== "float32" || quantization === "float32") return { spec, bytes: new Uint8Array(values) };
   const floats = new Float32Array(values);
-  if (quantization === "float16") {
+  if (quantization === "float16" || !uint8Eligible(spec)) {
     const half = quantizeFloat16(floats);
     return { spec: { ...spec, quantization: { dtype: "float16" as const } }, bytes: new Uint8Array(half.buffer) };
   }

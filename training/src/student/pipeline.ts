@@ -17,13 +17,14 @@ import { openModelDir } from "../evaluate/model-dir.js";
 import { type EvaluateResult, evaluateModel } from "../evaluate/run.js";
 import { type CardFields, exportModelFolder, writeModelCard } from "../export/card.js";
 import type { Quantization } from "../export/quantize.js";
+import { splitModel } from "../finetune/index.js";
 import { registerWasmGradientKernels } from "../kernels/index.js";
 import { argmaxRows, evaluateProbabilities, softmaxRows } from "../metrics/index.js";
 import { innerNetwork } from "./backbone.js";
 import type { StudentConfig } from "./config.js";
 import { loadCutActivations, loadSplit, type SplitData } from "./data.js";
 import { studentMarkdown } from "./report.js";
-import { assembleStudent, buildTail } from "./tail.js";
+import { assembleStudent } from "./assemble.js";
 import { fineTuneTail, trainStudentHead } from "./train-student.js";
 
 const CLASS_IDS = SKIN8_CLASSES.map((c) => c.id);
@@ -241,7 +242,7 @@ export async function runStudent(
     const cutTrain = await loadCutActivations(config.cache, "train");
     const cutVal = await loadCutActivations(config.cache, "val");
     valLogits = fineTuneTail({
-      tail: buildTail(network, "block_15_add"),
+      tail: splitModel(network, "block_15_add").tail,
       head: main.head,
       trainable: ["Conv_1", "Conv_1_bn"],
       train: { inputs: cutTrain.variants, shape: cutTrain.shape, labels: train.labels },

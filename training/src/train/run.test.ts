@@ -66,11 +66,16 @@ describe("runTraining", () => {
     expect(report).toContain("corrupt.jpg");
   }, 120_000);
 
-  it("gives identical metrics for the same seed (second run reads the cache), through 2 workers", async () => {
-    const again = await runTraining({ ...base, out: join(dir, "run-b"), workers: 2, cacheDir: join(dir, "cache-2") });
+  it("gives identical metrics for the same seed, embedding in 2 worker threads, then from the cache", async () => {
+    const cacheDir = join(dir, "cache-2");
+    const again = await runTraining({ ...base, out: join(dir, "run-b"), workers: 2, cacheDir });
     const first = JSON.parse(await readFile(join(dir, "run-a", "run.json"), "utf8"));
+    expect(again.cachedShare).toBe(0);
     expect(again.evaluation.metrics).toEqual(first.evaluation.metrics);
     expect(again.history.map((h) => h.trainLoss)).toEqual(first.history.map((h: { trainLoss: number }) => h.trainLoss));
+    const cached = await runTraining({ ...base, out: join(dir, "run-b2"), workers: 2, cacheDir });
+    expect(cached.cachedShare).toBe(1);
+    expect(cached.evaluation.metrics).toEqual(first.evaluation.metrics);
   }, 120_000);
 
   it("mixes in pixel space with augmentation and resumes from a checkpoint", async () => {

@@ -35,6 +35,8 @@ export interface RunResult {
   trainRows: number;
   valImages: number;
   embedSeconds: number;
+  /** Share of embeddings read from the feature cache. */
+  cachedShare: number;
   trainSeconds: number;
   outDir: string;
   backend: string;
@@ -111,6 +113,7 @@ export async function runTraining(config: TrainConfig, hooks: RunHooks = {}): Pr
     trainRows: frozen.train.labelA.length,
     valImages: frozen.valItems.length,
     embedSeconds: frozen.embedSeconds,
+    cachedShare: frozen.cachedShare,
     trainSeconds,
     outDir,
     backend: activeBackend()?.active ?? config.backend,
