@@ -92,6 +92,8 @@ try {
   };
 
   await measure(cardUrl, {}, 2); // warm-up
+  // No D1 or R2 at all: what the local dev server itself manages on this machine right now.
+  const healthResult = await measure(`${api.url}/v1/health`, {});
   const cardResult = await measure(cardUrl, {});
   const fileResult = { ...(await measure(fileUrl, {})), fileBytes: largest.size };
   await measure(feedbackUrl, feedbackOptions, 2);
@@ -104,6 +106,7 @@ try {
     server: "wrangler startWorker (local workerd) on 127.0.0.1, local D1 + R2",
     model: { version: card.version, source, files: card.files.length },
     settings: { durationSeconds: duration, connections },
+    baselineHealth: healthResult,
     card: cardResult,
     file: fileResult,
     feedback: feedbackResult,

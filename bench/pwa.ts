@@ -4,7 +4,7 @@
  * shell and of the tfjs chunk. Prints one JSON object and writes bench/results/pwa.json.
  */
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { availableParallelism, cpus, tmpdir } from "node:os";
+import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
@@ -124,7 +124,13 @@ try {
   const result = {
     part: "pwa",
     date: new Date().toISOString(),
-    machine: { cpus: availableParallelism(), cpu: cpus()[0]?.model, browser: "Debian Chromium (headless)" },
+    machine: {
+      cpus: availableParallelism(),
+      cpu: cpus()[0]?.model,
+      // Other jobs on a shared machine slow every number here; the 1-minute load average says how busy it was.
+      loadAverage1m: loadavg()[0],
+      browser: "Debian Chromium (headless)",
+    },
     model: {
       source: modelSource,
       name: card.name,

@@ -56,7 +56,7 @@ async function run(requested: BackendName, runs: number, warmup: number): Promis
   return {
     requested,
     backend,
-    wasmThreads: tf.env().getBool("WASM_HAS_MULTITHREAD_SUPPORT"),
+    wasmThreads: backend === "wasm" && (await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT")) === true,
     crossOriginIsolated: globalThis.crossOriginIsolated === true,
     loadMs,
     inferMs: median(infer),

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { feedbackFromCsvRow } from "@pifu/core";
 import type { Page } from "playwright-core";
+import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishModelDir } from "../../api/src/cli/publish-lib.js";
 import { writeFixtureModel } from "../../pwa/testing/fixture-model.js";
@@ -35,6 +36,7 @@ async function publish(version: string): Promise<void> {
 }
 
 async function screenshot(name: string): Promise<void> {
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join(SHOTS_DIR, `${name}.png`) });
 }
 
@@ -86,6 +88,50 @@ describe("the PWA in Chromium against the real API", () => {
     expect(await page.getByTestId("heatmap").locator(".heatmap-grid span").count()).toBe(36);
   });
 
+  it("falls back to wasm when WebGL is missing and still classifies", async () => {
+    const noWebgl = await browser.context.newPage();
+    await noWebgl.addInitScript(() => {
+      for (const Canvas of [HTMLCanvasElement, OffscreenCanvas]) {
+        const original = Canvas.prototype.getContext as (this: unknown, ...args: unknown[]) => unknown;
+        Object.defineProperty(Canvas.prototype, "getContext", {
+          value(this: unknown, kind: string, ...rest: unknown[]) {
+            return kind.startsWith("webgl") ? null : original.call(this, kind, ...rest);
+          },
+        });
+      }
+    });
+    try {
+      await noWebgl.goto(stack.app.url);
+      await waitForModel(noWebgl, "1.0.0");
+      await expect(noWebgl.getByTestId("header-meta").textContent()).resolves.toContain("wasm");
+      await checkPhoto(noWebgl, 21);
+      expect(await noWebgl.getByTestId("match").count()).toBe(3);
+    } finally {
+      await noWebgl.close();
+    }
+  });
+
+  it("serves an installable manifest with 192, 512 and maskable PNG icons", async () => {
+    const manifest = (await (await fetch(new URL("manifest.webmanifest", stack.app.url))).json()) as {
+      display: string;
+      theme_color: string;
+      icons: { src: string; sizes: string; purpose?: string }[];
+    };
+    expect(manifest.display).toBe("standalone");
+    expect(manifest.theme_color).toMatch(/^#[0-9a-f]{6}$/i);
+    expect(manifest.icons.map((i) => `${i.sizes}${i.purpose ? ` ${i.purpose}` : ""}`).sort()).toEqual([
+      "192x192",
+      "512x512",
+      "512x512 maskable",
+    ]);
+    for (const icon of manifest.icons) {
+      const bytes = Buffer.from(await (await fetch(new URL(icon.src, stack.app.url))).arrayBuffer());
+      const { width, height, format } = await sharp(bytes).metadata();
+      expect(`${width}x${height}`).toBe(icon.sizes);
+      expect(format).toBe("png");
+    }
+  });
+
   it("stops a dark photo at the quality gate and says how to retake it", async () => {
     await checkPhoto(page, 12, { level: 15 });
     const problems = page.getByTestId("quality").locator("[data-problem]");
@@ -132,6 +178,12 @@ describe("the PWA in Chromium against the real API", () => {
       if (i % 4 === 0) await page.locator("select[name=fitzpatrick]").selectOption("4");
       await page.getByRole("button", { name: "Save feedback" }).click();
       await page.getByText("Feedback saved").waitFor();
+      if (i === 1) {
+        // Both records so far were saved offline: they must survive a reload.
+        await page.reload();
+        await waitForModel(page, "1.0.0");
+        await expect(page.getByTestId("pending-badge").textContent()).resolves.toBe("2");
+      }
     }
     await browser.context.setOffline(false);
     await expect.poll(() => countRows(page, "feedback"), { timeout: 60_000, interval: 500 }).toBe(0);

@@ -5,7 +5,7 @@ import { runCli, tokenFrom } from "./run.js";
 
 const program = new Command("publish-model")
   .description(
-    "Upload a model folder made by the training export (model.json, weight shards, model-card.json) to the pifu API,\n" +
+    "Upload a model folder made by the training export (model.json, weight shards, model-card.json) to the pifu API, " +
       "then verify it by downloading every file back and checking its sha256.",
   )
   .requiredOption("--api <url>", "API base URL, e.g. http://127.0.0.1:8787")

@@ -4,12 +4,20 @@ import { type ZodType, z } from "zod";
 import { ApiError } from "../errors.js";
 
 /** 415 unless the request's media type is `mediaType` (parameters such as charset are allowed). */
+export function checkContentType(c: Context, mediaType: string): void {
+  const actual = c.req.header("content-type")?.split(";")[0]?.trim().toLowerCase();
+  if (actual !== mediaType) {
+    throw new ApiError(415, "unsupported_media_type", `Content-Type must be ${mediaType}, got ${actual ?? "none"}`);
+  }
+}
+
+export function requireJsonBody(c: Context): void {
+  checkContentType(c, "application/json");
+}
+
 export function requireContentType(mediaType: string): MiddlewareHandler {
   return async (c, next) => {
-    const actual = c.req.header("content-type")?.split(";")[0]?.trim().toLowerCase();
-    if (actual !== mediaType) {
-      throw new ApiError(415, "unsupported_media_type", `Content-Type must be ${mediaType}, got ${actual ?? "none"}`);
-    }
+    checkContentType(c, mediaType);
     await next();
   };
 }

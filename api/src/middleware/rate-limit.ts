@@ -2,8 +2,8 @@
  * Per-client fixed-window rate limit backed by a D1 counter table, so it works the same in local
  * workerd and in production without Durable Objects. The client is CF-Connecting-IP.
  */
-import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../env.js";
+import type { Context, MiddlewareHandler } from "hono";
+import type { AppEnv, Bindings } from "../env.js";
 import { ApiError } from "../errors.js";
 
 export interface RateLimitOptions {
@@ -18,43 +18,69 @@ function positiveInt(value: string | undefined): number | undefined {
   return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
-export function rateLimitOptions(env: AppEnv["Bindings"]): RateLimitOptions {
+export function rateLimitOptions(env: Bindings): RateLimitOptions {
   return {
     limit: positiveInt(env.FEEDBACK_RATE_LIMIT) ?? defaults.limit,
     windowSeconds: positiveInt(env.FEEDBACK_RATE_WINDOW_SECONDS) ?? defaults.windowSeconds,
   } satisfies RateLimitOptions;
 }
 
-export function feedbackRateLimit(): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    const { limit, windowSeconds } = rateLimitOptions(c.env);
-    const client = c.req.header("cf-connecting-ip") ?? "unknown";
-    const nowSeconds = Math.floor(Date.now() / 1000);
-    const windowStart = nowSeconds - (nowSeconds % windowSeconds);
-    const row = await c.env.DB.prepare(
+/** The counter a request falls into. */
+export interface RateWindow extends RateLimitOptions {
+  client: string;
+  windowStart: number;
+  retryAfter: number;
+}
+
+export function rateWindow(c: Context<AppEnv>): RateWindow {
+  const options = rateLimitOptions(c.env);
+  const nowSeconds = Math.floor(Date.now() / 1000);
+  const windowStart = nowSeconds - (nowSeconds % options.windowSeconds);
+  return {
+    ...options,
+    client: c.req.header("cf-connecting-ip") ?? "unknown",
+    windowStart,
+    retryAfter: windowStart + options.windowSeconds - nowSeconds,
+  };
+}
+
+/** Counts one request; `RETURNING count` gives the count including it. */
+export function countStatement(db: D1Database, w: RateWindow): D1PreparedStatement {
+  return db
+    .prepare(
       `INSERT INTO rate_limits (client, window_start, count) VALUES (?1, ?2, 1)
        ON CONFLICT (client, window_start) DO UPDATE SET count = count + 1
        RETURNING count`,
     )
-      .bind(client, windowStart)
-      .first<{ count: number }>();
-    const count = row?.count ?? 1;
-    if (count === 1) {
-      // First request of a new window for this client: drop its older windows.
-      const cleanup = c.env.DB.prepare("DELETE FROM rate_limits WHERE client = ?1 AND window_start < ?2")
-        .bind(client, windowStart)
-        .run();
-      c.executionCtx.waitUntil(cleanup);
-    }
-    if (count > limit) {
-      const retryAfter = windowStart + windowSeconds - nowSeconds;
-      throw new ApiError(
-        429,
-        "rate_limited",
-        `too many feedback requests: at most ${limit} per ${windowSeconds} s; retry in ${retryAfter} s`,
-        { "retry-after": String(retryAfter) },
-      );
-    }
+    .bind(w.client, w.windowStart);
+}
+
+export function rateLimited(w: RateWindow): ApiError {
+  return new ApiError(
+    429,
+    "rate_limited",
+    `too many feedback requests: at most ${w.limit} per ${w.windowSeconds} s; retry in ${w.retryAfter} s`,
+    { "retry-after": String(w.retryAfter) },
+  );
+}
+
+/** After counting: 429 when over the limit; on a client's first request of a window, drops its older windows. */
+export function checkCount(c: Context<AppEnv>, w: RateWindow, count: number): void {
+  if (count === 1) {
+    const cleanup = c.env.DB.prepare("DELETE FROM rate_limits WHERE client = ?1 AND window_start < ?2")
+      .bind(w.client, w.windowStart)
+      .run();
+    c.executionCtx.waitUntil(cleanup);
+  }
+  if (count > w.limit) throw rateLimited(w);
+}
+
+/** Counts the request before anything else (one D1 round trip) and answers 429 past the limit. */
+export function feedbackRateLimit(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const w = rateWindow(c);
+    const row = await countStatement(c.env.DB, w).first<{ count: number }>();
+    checkCount(c, w, row?.count ?? 1);
     await next();
   };
 }

@@ -6,6 +6,7 @@ import { ApiError } from "../errors.js";
 import { parseWith, readJson, requireContentType } from "../middleware/body.js";
 import { currentVersion, history, promote, rollback } from "../storage/channels.js";
 import { getModel } from "../storage/models.js";
+import { channelCards } from "./models.js";
 import { channelParam, versionParam } from "./params.js";
 
 export const PromoteBodySchema = z.strictObject({ version: z.string() });
@@ -16,11 +17,14 @@ export const adminChannelRoutes = new Hono<AppEnv>()
     const version = versionParam(parseWith(PromoteBodySchema, await readJson(c, 4096), "promote request").version);
     const model = await getModel(c.env.DB, version);
     if (model?.status !== "complete") throw new ApiError(404, "not_found", `model ${version} is not published`);
-    return c.json(await promote(c.env.DB, channel, version));
+    const move = await promote(c.env.DB, channel, version);
+    channelCards.delete(channel);
+    return c.json(move);
   })
   .post("/channels/:channel/rollback", async (c) => {
     const channel = channelParam(c.req.param("channel"));
     const result = await rollback(c.env.DB, channel);
+    channelCards.delete(channel);
     if (!result.ok) {
       const message =
         result.reason === "nothing"

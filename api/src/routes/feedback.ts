@@ -3,11 +3,11 @@
  * resending a record writes nothing and returns the stored one.
  */
 import { type FeedbackRecord, FeedbackRecordSchema } from "@pifu/core";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env.js";
-import { describeIssues, parseWith, readJson, requireContentType } from "../middleware/body.js";
-import { feedbackRateLimit } from "../middleware/rate-limit.js";
+import { describeIssues, parseWith, readJson, requireContentType, requireJsonBody } from "../middleware/body.js";
+import { checkCount, countStatement, feedbackRateLimit, rateLimited, rateWindow } from "../middleware/rate-limit.js";
 import { insertFeedback, insertFeedbackBatch } from "../storage/feedback.js";
 
 export const MAX_BATCH_RECORDS = 100;
@@ -30,11 +30,35 @@ function idOf(raw: unknown): string | null {
   return typeof id === "string" ? id.slice(0, 64) : null;
 }
 
+async function readRecord(c: Context<AppEnv>): Promise<FeedbackRecord> {
+  requireJsonBody(c);
+  return parseWith(FeedbackRecordSchema, await readJson(c, MAX_FEEDBACK_BYTES), "feedback record");
+}
+
 export const feedbackRoutes = new Hono<AppEnv>()
-  .post("/feedback", feedbackRateLimit(), requireContentType("application/json"), async (c) => {
-    const record = parseWith(FeedbackRecordSchema, await readJson(c, MAX_FEEDBACK_BYTES), "feedback record");
-    const { status, stored } = await insertFeedback(c.env.DB, record);
-    return status === "created" ? c.json({ record: stored }, 201) : c.json({ record: stored, duplicate: true }, 200);
+  .post("/feedback", async (c) => {
+    const w = rateWindow(c);
+    let record: FeedbackRecord;
+    try {
+      record = await readRecord(c);
+    } catch (error) {
+      // A rejected request still counts towards the client's limit.
+      const row = await countStatement(c.env.DB, w).first<{ count: number }>();
+      checkCount(c, w, row?.count ?? 1);
+      throw error;
+    }
+    const counted = {
+      count: countStatement(c.env.DB, w),
+      client: w.client,
+      windowStart: w.windowStart,
+      limit: w.limit,
+    };
+    const result = await insertFeedback(c.env.DB, record, counted);
+    checkCount(c, w, result.count);
+    if (result.status === "limited") throw rateLimited(w);
+    return result.status === "created"
+      ? c.json({ record: result.stored }, 201)
+      : c.json({ record: result.stored, duplicate: true }, 200);
   })
   .post("/feedback/batch", feedbackRateLimit(), requireContentType("application/json"), async (c) => {
     const { records } = parseWith(FeedbackBatchSchema, await readJson(c, MAX_BATCH_BYTES), "feedback batch");

@@ -4,11 +4,26 @@ import type { AppEnv } from "../env.js";
 import { ApiError } from "../errors.js";
 import { channelCard } from "../storage/channels.js";
 import { contentTypeFor, fileKey } from "../storage/files.js";
-import { getCompleteCardText, getServedFile, listCompleteModels } from "../storage/models.js";
+import { Memo } from "../storage/memo.js";
+import { type FileRow, getCompleteCardText, getServedFile, listCompleteModels } from "../storage/models.js";
 import { matchesIfNoneMatch, strongEtag } from "./etag.js";
 import { channelParam, fileNameParam, versionParam } from "./params.js";
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
+
+/**
+ * A channel may be up to CHANNEL_CARD_TTL_MS stale in an isolate that did not make the move itself
+ * (promote and rollback clear this isolate's entry); published versions never change, so their
+ * cards and file metadata are kept until evicted.
+ */
+export const CHANNEL_CARD_TTL_MS = 5_000;
+export const channelCards = new Memo<{ version: string; card: string } | null>({
+  ttlMs: CHANNEL_CARD_TTL_MS,
+  maxEntries: 8,
+});
+const publishedCards = new Memo<string | null>({ ttlMs: 3_600_000, maxEntries: 256 });
+const publishedFiles = new Memo<FileRow | null>({ ttlMs: 3_600_000, maxEntries: 1024 });
+const found = <T>(value: T | null) => value !== null;
 const json = "application/json; charset=utf-8";
 
 export const modelRoutes = new Hono<AppEnv>()
@@ -18,24 +33,28 @@ export const modelRoutes = new Hono<AppEnv>()
   })
   .get("/channels/:channel", async (c) => {
     const channel = channelParam(c.req.param("channel"));
-    const found = await channelCard(c.env.DB, channel);
-    if (!found) throw new ApiError(404, "not_found", `no model is published on the ${channel} channel`);
+    const current = await channelCards.getOrLoad(channel, () => channelCard(c.env.DB, channel));
+    if (!current) throw new ApiError(404, "not_found", `no model is published on the ${channel} channel`);
     // A version's card never changes, so the version is a valid ETag for the channel's card.
-    const etag = strongEtag(`card-${found.version}`);
-    const headers = { etag, "cache-control": "no-cache", "x-pifu-model-version": found.version };
+    const etag = strongEtag(`card-${current.version}`);
+    const headers = { etag, "cache-control": "no-cache", "x-pifu-model-version": current.version };
     if (matchesIfNoneMatch(c.req.header("if-none-match"), etag)) return c.body(null, 304, headers);
-    return c.body(found.card, 200, { ...headers, "content-type": json });
+    return c.body(current.card, 200, { ...headers, "content-type": json });
   })
   .get("/models/:version/card", async (c) => {
     const version = versionParam(c.req.param("version"));
-    const card = await getCompleteCardText(c.env.DB, version);
+    const card = await publishedCards.getOrLoad(version, () => getCompleteCardText(c.env.DB, version), found);
     if (!card) throw new ApiError(404, "not_found", `model ${version} is not published`);
     return c.body(card, 200, { "content-type": json, "cache-control": IMMUTABLE });
   })
   .get("/models/:version/files/:name", async (c) => {
     const version = versionParam(c.req.param("version"));
     const name = fileNameParam(c.req.param("name"));
-    const file = await getServedFile(c.env.DB, version, name);
+    const file = await publishedFiles.getOrLoad(
+      `${version}/${name}`,
+      () => getServedFile(c.env.DB, version, name),
+      found,
+    );
     if (!file) throw new ApiError(404, "not_found", `model ${version} has no published file ${name}`);
     const etag = strongEtag(file.sha256);
     const headers = { etag, "cache-control": IMMUTABLE, "x-content-sha256": file.sha256 };

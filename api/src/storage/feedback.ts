@@ -14,18 +14,53 @@ function insertStatement(db: D1Database, record: FeedbackRecord, receivedDay: st
 
 const today = () => new Date().toISOString().slice(0, 10);
 
-/** Inserts one record unless its id exists; returns the stored record either way (one round trip). */
+/** A rate-limit counter to bump in the same transaction; the insert only happens within `limit`. */
+export interface CountedBy {
+  count: D1PreparedStatement;
+  client: string;
+  windowStart: number;
+  limit: number;
+}
+
+export type SingleInsert =
+  | { status: InsertStatus; stored: FeedbackRecord; count: number }
+  | { status: "limited"; count: number };
+
+/**
+ * Counts the request, inserts the record unless its id exists or the client is over its limit, and
+ * reads back the stored record: one D1 round trip (one transaction) for the whole request.
+ */
 export async function insertFeedback(
   db: D1Database,
   record: FeedbackRecord,
-): Promise<{ status: InsertStatus; stored: FeedbackRecord }> {
-  const [insert, select] = await db.batch([
-    insertStatement(db, record, today()),
+  counted: CountedBy,
+): Promise<SingleInsert> {
+  const [count, insert, select] = await db.batch([
+    counted.count,
+    db
+      .prepare(
+        `INSERT INTO feedback (id, day, model_version, record, received_day)
+         SELECT ?1, ?2, ?3, ?4, ?5
+         WHERE (SELECT count FROM rate_limits WHERE client = ?6 AND window_start = ?7) <= ?8
+         ON CONFLICT (id) DO NOTHING`,
+      )
+      .bind(
+        record.id,
+        record.day,
+        record.modelVersion,
+        JSON.stringify(record),
+        today(),
+        counted.client,
+        counted.windowStart,
+        counted.limit,
+      ),
     db.prepare("SELECT record FROM feedback WHERE id = ?1").bind(record.id),
   ]);
+  const requests = (count?.results[0] as { count: number } | undefined)?.count ?? 1;
+  if (requests > counted.limit) return { status: "limited", count: requests };
   const storedText = (select?.results[0] as { record: string } | undefined)?.record;
   const stored = storedText ? (JSON.parse(storedText) as FeedbackRecord) : record;
-  return { status: (insert?.meta.changes ?? 0) > 0 ? "created" : "duplicate", stored };
+  return { status: (insert?.meta.changes ?? 0) > 0 ? "created" : "duplicate", stored, count: requests };
 }
 
 /** Inserts many records in one transaction; statuses in input order (a repeated id is a duplicate). */

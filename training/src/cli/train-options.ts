@@ -85,6 +85,10 @@ export function addTrainOptions(program: Command, withDataFlags = true): Command
       int("workers"),
     )
     .option("--cache-dir <dir>", `feature cache folder (default ${DEFAULT_CONFIG.cacheDir})`)
+    .option(
+      "--finetune-from <layer>",
+      "fine-tune the backbone from this layer onward (cached activations at the cut; try --lr 1e-4) instead of training a head on frozen features",
+    )
     .option("--head <kind>", 'head: "linear" or "mlp:W[-W...]" (default linear)', hidden)
     .option("--dropout <p>", "dropout after each hidden layer of an MLP head (default 0)", num("dropout"))
     .option("--loss <kind>", `loss: ${LOSS_KINDS.join(" | ")} (default ce)`, oneOf("loss", LOSS_KINDS))
@@ -210,6 +214,8 @@ export async function configFromFlags(flags: Flags, fromCli: (key: string) => bo
   if (layer) config.layer = layer;
   const r = pick<[number, number] | undefined>("range", base.range);
   if (r) config.range = r;
+  const finetuneFrom = pick<string | undefined>("finetuneFrom", base.finetuneFrom);
+  if (finetuneFrom) config.finetuneFrom = finetuneFrom;
   const inputSize = pick<number | undefined>("inputSize", base.inputSize);
   if (inputSize) config.inputSize = inputSize;
   if (config.mix === "cutmix" && config.mixSpace === "feature") {

@@ -18,11 +18,12 @@ export interface ModelFilesOptions {
 export type ModelFiles = Map<string, Uint8Array>;
 
 /**
- * uint8 applies to convolution and dense kernels only: a per-tensor 8-bit grid over batch-norm
- * statistics (moving variances near 0 beside large ones) wrecks the model, so those and biases go float16.
+ * uint8 applies to regular convolution and dense kernels only. One 8-bit grid per tensor wrecks
+ * depthwise kernels (each channel has its own scale) and batch-norm statistics (moving variances
+ * near 0 beside large ones); tfjs manifests have no per-channel scales, so those and biases go float16.
  */
 function uint8Eligible(spec: tf.io.WeightsManifestEntry): boolean {
-  return /kernel$/.test(spec.name);
+  return /kernel$/.test(spec.name) && !/depthwise_kernel$/.test(spec.name);
 }
 
 function encodeWeight(spec: tf.io.WeightsManifestEntry, values: ArrayBuffer, quantization: Quantization) {

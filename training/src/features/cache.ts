@@ -13,7 +13,9 @@ export const DEFAULT_CACHE_DIR = ".cache/features";
 
 export function backboneCacheKey(backboneSha256: string, spec: BackboneSpec): string {
   return createHash("sha256")
-    .update(`${backboneSha256}|${spec.layer ?? ""}|${JSON.stringify(spec.preprocess)}${spec.pool === "none" ? "|map" : ""}`)
+    .update(
+      `${backboneSha256}|${spec.layer ?? ""}|${JSON.stringify(spec.preprocess)}${spec.pool === "none" ? "|map" : ""}`,
+    )
     .digest("hex")
     .slice(0, 24);
 }

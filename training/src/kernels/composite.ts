@@ -64,3 +64,15 @@ export function assertNoDilation(convInfo: backend_util.Conv2DInfo, kernelName: 
     );
   }
 }
+
+/** A 1x1, stride-1, unpadded convolution: a matMul over the flattened batch and positions. */
+export function isPointwise(info: backend_util.Conv2DInfo): boolean {
+  const { padInfo } = info;
+  return (
+    info.filterHeight === 1 &&
+    info.filterWidth === 1 &&
+    info.strideHeight === 1 &&
+    info.strideWidth === 1 &&
+    padInfo.top + padInfo.bottom + padInfo.left + padInfo.right === 0
+  );
+}

@@ -1,6 +1,6 @@
 /**
- * Conv2DBackpropFilter for wasm. A 1x1, stride-1, unpadded filter gradient is one matMul
- * x^T · dy; anything else is the dilated correlation of filter-grad-frame.ts with the batch as the
+ * Conv2DBackpropFilter for wasm. A pointwise (1x1, stride-1, unpadded) filter gradient is one
+ * matMul x^T · dy; anything else is the dilated correlation of filter-grad-frame.ts with the batch as the
  * reduced channel axis: x as [Ci, H, W, B] convolved with dy as a [OH, OW, B, Co] filter.
  */
 import {
@@ -10,19 +10,8 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
-import { assertNoDilation, KernelComposer } from "./composite.js";
+import { assertNoDilation, isPointwise, KernelComposer } from "./composite.js";
 import { cropToFilter, padForFilterGrad } from "./filter-grad-frame.js";
-
-function isPointwise(info: backend_util.Conv2DInfo): boolean {
-  const { padInfo } = info;
-  return (
-    info.filterHeight === 1 &&
-    info.filterWidth === 1 &&
-    info.strideHeight === 1 &&
-    info.strideWidth === 1 &&
-    padInfo.top + padInfo.bottom + padInfo.left + padInfo.right === 0
-  );
-}
 
 export const conv2DBackpropFilterKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
@@ -42,7 +31,9 @@ export const conv2DBackpropFilterKernel: KernelFunc = ({ inputs, backend, attrs 
     const rows = info.batchSize * info.outHeight * info.outWidth;
     const x2d = k.reshape(x, [rows, info.inChannels]);
     const dy2d = k.reshape(dy, [rows, info.outChannels]);
-    const product = k.run("BatchMatMul", { a: x2d, b: dy2d }, { transposeA: true, transposeB: false });
+    // wasm's BatchMatMul is several times slower with a transpose flag than after an explicit Transpose.
+    const xT = k.run("Transpose", { x: x2d }, { perm: [1, 0] });
+    const product = k.run("BatchMatMul", { a: xT, b: dy2d }, { transposeA: false, transposeB: false });
     return k.finish(k.reshape(product, filterShape));
   }
   const channelsAsBatch = k.run("Transpose", { x: padForFilterGrad(k, x, info) }, { perm: [3, 1, 2, 0] });

@@ -125,6 +125,16 @@ describe("wasm gradient kernels match the cpu backend", () => {
     );
   });
 
+  it.each(cases().map((c) => [label(c), c] as const))("Conv2DBackpropInput %s", async (_name, c) => {
+    const filterShape = [c.kernel, c.kernel, c.channels, c.out + 1];
+    await compareKernel(
+      "Conv2DBackpropInput",
+      c,
+      { dy: outputShape({ ...c, out: c.out + 1 }, false), filter: filterShape },
+      { strides: c.stride, pad: c.pad, dataFormat: "NHWC", inputShape: [c.batch, c.height, c.width, c.channels] },
+    );
+  });
+
   it("refuses dilations other than 1 with a clear error", async () => {
     await tf.setBackend("wasm");
     const x = tf.zeros([1, 5, 5, 2]);

@@ -24,6 +24,11 @@ export interface TrainConfig {
   workers: number;
   cacheDir: string;
   head: HeadSpec;
+  /**
+   * Fine-tune from this layer onward instead of training a head on frozen features: the trunk's
+   * activations at the layer are cached, and the tail after it plus a new classifier are trained.
+   */
+  finetuneFrom?: string;
   loss: LossSpec;
   /** Augmentation preset for precomputed augmented copies (frozen mode). */
   augment: string;

@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadLayersModelFrom } from "../backbones/index.js";
 import { initBackend } from "../backend/index.js";
 import { writeSyntheticSet, writeTinyBackbone } from "../testing/fixtures.js";
 import { DEFAULT_CONFIG, type TrainConfig } from "./config.js";
@@ -112,4 +113,22 @@ describe("runTraining", () => {
     }
     expect(resumed.evaluation.metrics.accuracy).toBeCloseTo(full.evaluation.metrics.accuracy, 5);
   }, 180_000);
+
+  it("fine-tunes from a named layer onward on cached activations, with the wasm gradient kernels", async () => {
+    const run = await runTraining({
+      ...base,
+      out: join(dir, "run-ft"),
+      finetuneFrom: "tiny_conv1",
+      epochs: 8,
+      learningRate: 0.01,
+    });
+    expect((run.history.at(-1)?.trainLoss as number) < (run.history[0]?.trainLoss as number)).toBe(true);
+    expect(run.evaluation.metrics.accuracy).toBeGreaterThan(1 / 3);
+    const model = await loadLayersModelFrom(join(run.outDir, "model"));
+    expect(model.model.inputs[0]?.shape).toEqual([null, 16, 16, 3]);
+    expect(model.model.outputs[0]?.shape).toEqual([null, 3]);
+    await expect(runTraining({ ...base, out: join(dir, "run-ft-bad"), finetuneFrom: "nope" })).rejects.toThrow(
+      /tiny_conv1/,
+    );
+  }, 120_000);
 });

@@ -4,11 +4,13 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import type * as tfl from "@tensorflow/tfjs-layers";
 import { activeBackend, initBackend } from "../backend/index.js";
 import { classCounts, type Dataset, Rng, readDataset, stratifiedSplit } from "../data/index.js";
 import { type Evaluation, evaluationMarkdown } from "../metrics/index.js";
 import { confusionSvg, lineChartSvg } from "../report/svg.js";
 import type { TrainConfig } from "./config.js";
+import { prepareFineTune } from "./finetune.js";
 import { backboneSpecs, type FrozenData, prepareFrozenData } from "./frozen-data.js";
 import { buildHead } from "./head.js";
 import { type EpochRecord, trainLoop } from "./loop.js";
@@ -59,8 +61,13 @@ export async function runTraining(config: TrainConfig, hooks: RunHooks = {}): Pr
     `data: ${train.items.length} train, ${val.items.length} val images; classes (${train.classOrigin}): ${train.classes.join(", ")}`,
   );
 
+  let specs = backboneSpecs(config.backbones, config.layer, config.range, config.inputSize);
+  const fineTune = config.finetuneFrom
+    ? await prepareFineTune(specs, config.finetuneFrom, train.classes.length, config)
+    : undefined;
+  if (fineTune) specs = [fineTune.activationSpec];
   const frozen = await prepareFrozenData(train.items, val.items, {
-    backbones: backboneSpecs(config.backbones, config.layer, config.range, config.inputSize),
+    backbones: specs,
     backend: config.backend,
     workers: config.workers,
     cacheDir: config.cacheDir,
@@ -81,7 +88,11 @@ export async function runTraining(config: TrainConfig, hooks: RunHooks = {}): Pr
 
   const counts = classCounts(frozen.trainItems, train.classes.length);
   const started = performance.now();
-  const head = buildHead(frozen.featureDim, train.classes.length, config.head, config.seed);
+  if (fineTune) {
+    frozen.train.rowShape = fineTune.activationShape;
+    frozen.val.rowShape = fineTune.activationShape;
+  }
+  const head = fineTune?.model ?? buildHead(frozen.featureDim, train.classes.length, config.head, config.seed);
   const result = await trainLoop(head, frozen.train, frozen.val, {
     classes: train.classes,
     counts,
@@ -119,8 +130,10 @@ export async function runTraining(config: TrainConfig, hooks: RunHooks = {}): Pr
     backend: activeBackend()?.active ?? config.backend,
   };
   if (result.resumedFrom !== undefined) run.resumedFrom = result.resumedFrom;
-  await saveLayersModel(result.model, join(outDir, "model"));
-  result.model.dispose();
+  // A fine-tuned tail is saved joined to its trunk, so model/ maps images to logits either way.
+  const saved: tfl.LayersModel = fineTune ? fineTune.joinTrunk(result.model) : result.model;
+  await saveLayersModel(saved, join(outDir, "model"));
+  if (!fineTune) result.model.dispose();
   await writeRunFiles(run);
   return run;
 }

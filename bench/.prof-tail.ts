@@ -1,0 +1,22 @@
+import { loadLayersModelFrom } from "../training/src/backbones/load.js";
+import { initBackend, tf } from "../training/src/backend/index.js";
+import { buildFineTuneModel, splitModel } from "../training/src/finetune/index.js";
+import { registerWasmGradientKernels } from "../training/src/kernels/index.js";
+await initBackend("wasm");
+registerWasmGradientKernels();
+const cut = process.argv[2] ?? "block_15_add";
+const B = Number(process.argv[3] ?? 16);
+const { model: bb } = await loadLayersModelFrom("/work/shared/backbones/mobilenet_v2_0.35_224");
+const { tail } = splitModel(bb, cut);
+const model = buildFineTuneModel(tail, 8, { seed: 1 });
+const x = tf.randomNormal([B, ...(tail.inputs[0]!.shape.slice(1) as number[])]);
+const y = tf.oneHot(tf.tensor1d(Array.from({ length: B }, (_, i) => i % 8), "int32"), 8);
+const opt = tf.train.adam(1e-4);
+const step = () => { const l = opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true); l?.dataSync(); l?.dispose(); };
+step(); step();
+let t0 = performance.now(); step(); console.log("step ms", performance.now() - t0);
+t0 = performance.now(); tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync()); console.log("fwd ms", performance.now() - t0);
+const p = await tf.profile(() => { step(); });
+const agg = new Map<string, [number, number]>();
+for (const k of p.kernels) { const a = agg.get(k.name) ?? [0, 0]; a[0] += k.kernelTimeMs as number; a[1]++; agg.set(k.name, a); }
+console.log("kernels", p.kernels.length, [...agg].sort((a, b) => b[1][0] - a[1][0]).slice(0, 14).map(([n, [t, c]]) => `${n} ${t.toFixed(0)}ms x${c}`).join("\n"));
