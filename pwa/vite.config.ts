@@ -1,4 +1,4 @@
-// `vite` / `vite build` in pwa/: the same configuration the scripts and tests build with.
+// `npx vite` / `npx vite build` in pwa/: the same configuration the scripts and tests build with.
 import { pwaConfig } from "./build/config.js";
 
-export default pwaConfig();
+export default { ...pwaConfig(), logLevel: "info" as const };

@@ -6,7 +6,6 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { ModelCardSchema } from "@pifu/core";
 import type { Plugin } from "vite";
 
 const WASM_FILES = ["tfjs-backend-wasm.wasm", "tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm-threaded-simd.wasm"];
@@ -23,9 +22,14 @@ function embeddedFiles(modelDir: string): Map<string, string> {
         "export one with `npm run student` or point PIFU_MODEL_DIR at a model folder",
     );
   }
-  const card = ModelCardSchema.parse(raw);
+  // Only the file list is read here (vite.config.ts cannot load the TypeScript contract package);
+  // the app verifies the card and every file's sha256 when it loads the model.
+  const listed = (raw as { files?: { name?: unknown }[] }).files;
+  if (!Array.isArray(listed) || listed.some((f) => typeof f?.name !== "string" || f.name.includes("/"))) {
+    throw new Error(`${cardPath} has no valid "files" list`);
+  }
   const files = new Map([["models/default/model-card.json", cardPath]]);
-  for (const file of card.files) files.set(`models/default/${file.name}`, join(modelDir, file.name));
+  for (const file of listed) files.set(`models/default/${file.name}`, join(modelDir, file.name as string));
   const wasmDir = dirname(createRequire(import.meta.url).resolve("@tensorflow/tfjs-backend-wasm/package.json"));
   for (const name of WASM_FILES) files.set(`tfjs/${name}`, join(wasmDir, "dist", name));
   return files;

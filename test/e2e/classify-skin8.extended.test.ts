@@ -69,6 +69,7 @@ describe.skipIf(missing.length > 0)("a real skin8 photo in the PWA and in the ev
       { cwd: root, maxBuffer: 64 * 1024 * 1024 },
     );
     const evaluation = JSON.parse(await readFile(json, "utf8")) as { classes: string[]; confusion: number[][] };
+    expect(picked.size).toBe(evaluation.classes.length);
     for (const [trueId, path] of picked) {
       // One image per true class, so its confusion row names the CLI's prediction for that image.
       const row = evaluation.confusion[evaluation.classes.indexOf(trueId)] ?? [];

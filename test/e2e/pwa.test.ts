@@ -95,7 +95,7 @@ describe("the PWA in Chromium against the real API", () => {
         const original = Canvas.prototype.getContext as (this: unknown, ...args: unknown[]) => unknown;
         Object.defineProperty(Canvas.prototype, "getContext", {
           value(this: unknown, kind: string, ...rest: unknown[]) {
-            return kind.startsWith("webgl") ? null : original.call(this, kind, ...rest);
+            return kind.includes("webgl") ? null : original.call(this, kind, ...rest);
           },
         });
       }

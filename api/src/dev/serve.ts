@@ -11,7 +11,8 @@ const { values } = parseArgs({
 const api = await startLocalApi({ port: Number(values.port), persistDir: values.persist });
 console.log(`pifu API at ${api.url} (data in ${values.persist}; admin token ${api.adminToken}); Ctrl-C stops it`);
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
+  // Prepended: wrangler registers exit handlers of its own that would otherwise exit first.
+  process.prependOnceListener(signal, () => {
     void api.stop().then(() => process.exit(0));
   });
 }

@@ -93,7 +93,7 @@ export function ablationPlan(methodsBackbone: string, backbones: string[], bestA
           label: "concat, MLP, re-weighted CE",
           overrides: {
             backbones,
-            head: { hidden: [256], dropout: 0.3 },
+            head: { hidden: [256], dropout: 0.3, standardize: true },
             ...loss({ weighting: "inverse" }),
             augmentCopies: bestAugmentCopies,
           },
@@ -103,7 +103,7 @@ export function ablationPlan(methodsBackbone: string, backbones: string[], bestA
           label: "concat, MLP, balanced softmax",
           overrides: {
             backbones,
-            head: { hidden: [256], dropout: 0.3 },
+            head: { hidden: [256], dropout: 0.3, standardize: true },
             ...loss({ kind: "balanced-softmax" }),
             augmentCopies: bestAugmentCopies,
           },
@@ -113,7 +113,7 @@ export function ablationPlan(methodsBackbone: string, backbones: string[], bestA
           label: "concat, MLP, balanced softmax + feature mixup",
           overrides: {
             backbones,
-            head: { hidden: [256], dropout: 0.3 },
+            head: { hidden: [256], dropout: 0.3, standardize: true },
             ...loss({ kind: "balanced-softmax" }),
             mix: "mixup",
             mixSpace: "feature",

@@ -90,6 +90,10 @@ export function addTrainOptions(program: Command, withDataFlags = true): Command
       "fine-tune the backbone from this layer onward (cached activations at the cut; try --lr 1e-4) instead of training a head on frozen features",
     )
     .option("--head <kind>", 'head: "linear" or "mlp:W[-W...]" (default linear)', hidden)
+    .option(
+      "--no-standardize",
+      "do not standardise features inside the head (default: standardise with the training mean/variance)",
+    )
     .option("--dropout <p>", "dropout after each hidden layer of an MLP head (default 0)", num("dropout"))
     .option("--loss <kind>", `loss: ${LOSS_KINDS.join(" | ")} (default ce)`, oneOf("loss", LOSS_KINDS))
     .option(
@@ -181,7 +185,11 @@ export async function configFromFlags(flags: Flags, fromCli: (key: string) => bo
     backend: parseBackendName(pick("backend", base.backend)),
     workers: pick("workers", base.workers),
     cacheDir: pick("cacheDir", base.cacheDir),
-    head: { hidden: pick("head", base.head.hidden), dropout: pick("dropout", base.head.dropout) },
+    head: {
+      hidden: pick("head", base.head.hidden),
+      dropout: pick("dropout", base.head.dropout),
+      standardize: pick("standardize", base.head.standardize ?? true),
+    },
     loss: {
       kind: pick("loss", base.loss.kind),
       weighting: pick("weighting", base.loss.weighting),
@@ -218,9 +226,5 @@ export async function configFromFlags(flags: Flags, fromCli: (key: string) => bo
   if (finetuneFrom) config.finetuneFrom = finetuneFrom;
   const inputSize = pick<number | undefined>("inputSize", base.inputSize);
   if (inputSize) config.inputSize = inputSize;
-  if (config.mix === "cutmix" && config.mixSpace === "feature") {
-    throw new Error("--mix cutmix needs --mix-space pixel: cutting and pasting pooled features has no spatial meaning");
-  }
-  if (config.batchSize < 1) throw new Error("--batch-size must be at least 1");
   return config;
 }

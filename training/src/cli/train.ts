@@ -15,7 +15,6 @@ const program = addTrainOptions(
 program.parse();
 const flags = program.opts();
 const config = await configFromFlags(flags, (key) => program.getOptionValueSource(key) === "cli");
-if (!config.data || !config.out) program.error("--data and --out are required (or set data/out in --config)");
 
 const progress = createProgress();
 try {

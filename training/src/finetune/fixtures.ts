@@ -37,7 +37,13 @@ export function residualModel(size = 12): LayersModel {
   let y = apply(layers.conv2d({ filters: 16, kernelSize: 1, kernelInitializer: seeded(2), name: "b_expand" }), stem);
   y = apply(layers.reLU({ maxValue: 6, name: "b_expand_relu" }), y);
   y = apply(
-    layers.depthwiseConv2d({ kernelSize: 3, padding: "same", depthwiseInitializer: seeded(3), name: "b_dw" }),
+    layers.depthwiseConv2d({
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: seeded(3),
+      name: "b_dw",
+    }),
     y,
   );
   y = apply(layers.batchNormalization({ name: "b_dw_bn" }), y);

@@ -3,16 +3,12 @@
  * how far apart the results are. Kept out of the product path; used by the kernel tests.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { Rng } from "../data/rng.js";
 
 /** Deterministic values in [-1, 1) so cpu and wasm get identical inputs. */
 export function seededValues(size: number, seed: number): Float32Array {
-  const values = new Float32Array(size);
-  let state = seed >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    values[i] = state / 2 ** 31 - 1;
-  }
-  return values;
+  const rng = new Rng(seed);
+  return Float32Array.from({ length: size }, () => rng.uniform(-1, 1));
 }
 
 /** max |a - b| / max |b|: the relative error of `actual` against `expected`. */

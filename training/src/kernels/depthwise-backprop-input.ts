@@ -12,24 +12,7 @@ import {
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
 import { assertNoDilation, KernelComposer } from "./composite.js";
-
-/** Inserts stride - 1 zeros after every row and column of dy: [B, OH * sh, OW * sw, C]. */
-function dilateByStride(k: KernelComposer, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
-  const { strideHeight: sh, strideWidth: sw } = info;
-  if (sh === 1 && sw === 1) return dy;
-  const [batch, outHeight, outWidth, channels] = dy.shape as [number, number, number, number];
-  const spread = k.reshape(dy, [batch, outHeight, 1, outWidth, 1, channels]);
-  const paddings = [
-    [0, 0],
-    [0, 0],
-    [0, sh - 1],
-    [0, 0],
-    [0, sw - 1],
-    [0, 0],
-  ];
-  const padded = k.run("PadV2", { x: spread }, { paddings, constantValue: 0 });
-  return k.reshape(padded, [batch, outHeight * sh, outWidth * sw, channels]);
-}
+import { dilateByStride } from "./strided.js";
 
 /**
  * Pads (or crops) the dilated dy so that row i of the result, convolved with the flipped filter,
@@ -78,7 +61,7 @@ export const depthwiseBackpropInputKernel: KernelFunc = ({ inputs, backend, attr
   const { filterHeight, filterWidth, inChannels, outChannels } = info;
   const flipped = k.run("Reverse", { x: filter }, { dims: [0, 1] });
   const flatFilter = k.reshape(flipped, [filterHeight, filterWidth, outChannels, 1]);
-  const framed = frameForFullConv(k, dilateByStride(k, dy, info), info);
+  const framed = frameForFullConv(k, dilateByStride(k, dy, info.strideHeight, info.strideWidth), info);
   const convolved = k.run(
     "DepthwiseConv2dNative",
     { x: framed, filter: flatFilter },

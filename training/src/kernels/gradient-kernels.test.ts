@@ -135,6 +135,45 @@ describe("wasm gradient kernels match the cpu backend", () => {
     );
   });
 
+  const pools = [
+    [12, 2, 2, "valid"],
+    [11, 2, 2, "valid"],
+    [12, 2, 2, "same"],
+    [11, 2, 2, "same"],
+    [9, 3, 3, "same"],
+    [10, 3, 3, "valid"],
+    [9, 3, 2, "same"],
+    [9, 3, 2, "valid"],
+    [12, 2, 1, "same"],
+  ] as const;
+  it.each(pools)("MaxPoolGrad size %i pool %i stride %i %s", async (size, filter, stride, pad) => {
+    const c: Case = { batch: 2, height: size, width: size - 1, channels: 3, kernel: filter, stride, pad, out: 1 };
+    const compute = () => {
+      const x = tf.tensor4d(seededValues(2 * size * (size - 1) * 3, 5), [2, size, size - 1, 3]);
+      const y = tf.maxPool(x as tf.Tensor4D, filter, stride, pad);
+      const dy = tf.tensor(seededValues(y.size, 9), y.shape);
+      const attrs = { filterSize: filter, strides: stride, pad } as unknown as tf.NamedAttrMap;
+      return [tf.engine().runKernel("MaxPoolGrad", { dy, input: x, output: y }, attrs) as tf.Tensor];
+    };
+    const [expected] = await runOn("cpu", compute);
+    const [actual] = await runOn("wasm", compute);
+    expect(relativeError(actual as Float32Array, expected as Float32Array), label(c)).toBeLessThan(TOLERANCE);
+  });
+
+  it("routes a tied window's gradient to its first maximum, as the cpu backend does", async () => {
+    const compute = () => {
+      const x = tf.zeros([1, 5, 5, 2]) as tf.Tensor4D;
+      return [2, 3].map((filter) => {
+        const y = tf.maxPool(x, filter, 2, "valid");
+        const attrs = { filterSize: filter, strides: 2, pad: "valid" } as unknown as tf.NamedAttrMap;
+        return tf.engine().runKernel("MaxPoolGrad", { dy: tf.onesLike(y), input: x, output: y }, attrs) as tf.Tensor;
+      });
+    };
+    const expected = await runOn("cpu", compute);
+    const actual = await runOn("wasm", compute);
+    expect(actual.map((values) => Array.from(values))).toEqual(expected.map((values) => Array.from(values)));
+  });
+
   it("refuses dilations other than 1 with a clear error", async () => {
     await tf.setBackend("wasm");
     const x = tf.zeros([1, 5, 5, 2]);

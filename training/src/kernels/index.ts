@@ -1,13 +1,15 @@
 /**
  * Gradient kernels for @tensorflow/tfjs-backend-wasm 4.22: the three it lacks, written as
- * compositions of the kernels it has, and a matMul path for its slow pointwise
- * Conv2DBackpropInput. Register them once before training on wasm.
+ * compositions of the kernels it has; a matMul path for its slow pointwise Conv2DBackpropInput; and
+ * a correct MaxPoolGrad for tiling windows, where its own is wrong. Register them once before
+ * training on wasm.
  */
 import { getKernel, type KernelConfig, registerKernel, unregisterKernel } from "@tensorflow/tfjs-core";
 import { conv2DBackpropFilterConfig } from "./conv2d-backprop-filter.js";
 import { pointwiseBackpropInputConfig } from "./conv2d-backprop-input.js";
 import { depthwiseBackpropFilterConfig } from "./depthwise-backprop-filter.js";
 import { depthwiseBackpropInputConfig } from "./depthwise-backprop-input.js";
+import { maxPoolGradConfig } from "./max-pool-grad.js";
 
 export const WASM_MISSING_KERNELS: readonly KernelConfig[] = [
   conv2DBackpropFilterConfig,
@@ -40,5 +42,6 @@ export function registerWasmGradientKernels(): string[] {
     registered.push(config.kernelName);
   }
   if (replaceNative("Conv2DBackpropInput", pointwiseBackpropInputConfig)) registered.push("Conv2DBackpropInput");
+  if (replaceNative("MaxPoolGrad", () => maxPoolGradConfig)) registered.push("MaxPoolGrad");
   return registered;
 }

@@ -11,7 +11,9 @@ import { registerWasmGradientKernels } from "./index.js";
 function darknetStyleModel(): LayersModel {
   const image = input({ shape: [11, 11, 3] });
   const seeded = (seed: number) => initializers.glorotUniform({ seed });
-  let x = layers.conv2d({ filters: 6, kernelSize: 3, padding: "same", kernelInitializer: seeded(7) }).apply(image);
+  let x = layers
+    .conv2d({ filters: 6, kernelSize: 3, padding: "same", useBias: false, kernelInitializer: seeded(7) })
+    .apply(image);
   x = layers.batchNormalization().apply(x);
   x = layers.leakyReLU({ alpha: 0.1 }).apply(x);
   x = layers.maxPooling2d({ poolSize: 2, strides: 2 }).apply(x);
@@ -28,7 +30,7 @@ function lossAndGrads(net: LayersModel, batchSize: number): () => tf.Tensor[] {
   return () => {
     const x = tf.tensor(seededValues(size, 21), [batchSize, ...shape]);
     const { value, grads } = tf.variableGrads(
-      () => tf.sum(tf.square(net.apply(x, { training: process.env.TRAINMODE !== "0" }) as tf.Tensor)) as tf.Scalar,
+      () => tf.sum(tf.square(net.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar,
     );
     return [value, ...net.trainableWeights.map((weight) => grads[(weight.read() as tf.Variable).name] as tf.Tensor)];
   };

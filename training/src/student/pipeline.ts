@@ -17,14 +17,13 @@ import { openModelDir } from "../evaluate/model-dir.js";
 import { type EvaluateResult, evaluateModel } from "../evaluate/run.js";
 import { type CardFields, exportModelFolder, writeModelCard } from "../export/card.js";
 import type { Quantization } from "../export/quantize.js";
-import { splitModel } from "../finetune/index.js";
-import { registerWasmGradientKernels } from "../kernels/index.js";
 import { argmaxRows, evaluateProbabilities, softmaxRows } from "../metrics/index.js";
+import { confusionSvg } from "../report/svg.js";
+import { assembleStudent } from "./assemble.js";
 import { innerNetwork } from "./backbone.js";
 import type { StudentConfig } from "./config.js";
 import { loadCutActivations, loadSplit, type SplitData } from "./data.js";
 import { studentMarkdown } from "./report.js";
-import { assembleStudent } from "./assemble.js";
 import { fineTuneTail, trainStudentHead } from "./train-student.js";
 
 const CLASS_IDS = SKIN8_CLASSES.map((c) => c.id);
@@ -237,6 +236,9 @@ export async function runStudent(
   const network = innerNetwork(backbone.model);
   let valLogits = main.valLogits;
   if (config.finetune) {
+    // Loaded only when fine-tuning: a frozen-backbone run needs no gradient kernels.
+    const { registerWasmGradientKernels } = await import("../kernels/index.js");
+    const { splitModel } = await import("../finetune/index.js");
     registerWasmGradientKernels();
     log(`fine-tuning Conv_1 on cached ${"block_15_add"} activations`);
     const cutTrain = await loadCutActivations(config.cache, "train");
@@ -355,5 +357,9 @@ export async function runStudent(
   await mkdir(config.out, { recursive: true });
   await writeFile(join(config.out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
   await writeFile(join(config.out, "summary.md"), `${studentMarkdown(summary)}\n`);
+  await writeFile(
+    join(config.out, "student-confusion.svg"),
+    confusionSvg(`${config.name} ${config.version} on val`, exported.evaluation.confusion, CLASS_IDS),
+  );
   return summary;
 }

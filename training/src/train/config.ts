@@ -50,13 +50,35 @@ export interface TrainConfig {
   resume: boolean;
 }
 
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Rejects combinations that cannot mean anything, before any work starts. */
+export function validateConfig(config: TrainConfig): void {
+  if (!config.data) throw new ConfigError("data (--data) is required");
+  if (!config.out) throw new ConfigError("out (--out) is required");
+  if (config.mix === "cutmix" && config.mixSpace === "feature") {
+    throw new ConfigError(
+      "--mix cutmix needs --mix-space pixel: cutting and pasting pooled features has no spatial meaning",
+    );
+  }
+  if (config.finetuneFrom && config.backbones.length !== 1)
+    throw new ConfigError("--finetune-from needs exactly one backbone");
+  if (!(config.batchSize >= 1)) throw new ConfigError("--batch-size must be at least 1");
+  if (!(config.epochs >= 1)) throw new ConfigError("--epochs must be at least 1");
+  if (!(config.learningRate > 0)) throw new ConfigError("--lr must be positive");
+  if (!(config.head.dropout >= 0 && config.head.dropout < 1)) throw new ConfigError("--dropout must be in [0, 1)");
+  if (!(config.valFraction > 0 && config.valFraction < 1)) throw new ConfigError("--val-fraction must be in (0, 1)");
+}
+
 export const DEFAULT_CONFIG: Omit<TrainConfig, "data" | "out"> = {
   valFraction: 0.15,
   backbones: ["mobilenet_v2_0.35"],
   backend: "auto",
   workers: 2,
   cacheDir: ".cache/features",
-  head: { hidden: [], dropout: 0 },
+  head: { hidden: [], dropout: 0, standardize: true },
   loss: DEFAULT_LOSS,
   augment: "report",
   augmentCopies: 0,

@@ -12,30 +12,78 @@ export interface HeadSpec {
   /** Hidden layer widths; [] is a linear (softmax-regression) head. */
   hidden: number[];
   dropout: number;
+  /**
+   * Standardise features with the training rows' mean and variance (a frozen BatchNormalization
+   * layer inside the head, so the saved model carries it). Backbones differ in feature scale by
+   * orders of magnitude; without this one learning rate cannot suit them all.
+   */
+  standardize?: boolean;
 }
 
-export const LINEAR_HEAD: HeadSpec = { hidden: [], dropout: 0 };
+export const LINEAR_HEAD: HeadSpec = { hidden: [], dropout: 0, standardize: true };
 
-export function buildHead(inputDim: number, numClasses: number, spec: HeadSpec, seed: number): tfl.Sequential {
+export interface FeatureStats {
+  mean: Float32Array;
+  variance: Float32Array;
+}
+
+/** Per-dimension mean and variance of row-major [n, dim] features. */
+export function featureStats(x: Float32Array, dim: number): FeatureStats {
+  const n = x.length / dim;
+  const mean = new Float64Array(dim);
+  const sq = new Float64Array(dim);
+  for (let i = 0; i < n; i++) {
+    for (let d = 0; d < dim; d++) {
+      const v = x[i * dim + d] as number;
+      mean[d] = (mean[d] as number) + v;
+      sq[d] = (sq[d] as number) + v * v;
+    }
+  }
+  const m = new Float32Array(dim);
+  const variance = new Float32Array(dim);
+  for (let d = 0; d < dim; d++) {
+    m[d] = (mean[d] as number) / n;
+    variance[d] = Math.max(0, (sq[d] as number) / n - (m[d] as number) ** 2);
+  }
+  return { mean: m, variance };
+}
+
+export function buildHead(
+  inputDim: number,
+  numClasses: number,
+  spec: HeadSpec,
+  seed: number,
+  stats?: FeatureStats,
+): tfl.Sequential {
   const model = tfl.sequential({ name: "head" });
-  let dim = inputDim;
+  let first = true;
+  const inputShape = () => {
+    const shape = first ? [inputDim] : undefined;
+    first = false;
+    return shape;
+  };
+  if (spec.standardize && stats) {
+    const norm = tfl.layers.batchNormalization({ inputShape: inputShape(), epsilon: 1e-3, name: "head_standardize" });
+    model.add(norm);
+    norm.setWeights([tf.ones([inputDim]), tf.zeros([inputDim]), tf.tensor1d(stats.mean), tf.tensor1d(stats.variance)]);
+    norm.trainable = false;
+  }
   for (const [i, width] of spec.hidden.entries()) {
     model.add(
       tfl.layers.dense({
         units: width,
         activation: "relu",
-        inputShape: i === 0 ? [dim] : undefined,
+        inputShape: inputShape(),
         kernelInitializer: tfl.initializers.heNormal({ seed: seed + i }),
         name: `head_dense_${i}`,
       }),
     );
     if (spec.dropout > 0) model.add(tfl.layers.dropout({ rate: spec.dropout, name: `head_dropout_${i}` }));
-    dim = width;
   }
   model.add(
     tfl.layers.dense({
       units: numClasses,
-      inputShape: spec.hidden.length === 0 ? [dim] : undefined,
+      inputShape: inputShape(),
       kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + spec.hidden.length }),
       name: "head_logits",
     }),
@@ -62,6 +110,9 @@ export function forward(model: tfl.LayersModel, x: tf.Tensor, training: boolean,
         if (!rng) throw new Error("forward: training with dropout needs an Rng");
         out = seededDropout(out, rate, rng);
       }
+    } else if (layer.getClassName() === "BatchNormalization") {
+      // The standardising layer always uses its stored statistics.
+      out = layer.apply(out, { training: false }) as tf.Tensor;
     } else {
       out = layer.apply(out, { training }) as tf.Tensor;
     }

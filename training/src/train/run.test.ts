@@ -75,7 +75,8 @@ describe("runTraining", () => {
     expect(again.evaluation.metrics).toEqual(first.evaluation.metrics);
     expect(again.history.map((h) => h.trainLoss)).toEqual(first.history.map((h: { trainLoss: number }) => h.trainLoss));
     const cached = await runTraining({ ...base, out: join(dir, "run-b2"), workers: 2, cacheDir });
-    expect(cached.cachedShare).toBe(1);
+    // Every decodable image comes from the cache; the two broken files are retried (and fail) again.
+    expect(cached.cachedShare).toBeCloseTo((32 + 15) / (34 + 15), 12);
     expect(cached.evaluation.metrics).toEqual(first.evaluation.metrics);
   }, 120_000);
 

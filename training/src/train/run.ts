@@ -9,10 +9,10 @@ import { activeBackend, initBackend } from "../backend/index.js";
 import { classCounts, type Dataset, Rng, readDataset, stratifiedSplit } from "../data/index.js";
 import { type Evaluation, evaluationMarkdown } from "../metrics/index.js";
 import { confusionSvg, lineChartSvg } from "../report/svg.js";
-import type { TrainConfig } from "./config.js";
+import { type TrainConfig, validateConfig } from "./config.js";
 import { prepareFineTune } from "./finetune.js";
 import { backboneSpecs, type FrozenData, prepareFrozenData } from "./frozen-data.js";
-import { buildHead } from "./head.js";
+import { buildHead, featureStats } from "./head.js";
 import { type EpochRecord, trainLoop } from "./loop.js";
 import { saveLayersModel } from "./save.js";
 
@@ -52,6 +52,7 @@ export async function loadSplits(config: TrainConfig): Promise<{ train: Dataset;
 }
 
 export async function runTraining(config: TrainConfig, hooks: RunHooks = {}): Promise<RunResult> {
+  validateConfig(config);
   const log = hooks.log ?? (() => {});
   const outDir = resolve(config.out);
   await mkdir(outDir, { recursive: true });
@@ -92,7 +93,15 @@ export async function runTraining(config: TrainConfig, hooks: RunHooks = {}): Pr
     frozen.train.rowShape = fineTune.activationShape;
     frozen.val.rowShape = fineTune.activationShape;
   }
-  const head = fineTune?.model ?? buildHead(frozen.featureDim, train.classes.length, config.head, config.seed);
+  const head =
+    fineTune?.model ??
+    buildHead(
+      frozen.featureDim,
+      train.classes.length,
+      config.head,
+      config.seed,
+      config.head.standardize ? featureStats(frozen.train.x, frozen.featureDim) : undefined,
+    );
   const result = await trainLoop(head, frozen.train, frozen.val, {
     classes: train.classes,
     counts,
