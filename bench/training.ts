@@ -1,8 +1,8 @@
 /**
  * `npm run bench -- training [--images 64] [--backbones mobilenet_v2_0.35,darknet_tiny] [--backends wasm,cpu]`:
  * embedding throughput (decode + preprocess + embed, images/s) per backend and backbone with 1 and
- * 2 worker threads, plus fine-tuning throughput (train steps on a backbone tail after a cut point,
- * wasm with the custom gradient kernels). Uses skin8 val images when ../shared is present, else
+ * 2 worker threads, plus fine-tuning throughput (bench/finetune.ts: train steps on backbone tails
+ * after late cut points, wasm with the custom gradient kernels). Uses skin8 val images when ../shared is present, else
  * generated 384×288 JPEGs. Prints one JSON object and writes bench/results/training.json.
  */
 import { existsSync } from "node:fs";
@@ -11,14 +11,13 @@ import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import sharp from "sharp";
-import { loadBackbone, resolveBackbone } from "../training/src/backbones/index.js";
-import { type BackendName, initBackend, tf } from "../training/src/backend/index.js";
+import { resolveBackbone } from "../training/src/backbones/index.js";
+import type { BackendName } from "../training/src/backend/index.js";
 import { Rng, readDataset } from "../training/src/data/index.js";
 import { EmbedPool, fileDigests, plainJobs } from "../training/src/features/index.js";
-import { buildFineTuneModel, listCutPoints, splitModel } from "../training/src/finetune/index.js";
-import { registerWasmGradientKernels } from "../training/src/kernels/index.js";
 import { syntheticPixels } from "../training/src/testing/fixtures.js";
 import { sharedDir } from "../vitest.shared.js";
+import { benchFineTune } from "./finetune.js";
 
 const root = resolve(import.meta.dirname, "..");
 const { values: args } = parseArgs({
@@ -26,7 +25,8 @@ const { values: args } = parseArgs({
     images: { type: "string", default: "64" },
     backbones: { type: "string", default: "mobilenet_v2_0.35,darknet_tiny" },
     backends: { type: "string", default: "wasm,cpu" },
-    "finetune-steps": { type: "string", default: "6" },
+    "finetune-steps": { type: "string", default: "3" },
+    "finetune-cuts": { type: "string", default: "block_14_add,block_15_add" },
   },
 });
 const count = Number(args.images);
@@ -111,53 +111,17 @@ async function benchEmbedding(paths: string[]): Promise<EmbedResultRow[]> {
   return rows;
 }
 
-async function benchFineTuning(): Promise<Record<string, unknown> | { skipped: string }> {
-  const spec = resolveBackbone("mobilenet_v2_0.35").spec;
-  if (!existsSync(spec.location)) return { skipped: `${spec.location} is absent` };
-  await initBackend("wasm");
-  const registered = registerWasmGradientKernels();
-  const backbone = await loadBackbone(spec);
-  const cuts = listCutPoints(backbone.full);
-  // A late cut keeps the cached activations small and the trained tail to the last blocks.
-  const layer = cuts.includes("block_15_add") ? "block_15_add" : (cuts[Math.floor(cuts.length * 0.85)] as string);
-  const { tail, activationShape } = splitModel(backbone.full, layer);
-  const model = buildFineTuneModel(tail, 8, { seed: 1 });
-  const optimizer = tf.train.adam(1e-4);
-  const batch = 16;
-  const rng = new Rng(2);
-  const x = tf.tensor(
-    Float32Array.from({ length: batch * activationShape.reduce((a, b) => a * b, 1) }, () => rng.next()),
-    [batch, ...activationShape],
-  );
-  const y = tf.oneHot(
-    tf.tensor1d(
-      Array.from({ length: batch }, (_, i) => i % 8),
-      "int32",
-    ),
-    8,
-  );
-  const step = () =>
-    tf.tidy(() => {
-      optimizer.minimize(
-        () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
-      );
-    });
-  step();
-  const steps = Number(args["finetune-steps"]);
-  const t0 = performance.now();
-  for (let i = 0; i < steps; i++) step();
-  const seconds = (performance.now() - t0) / 1000;
-  return {
-    backbone: "mobilenet_v2_0.35",
-    backend: "wasm",
-    cutLayer: layer,
-    activationShape,
-    trainableTailParams: model.countParams(),
-    batch,
-    imagesPerSecond: (steps * batch) / seconds,
-    kernelsRegistered: registered,
-    note: "train steps on cached activations after the cut (trunk cost is paid once per image by the activation cache)",
-  };
+async function benchFineTuning(): Promise<unknown> {
+  const backbone = resolveBackbone("mobilenet_v2_0.35").spec.location;
+  if (!existsSync(backbone)) return { skipped: `${backbone} is absent` };
+  // The kernels' own benchmark (bench/finetune.ts): tails after two late cuts, no whole-network row.
+  return benchFineTune({
+    backbone,
+    cuts: args["finetune-cuts"].split(","),
+    whole: false,
+    steps: Number(args["finetune-steps"]),
+    log,
+  });
 }
 
 const { paths, source, cleanup } = await imagePaths();

@@ -255,7 +255,19 @@ describe("hostile input", () => {
     }
     expect(failures).toEqual([]);
 
-    for (const table of ["feedback", "models", "model_files", "channels", "channel_history"]) {
+    // Every table of the schema except rate_limits, whose counters rejected feedback requests bump on purpose.
+    const { results: tables } = await testEnv.DB.prepare(
+      `SELECT name FROM sqlite_master WHERE type = 'table'
+         AND name NOT IN ('rate_limits', 'd1_migrations', 'sqlite_sequence') AND substr(name, 1, 4) != '_cf_'`,
+    ).all<{ name: string }>();
+    expect(tables.map((t) => t.name).sort()).toEqual([
+      "channel_history",
+      "channels",
+      "feedback",
+      "model_files",
+      "models",
+    ]);
+    for (const { name: table } of tables) {
       const row = await testEnv.DB.prepare(`SELECT count(*) AS n FROM ${table}`).first<{ n: number }>();
       expect(row?.n, `${table} rows`).toBe(0);
     }

@@ -40,6 +40,7 @@ export function pwaConfig(options: PwaBuildOptions = {}): InlineConfig {
       emptyOutDir: true,
       target: "es2022",
       chunkSizeWarningLimit: 3000,
+      reportCompressedSize: false,
       rollupOptions: {
         output: {
           manualChunks: (id) => (id.includes("/node_modules/@tensorflow/") ? "tfjs" : undefined),

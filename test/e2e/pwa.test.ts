@@ -259,6 +259,7 @@ describe("the PWA in Chromium against the real API", () => {
     await expect(page.evaluate(() => document.documentElement.lang)).resolves.toBe("zh-CN");
     await goTo(page, "检查");
     await page.getByText("拍照").waitFor();
+    await screenshot("home-zh");
     await page.reload();
     await page.getByText("拍照").waitFor();
     await goTo(page, "设置");

@@ -105,8 +105,3 @@ export async function* exportFeedback(db: D1Database, filter: ExportFilter, page
     after = { day: last.day, id: last.id };
   }
 }
-
-export async function countFeedback(db: D1Database): Promise<number> {
-  const row = await db.prepare("SELECT count(*) AS n FROM feedback").first<{ n: number }>();
-  return row?.n ?? 0;
-}

@@ -26,12 +26,18 @@ export class KernelComposer {
 
   /** Runs one kernel; its output is disposed by `finish` unless it is the value returned. */
   run(kernelName: string, inputs: Record<string, TensorInfo>, attrs: object = {}): TensorInfo {
-    return this.runMany(kernelName, inputs, attrs)[0] as TensorInfo;
-  }
-
-  /** Same as run, for kernels that take a list of tensors (Concat, Pack): the engine passes an array. */
-  runList(kernelName: string, list: TensorInfo[], attrs: object): TensorInfo {
-    return this.run(kernelName, list as unknown as Record<string, TensorInfo>, attrs);
+    const kernel = getKernel(kernelName, this.backendName);
+    if (!kernel) throw new Error(`kernel ${kernelName} is not registered for backend ${this.backendName}`);
+    try {
+      const output = kernel.kernelFunc({ inputs, backend: this.backend, attrs: attrs as NamedAttrMap });
+      const outputs = Array.isArray(output) ? output : [output];
+      this.owned.push(...outputs);
+      return outputs[0] as TensorInfo;
+    } catch (error) {
+      // a failed step frees what the earlier steps made before the error reaches the engine
+      this.finish(undefined);
+      throw error;
+    }
   }
 
   reshape(x: TensorInfo, shape: number[]): TensorInfo {
@@ -39,21 +45,12 @@ export class KernelComposer {
   }
 
   /** Disposes every intermediate except `result`, which the caller hands to the engine. */
-  finish(result: TensorInfo): TensorInfo {
+  finish<T extends TensorInfo | undefined>(result: T): T {
     for (const info of this.owned) {
       if (info !== result) this.backend.disposeData(info.dataId);
     }
     this.owned.length = 0;
     return result;
-  }
-
-  private runMany(kernelName: string, inputs: Record<string, TensorInfo>, attrs: object): TensorInfo[] {
-    const kernel = getKernel(kernelName, this.backendName);
-    if (!kernel) throw new Error(`kernel ${kernelName} is not registered for backend ${this.backendName}`);
-    const output = kernel.kernelFunc({ inputs, backend: this.backend, attrs: attrs as NamedAttrMap });
-    const outputs = Array.isArray(output) ? output : [output];
-    this.owned.push(...outputs);
-    return outputs;
   }
 }
 

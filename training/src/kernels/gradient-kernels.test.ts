@@ -80,19 +80,24 @@ async function compareKernel(kernelName: string, c: Case, inputs: Record<string,
   expect(error, `${kernelName} ${label(c)}`).toBeLessThan(TOLERANCE);
 }
 
+let firstRegistration: string[] = [];
+
 beforeAll(async () => {
-  registerWasmGradientKernels();
+  firstRegistration = registerWasmGradientKernels();
   expect(await tf.setBackend("wasm")).toBe(true);
 });
 
 describe("wasm gradient kernels match the cpu backend", () => {
-  it("registers idempotently and leaves nothing to register the second time", () => {
-    for (const name of [
+  it("registers the missing kernels and the replacements once", () => {
+    expect(firstRegistration).toEqual([
       "Conv2DBackpropFilter",
       "DepthwiseConv2dNativeBackpropFilter",
       "DepthwiseConv2dNativeBackpropInput",
-    ])
-      expect(tf.getKernel(name, "wasm")).toBeDefined();
+      "Conv2DBackpropInput",
+      "MaxPoolGrad",
+      "Tile",
+    ]);
+    for (const name of firstRegistration) expect(tf.getKernel(name, "wasm")).toBeDefined();
     expect(registerWasmGradientKernels()).toEqual([]);
   });
 
@@ -172,6 +177,39 @@ describe("wasm gradient kernels match the cpu backend", () => {
     const expected = await runOn("cpu", compute);
     const actual = await runOn("wasm", compute);
     expect(actual.map((values) => Array.from(values))).toEqual(expected.map((values) => Array.from(values)));
+  });
+
+  it.each([
+    [
+      [1, 1, 1, 5],
+      [2, 3, 4, 1],
+    ],
+    [
+      [1, 7],
+      [6, 1],
+    ],
+    [
+      [2, 1, 3],
+      [1, 4, 1],
+    ],
+    [
+      [1, 1, 4],
+      [2, 2, 2],
+    ],
+  ])("Tile %j by %j", async (shape, reps) => {
+    const compute = () => {
+      const x = tf.tensor(
+        seededValues(
+          shape.reduce((a, b) => a * b, 1),
+          4,
+        ),
+        shape,
+      );
+      return [tf.tile(x, reps)];
+    };
+    const [expected] = await runOn("cpu", compute);
+    const [actual] = await runOn("wasm", compute);
+    expect(Array.from(actual as Float32Array)).toEqual(Array.from(expected as Float32Array));
   });
 
   it("refuses dilations other than 1 with a clear error", async () => {

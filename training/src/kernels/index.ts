@@ -10,6 +10,7 @@ import { pointwiseBackpropInputConfig } from "./conv2d-backprop-input.js";
 import { depthwiseBackpropFilterConfig } from "./depthwise-backprop-filter.js";
 import { depthwiseBackpropInputConfig } from "./depthwise-backprop-input.js";
 import { maxPoolGradConfig } from "./max-pool-grad.js";
+import { channelBroadcastTileConfig } from "./tile.js";
 
 export const WASM_MISSING_KERNELS: readonly KernelConfig[] = [
   conv2DBackpropFilterConfig,
@@ -43,5 +44,6 @@ export function registerWasmGradientKernels(): string[] {
   }
   if (replaceNative("Conv2DBackpropInput", pointwiseBackpropInputConfig)) registered.push("Conv2DBackpropInput");
   if (replaceNative("MaxPoolGrad", () => maxPoolGradConfig)) registered.push("MaxPoolGrad");
+  if (replaceNative("Tile", channelBroadcastTileConfig)) registered.push("Tile");
   return registered;
 }
