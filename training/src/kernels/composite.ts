@@ -26,9 +26,9 @@ export class KernelComposer {
 
   /** Runs one kernel; its output is disposed by `finish` unless it is the value returned. */
   run(kernelName: string, inputs: Record<string, TensorInfo>, attrs: object = {}): TensorInfo {
-    const kernel = getKernel(kernelName, this.backendName);
-    if (!kernel) throw new Error(`kernel ${kernelName} is not registered for backend ${this.backendName}`);
     try {
+      const kernel = getKernel(kernelName, this.backendName);
+      if (!kernel) throw new Error(`kernel ${kernelName} is not registered for backend ${this.backendName}`);
       const output = kernel.kernelFunc({ inputs, backend: this.backend, attrs: attrs as NamedAttrMap });
       const outputs = Array.isArray(output) ? output : [output];
       this.owned.push(...outputs);

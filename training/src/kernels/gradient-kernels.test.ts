@@ -165,6 +165,19 @@ describe("wasm gradient kernels match the cpu backend", () => {
     expect(relativeError(actual as Float32Array, expected as Float32Array), label(c)).toBeLessThan(TOLERANCE);
   });
 
+  it.each(pools)("AvgPoolGrad (native wasm) size %i pool %i stride %i %s", async (size, filter, stride, pad) => {
+    const compute = () => {
+      const x = tf.tensor4d(seededValues(2 * size * (size - 1) * 3, 5), [2, size, size - 1, 3]);
+      const y = tf.avgPool(x, filter, stride, pad);
+      const dy = tf.tensor(seededValues(y.size, 9), y.shape);
+      const attrs = { filterSize: filter, strides: stride, pad } as unknown as tf.NamedAttrMap;
+      return [tf.engine().runKernel("AvgPoolGrad", { dy, input: x }, attrs) as tf.Tensor];
+    };
+    const [expected] = await runOn("cpu", compute);
+    const [actual] = await runOn("wasm", compute);
+    expect(relativeError(actual as Float32Array, expected as Float32Array)).toBeLessThan(TOLERANCE);
+  });
+
   it("routes a tied window's gradient to its first maximum, as the cpu backend does", async () => {
     const compute = () => {
       const x = tf.zeros([1, 5, 5, 2]) as tf.Tensor4D;

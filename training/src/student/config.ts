@@ -42,7 +42,7 @@ export const DEFAULT_STUDENT_CONFIG: Omit<StudentConfig, "train" | "val" | "out"
   subsets: { manyAt: 400, fewBelow: 100 },
   teacher: {
     head: { hidden: [256], dropout: 0.3 },
-    epochs: 40,
+    epochs: 30,
     learningRate: 1e-3,
     features: "concat",
     perSubset: true,
@@ -52,7 +52,7 @@ export const DEFAULT_STUDENT_CONFIG: Omit<StudentConfig, "train" | "val" | "out"
   // 128 keeps the float16 folder under 1.5 MB (the backbone alone is ~0.8 MB).
   head: { hidden: [128], dropout: 0.3 },
   loss: { kind: "ce", weighting: "inverse", beta: 0.999, labelSmoothing: 0, gamma: 2, alpha: 1, tau: 1 },
-  epochs: 40,
+  epochs: 30,
   batchSize: 64,
   learningRate: 1e-3,
   finetune: null,
