@@ -71,6 +71,7 @@ for (const table of tables) {
   }
 }
 const minutes = (performance.now() - started) / 60000;
+const rowSeconds = (key: "embedSeconds" | "trainSeconds") => [...results.values()].reduce((t, r) => t + r[key], 0);
 
 const f2 = (x: number) => x.toFixed(2);
 // Staging flags (--only, --skip, --reuse) pick rows; the command without them reruns every row.
@@ -85,7 +86,7 @@ const md: string[] = [
   "",
   `Command: \`${command}\``,
   "",
-  `Seed ${base.seed}; backend ${[...results.values()][0]?.backend ?? base.backend}; Adam (lr ${base.learningRate}, cosine annealing to ${base.minLearningRate}), batch ${base.batchSize}, up to ${base.epochs} epochs, early stopping after ${base.patience} epochs without a better validation macro-F1, and the epoch with the best validation macro-F1 kept. Frozen backbones; features cached, so a rerun trains heads only. Wall time of this run: ${minutes.toFixed(1)} min on this machine (features ${[...results.values()].every((r) => r.embedSeconds < 60) ? "mostly from the cache" : "embedded in this run"}).`,
+  `Seed ${base.seed}; backend ${[...results.values()][0]?.backend ?? base.backend}; Adam (lr ${base.learningRate}, cosine annealing to ${base.minLearningRate}), batch ${base.batchSize}, up to ${base.epochs} epochs, early stopping after ${base.patience} epochs without a better validation macro-F1, and the epoch with the best validation macro-F1 kept. Frozen backbones; features cached, so a rerun trains heads only. Summed over the rows: ${(rowSeconds("embedSeconds") / 60).toFixed(1)} min embedding (only what was not yet in the feature cache) and ${(rowSeconds("trainSeconds") / 60).toFixed(1)} min head training, on a 2-core machine shared with other jobs.`,
   "",
   "Heads standardise their input with the training rows' mean and variance (a frozen BatchNormalization layer inside the head, saved with it), so one learning rate suits backbones whose feature scales differ by orders of magnitude.",
   "",

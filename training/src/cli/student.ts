@@ -86,10 +86,19 @@ const program = new Command()
   .option("--lr <x>", `student head learning rate (default ${d.learningRate})`, num("lr"))
   .option(
     "--finetune-epochs <n>",
-    "also fine-tune Conv_1 for this many epochs on cached activations (default 0 = frozen)",
+    "also fine-tune the backbone's tail for up to this many epochs on cached activations (default 0 = frozen)",
     num("finetune-epochs"),
   )
   .option("--finetune-lr <x>", "fine-tuning learning rate (default 1e-4)", num("finetune-lr"))
+  .option(
+    "--finetune-cut <layer>",
+    "cached activation the fine-tuned tail starts from (default block_15_add: block_16 + Conv_1)",
+  )
+  .option(
+    "--finetune-patience <n>",
+    "stop fine-tuning after this many epochs without a better val macro-F1 (default 4)",
+    num("finetune-patience"),
+  )
   .addOption(
     new Option("--quantization <q>", `weights of the shipped folder (default ${d.quantization})`).choices(
       QUANTIZATIONS as unknown as string[],
@@ -137,6 +146,8 @@ interface Flags {
   lr?: number;
   finetuneEpochs?: number;
   finetuneLr?: number;
+  finetuneCut?: string;
+  finetunePatience?: number;
   quantization?: Quantization;
   unsureScore?: StudentConfig["unsure"]["score"];
   coverage?: number;
@@ -177,7 +188,14 @@ async function main(): Promise<void> {
     loss: { ...c.loss, kind: f.loss ?? c.loss.kind, weighting: f.weighting ?? c.loss.weighting },
     epochs: f.epochs ?? c.epochs,
     learningRate: f.lr ?? c.learningRate,
-    finetune: f.finetuneEpochs ? { epochs: f.finetuneEpochs, learningRate: f.finetuneLr ?? 1e-4 } : c.finetune,
+    finetune: f.finetuneEpochs
+      ? {
+          epochs: f.finetuneEpochs,
+          learningRate: f.finetuneLr ?? 1e-4,
+          cut: f.finetuneCut ?? "block_15_add",
+          patience: f.finetunePatience ?? 4,
+        }
+      : c.finetune,
     quantization: f.quantization ?? c.quantization,
     unsure: { score: f.unsureScore ?? c.unsure.score, coverage: f.coverage ?? c.unsure.coverage },
     version: f.modelVersion ?? c.version,

@@ -35,6 +35,8 @@ export interface TrainerOptions {
   learningRate: number;
   rng: Rng;
   onEpoch?: (epoch: number, meanLoss: number) => void;
+  /** Asked after each epoch (after onEpoch); true ends training early. */
+  stop?: (epoch: number) => boolean;
 }
 
 /** Teacher logits for a variant the teachers were not run on fall back to the nearest flip. */
@@ -97,6 +99,7 @@ export function trainClassifier(options: TrainerOptions): void {
       step++;
     }
     options.onEpoch?.(epoch, lossSum / Math.max(1, batches));
+    if (options.stop?.(epoch)) break;
   }
   optimizer.dispose();
 }

@@ -7,13 +7,27 @@ export interface Series {
   values: number[];
 }
 
-const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
+const PALETTE = [
+  "#1f77b4",
+  "#d62728",
+  "#2ca02c",
+  "#ff7f0e",
+  "#9467bd",
+  "#8c564b",
+  "#e377c2",
+  "#17becf",
+  "#7f7f7f",
+  "#bcbd22",
+  "#393b79",
+  "#ad494a",
+];
 
 /** A line chart over epochs (x = 1..n) with a legend; y range from the data unless given. */
 export function lineChartSvg(title: string, series: Series[], yLabel: string, yRange?: [number, number]): string {
-  const width = 640;
+  // The legend sits in its own column on the right so it never hides a curve.
+  const width = 900;
   const height = 360;
-  const pad = { left: 56, right: 16, top: 32, bottom: 44 };
+  const pad = { left: 56, right: 300, top: 32, bottom: 44 };
   const all = series.flatMap((s) => s.values).filter(Number.isFinite);
   const maxX = Math.max(1, ...series.map((s) => s.values.length));
   let [lo, hi] = yRange ?? [Math.min(...all), Math.max(...all)];
@@ -28,17 +42,17 @@ export function lineChartSvg(title: string, series: Series[], yLabel: string, yR
   });
   const legend = series.map(
     (s, k) =>
-      `<g transform="translate(${pad.left + 8},${pad.top + 6 + k * 16})"><rect width="10" height="10" fill="${PALETTE[k % PALETTE.length]}"/><text x="14" y="9" font-size="11">${esc(s.name)}</text></g>`,
+      `<g transform="translate(${width - pad.right + 16},${pad.top + 6 + k * 16})"><rect width="10" height="10" fill="${PALETTE[k % PALETTE.length]}"/><text x="14" y="9" font-size="11">${esc(s.name)}</text></g>`,
   );
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="${width / 2}" y="20" text-anchor="middle" font-size="14">${esc(title)}</text>`,
+    `<text x="${width / 2}" y="20" text-anchor="middle" font-size="13">${esc(title)}</text>`,
     ...ticks.map(
       (t) =>
         `<line x1="${pad.left}" x2="${width - pad.right}" y1="${py(t).toFixed(1)}" y2="${py(t).toFixed(1)}" stroke="#ddd"/><text x="${pad.left - 6}" y="${(py(t) + 4).toFixed(1)}" text-anchor="end" font-size="10">${t.toFixed(2)}</text>`,
     ),
-    `<text x="${width / 2}" y="${height - 8}" text-anchor="middle" font-size="11">epoch</text>`,
+    `<text x="${(pad.left + width - pad.right) / 2}" y="${height - 8}" text-anchor="middle" font-size="11">epoch</text>`,
     `<text transform="translate(14,${height / 2}) rotate(-90)" text-anchor="middle" font-size="11">${esc(yLabel)}</text>`,
     `<text x="${pad.left}" y="${height - pad.bottom + 14}" font-size="10">1</text>`,
     `<text x="${width - pad.right}" y="${height - pad.bottom + 14}" text-anchor="end" font-size="10">${maxX}</text>`,

@@ -24,8 +24,12 @@ export interface StudentConfig {
   epochs: number;
   batchSize: number;
   learningRate: number;
-  /** Fine-tune the backbone's last 1×1 conv (Conv_1 + BN) on cached activations; null = frozen. */
-  finetune: { epochs: number; learningRate: number } | null;
+  /**
+   * Fine-tune the backbone's tail after the cached activation `cut` (its convolutions; batch norms stay
+   * frozen) with the head, keeping the epoch with the best val macro-F1 (early stopping after
+   * `patience` epochs without improvement); null = frozen.
+   */
+  finetune: { epochs: number; learningRate: number; cut: string; patience: number } | null;
   quantization: Quantization;
   unsure: { score: UnsureRule["score"] | "auto"; coverage: number };
   name: string;

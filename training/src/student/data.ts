@@ -62,6 +62,6 @@ export async function loadSplit(
   };
 }
 
-export async function loadCutActivations(cache: string, split: "train" | "val") {
-  return readCachedSplit(cache, `${STUDENT_TAPS.prefix}-${split}`, STUDENT_TAPS.cut);
+export async function loadCutActivations(cache: string, split: "train" | "val", layer: string = STUDENT_TAPS.cut) {
+  return readCachedSplit(cache, `${STUDENT_TAPS.prefix}-${split}`, layer);
 }

@@ -235,29 +235,37 @@ export async function runStudent(
   const backbone = await loadLayersModelFrom(config.backbone);
   const network = innerNetwork(backbone.model);
   let valLogits = main.valLogits;
+  let trainable: string[] = [];
   if (config.finetune) {
     // Loaded only when fine-tuning: a frozen-backbone run needs no gradient kernels.
     const { registerWasmGradientKernels } = await import("../kernels/index.js");
     const { splitModel } = await import("../finetune/index.js");
     registerWasmGradientKernels();
-    log(`fine-tuning Conv_1 on cached ${"block_15_add"} activations`);
-    const cutTrain = await loadCutActivations(config.cache, "train");
-    const cutVal = await loadCutActivations(config.cache, "val");
+    const { cut } = config.finetune;
+    const { tail } = splitModel(network, cut);
+    trainable = tail.layers
+      .filter((layer) => layer.getClassName() !== "BatchNormalization" && layer.weights.length > 0)
+      .map((layer) => layer.name);
+    log(`fine-tuning ${trainable.join(", ")} (batch norms frozen) on cached ${cut} activations`);
+    const cutTrain = await loadCutActivations(config.cache, "train", cut);
+    const cutVal = await loadCutActivations(config.cache, "val", cut);
     valLogits = fineTuneTail({
-      tail: splitModel(network, "block_15_add").tail,
+      tail,
       head: main.head,
-      trainable: ["Conv_1", "Conv_1_bn"],
+      trainable,
       train: { inputs: cutTrain.variants, shape: cutTrain.shape, labels: train.labels },
       valInputs: cutVal.variants.get("id") as Float32Array,
+      select: (logits) => evaluateProbabilities(softmaxRows(logits, K, 1), val.labels, CLASS_IDS).metrics.macroF1,
       numClasses: K,
       config,
       kd,
       epochs: config.finetune.epochs,
       learningRate: config.finetune.learningRate,
+      patience: config.finetune.patience,
       log,
     });
     const row = rowMetrics(
-      "chosen configuration + Conv_1 fine-tuned",
+      `chosen configuration + tail after ${cut} fine-tuned`,
       kdName,
       config.curriculum !== null,
       valLogits,
@@ -282,7 +290,7 @@ export async function runStudent(
     "Keras Applications MobileNetV2 alpha 0.35 ImageNet (tfjs layers, ../shared/backbones/mobilenet_v2_0.35_224)",
     {
       subsets: subsets.map((s) => ({ name: s.name, classes: s.classes.map((c) => CLASS_IDS[c]) })),
-      finetuned: config.finetune ? ["Conv_1", "Conv_1_bn", "head"] : ["head"],
+      finetuned: [...trainable, "head"],
     },
   );
   fields.calibration = { temperature: fit.temperature, eceBefore, eceAfter };

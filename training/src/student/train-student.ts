@@ -56,9 +56,11 @@ export function trainStudentHead(
 }
 
 /**
- * Fine-tunes the backbone's last 1×1 convolution (Conv_1 and its batch norm) together with the head
- * on cached activations at `cut`; the layers between the cut and Conv_1 run frozen. Batch norms run
- * in inference mode (their moving statistics stay those of ImageNet; γ and β train).
+ * Fine-tunes the layers of `tail` named in `trainable` (the backbone after the cached activation)
+ * together with the head, on cached activations. The whole tail runs in inference mode, so batch
+ * norms keep ImageNet's moving statistics. After every epoch the val logits are scored with `select`
+ * (higher is better); training stops after `patience` epochs without improvement and the best
+ * weights (possibly the starting ones) are restored. Returns the val logits of those weights.
  */
 export function fineTuneTail(options: {
   tail: tfl.LayersModel;
@@ -66,11 +68,13 @@ export function fineTuneTail(options: {
   trainable: readonly string[];
   train: { inputs: Map<FlipVariant, Float32Array>; shape: number[]; labels: Int32Array };
   valInputs: Float32Array;
+  select: (valLogits: Float32Array) => number;
   numClasses: number;
   config: StudentConfig;
   kd: KdTargets | undefined;
   epochs: number;
   learningRate: number;
+  patience: number;
   log?: (line: string) => void;
 }): Float32Array {
   const { tail, head, config } = options;
@@ -81,6 +85,24 @@ export function fineTuneTail(options: {
     Array.from(options.train.labels, (label) => ({ label })),
     options.numClasses,
   );
+  const rowSize = options.train.shape.reduce((a, b) => a * b, 1);
+  const predictVal = () => {
+    const n = options.valInputs.length / rowSize;
+    const out = new Float32Array(n * options.numClasses);
+    for (let i = 0; i < n; i += 32) {
+      const m = Math.min(32, n - i);
+      const rows = options.valInputs.subarray(i * rowSize, (i + m) * rowSize);
+      const logits = tf.tidy(() =>
+        forward(head, pooled(tf.tensor(rows, [m, ...options.train.shape])), false).dataSync(),
+      );
+      out.set(logits, i * options.numClasses);
+    }
+    return out;
+  };
+  const tracked = [...tail.layers.filter((layer) => layer.trainable), ...head.layers];
+  const snapshot = () => tracked.map((layer) => layer.getWeights().map((w) => w.clone()));
+  let best = { epoch: 0, score: options.select(predictVal()), weights: snapshot() };
+  options.log?.(`  before fine-tuning: val score ${best.score.toFixed(4)}`);
   trainClassifier({
     forward: (x, training) => forward(head, pooled(x), training, rng),
     inputs: options.train.inputs,
@@ -94,21 +116,20 @@ export function fineTuneTail(options: {
     batchSize: 32,
     learningRate: options.learningRate,
     rng,
-    onEpoch: (epoch, loss) => options.log?.(`  fine-tune epoch ${epoch + 1}/${options.epochs} loss ${loss.toFixed(4)}`),
+    onEpoch: (epoch, loss) => {
+      const score = options.select(predictVal());
+      options.log?.(
+        `  fine-tune epoch ${epoch + 1}/${options.epochs} loss ${loss.toFixed(4)} val score ${score.toFixed(4)}`,
+      );
+      if (score > best.score) {
+        for (const ws of best.weights) tf.dispose(ws);
+        best = { epoch: epoch + 1, score, weights: snapshot() };
+      }
+    },
+    stop: (epoch) => epoch + 1 - best.epoch >= options.patience,
   });
-  const rowSize = options.train.shape.reduce((a, b) => a * b, 1);
-  const n = options.valInputs.length / rowSize;
-  const out = new Float32Array(n * options.numClasses);
-  for (let i = 0; i < n; i += 32) {
-    const m = Math.min(32, n - i);
-    const logits = tf.tidy(() =>
-      forward(
-        head,
-        pooled(tf.tensor(options.valInputs.subarray(i * rowSize, (i + m) * rowSize), [m, ...options.train.shape])),
-        false,
-      ).dataSync(),
-    );
-    out.set(logits, i * options.numClasses);
-  }
-  return out;
+  options.log?.(`  keeping the weights after epoch ${best.epoch} (val score ${best.score.toFixed(4)})`);
+  for (const [i, layer] of tracked.entries()) layer.setWeights(best.weights[i] as tf.Tensor[]);
+  for (const ws of best.weights) tf.dispose(ws);
+  return predictVal();
 }
