@@ -62,13 +62,7 @@ export async function readModelArtifacts(
     }
     weightSpecs.push(...group.weights);
   }
-  const total = buffers.reduce((n, b) => n + b.byteLength, 0);
-  const weightData = new Uint8Array(total);
-  let offset = 0;
-  for (const b of buffers) {
-    weightData.set(b, offset);
-    offset += b.byteLength;
-  }
+  const weightData = new Uint8Array(Buffer.concat(buffers));
   const artifacts: tf.io.ModelArtifacts = {
     modelTopology: json.modelTopology,
     weightSpecs,

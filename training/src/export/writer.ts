@@ -60,13 +60,8 @@ export function encodeModelFiles(artifacts: tf.io.ModelArtifacts, options: Model
     specs.push(encoded.spec);
     chunks.push(encoded.bytes);
   }
-  const total = chunks.reduce((n, c) => n + c.byteLength, 0);
-  const all = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    all.set(c, at);
-    at += c.byteLength;
-  }
+  const all = new Uint8Array(Buffer.concat(chunks));
+  const total = all.byteLength;
   const shardCount = Math.max(1, Math.ceil(total / shardBytes));
   const files: ModelFiles = new Map();
   const paths: string[] = [];
