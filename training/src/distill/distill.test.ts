@@ -1,8 +1,11 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend, tf } from "../backend/index.js";
 import { Rng } from "../data/rng.js";
-import { curriculumSchedule } from "./curriculum.js";
+import { buildHead, forward } from "../train/head.js";
+import { createLoss, DEFAULT_LOSS } from "../train/losses.js";
+import { curriculumSchedule, fullSchedule } from "./curriculum.js";
 import { kdLoss, kdTerms, subsetsByCount } from "./kd-loss.js";
+import { trainClassifier } from "./trainer.js";
 
 beforeAll(async () => {
   await initBackend("wasm");
@@ -79,5 +82,29 @@ describe("curriculum", () => {
     expect(sizes[5]).toBe(labels.length);
     for (let e = 1; e < sizes.length; e++) expect(sizes[e]).toBeGreaterThanOrEqual(sizes[e - 1] as number);
     expect(new Set(schedule(4)).size).toBe(labels.length);
+  });
+});
+
+describe("trainClassifier", () => {
+  it("ends early when stop says so", () => {
+    const head = buildHead(2, 2, { hidden: [], dropout: 0 }, 1);
+    const epochs: number[] = [];
+    trainClassifier({
+      forward: (x, training) => forward(head, x, training),
+      inputs: new Map([["id", Float32Array.from([1, 0, 0, 1, 1, 0, 0, 1])]]),
+      rowShape: [2],
+      labels: Int32Array.from([0, 1, 0, 1]),
+      numClasses: 2,
+      loss: createLoss(DEFAULT_LOSS, [2, 2]),
+      schedule: fullSchedule(4),
+      epochs: 10,
+      batchSize: 2,
+      learningRate: 0.1,
+      rng: new Rng(1),
+      onEpoch: (epoch) => epochs.push(epoch),
+      stop: (epoch) => epoch === 2,
+    });
+    expect(epochs).toEqual([0, 1, 2]);
+    head.dispose();
   });
 });
