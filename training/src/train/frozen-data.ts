@@ -3,7 +3,7 @@
  * pixel-mixed copies (per backbone, through the feature cache) and lays them out as training rows;
  * embeds validation images once. Images that fail to decode are dropped and reported.
  */
-import { AUGMENT_PRESETS, type MixMode } from "../augment/index.js";
+import { AUGMENT_PRESETS } from "../augment/index.js";
 import { type BackboneSpec, resolveBackbone } from "../backbones/index.js";
 import type { BackendName } from "../backend/index.js";
 import type { DatasetItem, SkippedFile } from "../data/index.js";
@@ -16,20 +16,15 @@ import {
   mixJobs,
   plainJobs,
 } from "../features/index.js";
+import type { TrainConfig } from "./config.js";
 import type { EvalRows, TrainingRows } from "./loop.js";
 
-export interface FrozenDataOptions {
+export interface FrozenDataOptions
+  extends Pick<TrainConfig, "augment" | "augmentCopies" | "mix" | "mixAlpha" | "mixSpace" | "mixCopies" | "seed"> {
   backbones: BackboneSpec[];
   backend: BackendName;
   workers: number;
   cacheDir: string;
-  augment: string;
-  augmentCopies: number;
-  mix: MixMode;
-  mixAlpha: number;
-  mixSpace: "pixel" | "feature";
-  mixCopies: number;
-  seed: number;
   onStage?: (label: string, done: number, total: number) => void;
 }
 
