@@ -2,36 +2,8 @@
  * Checks a TensorFlow.js layers-model `model.json` against the card's files: every weight shard it
  * names is a file of the card, and each manifest group's weights fill its shards exactly.
  */
-import type { ModelCard } from "@pifu/core";
-import { z } from "zod";
+import { LayersModelJsonSchema, type ModelCard, weightByteLength } from "@pifu/core";
 import { describeIssues } from "./middleware/body.js";
-
-const WeightSpecSchema = z.looseObject({
-  name: z.string(),
-  shape: z.array(z.number().int().min(0)),
-  dtype: z.string(),
-  quantization: z.looseObject({ dtype: z.string() }).optional(),
-});
-
-const ModelJsonSchema = z.looseObject({
-  modelTopology: z.record(z.string(), z.unknown()),
-  weightsManifest: z.array(z.looseObject({ paths: z.array(z.string()).min(1), weights: z.array(WeightSpecSchema) })),
-});
-
-const bytesPerElement: Record<string, number> = {
-  float32: 4,
-  int32: 4,
-  bool: 1,
-  float16: 2,
-  uint8: 1,
-  uint16: 2,
-};
-
-function weightBytes(spec: z.infer<typeof WeightSpecSchema>): number | undefined {
-  const per = bytesPerElement[spec.quantization?.dtype ?? spec.dtype];
-  if (per === undefined) return undefined;
-  return spec.shape.reduce((n, d) => n * d, 1) * per;
-}
 
 /** Returns the problems found (empty when the manifest matches the card). */
 export function checkModelJson(text: string, card: Pick<ModelCard, "files" | "modelFile">): string[] {
@@ -41,7 +13,7 @@ export function checkModelJson(text: string, card: Pick<ModelCard, "files" | "mo
   } catch {
     return [`${card.modelFile} is not valid JSON`];
   }
-  const parsed = ModelJsonSchema.safeParse(raw);
+  const parsed = LayersModelJsonSchema.safeParse(raw);
   if (!parsed.success) return [`${card.modelFile} is not a layers model: ${describeIssues(parsed.error)}`];
   const sizes = new Map(card.files.map((f) => [f.name, f.size]));
   const problems: string[] = [];
@@ -59,7 +31,7 @@ export function checkModelJson(text: string, card: Pick<ModelCard, "files" | "mo
       }
       seen.add(path);
     }
-    const expected = group.weights.map(weightBytes);
+    const expected = group.weights.map(weightByteLength);
     if (problems.length === 0 && expected.every((n) => n !== undefined)) {
       const total = expected.reduce((a, b) => a + b, 0);
       if (total !== shardBytes) {

@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
+import { readLayersModelArtifacts } from "@pifu/core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../backend/index.js";
 import { NSFWJS_SCHEME, readNsfwjsArtifacts } from "./nsfwjs.js";
@@ -15,14 +16,6 @@ export interface LoadedModel {
   sha256: string;
   /** Where it came from, as given (absolute for paths). */
   source: string;
-}
-
-interface ModelJson {
-  modelTopology: object;
-  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
-  format?: string;
-  generatedBy?: string;
-  convertedBy?: string | null;
 }
 
 export function isUrl(location: string): boolean {
@@ -47,30 +40,17 @@ export async function readModelArtifacts(
   const at = (name: string) => (remote ? new URL(name, base).href : join(base, name));
 
   const jsonBytes = await read(source);
-  const json = JSON.parse(new TextDecoder().decode(jsonBytes)) as ModelJson;
-  if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
-    throw new Error(`${source} is not a TensorFlow.js layers model (no modelTopology/weightsManifest)`);
-  }
+  // core reads the shards one at a time in manifest order, so the hash covers them in that order.
   const hash = createHash("sha256").update(jsonBytes);
-  const buffers: Uint8Array[] = [];
-  const weightSpecs: tf.io.WeightsManifestEntry[] = [];
-  for (const group of json.weightsManifest) {
-    for (const path of group.paths) {
+  const artifacts = await readLayersModelArtifacts(
+    jsonBytes,
+    async (path) => {
       const bytes = await read(at(path));
       hash.update(bytes);
-      buffers.push(bytes);
-    }
-    weightSpecs.push(...group.weights);
-  }
-  const weightData = new Uint8Array(Buffer.concat(buffers));
-  const artifacts: tf.io.ModelArtifacts = {
-    modelTopology: json.modelTopology,
-    weightSpecs,
-    weightData: weightData.buffer,
-    format: json.format ?? "layers-model",
-    generatedBy: json.generatedBy ?? "",
-    convertedBy: json.convertedBy ?? null,
-  };
+      return bytes;
+    },
+    source,
+  );
   return { artifacts, sha256: hash.digest("hex"), source };
 }
 

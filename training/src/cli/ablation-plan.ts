@@ -2,6 +2,7 @@
  * The seed report's experiments as rows of training configurations, grouped in tables. Every row
  * differs from its table's baseline only in the named setting(s).
  */
+import { type HeadDefaults, resolveBackbone } from "../backbones/registry.js";
 import type { TrainConfig } from "../train/config.js";
 import { DEFAULT_LOSS } from "../train/losses.js";
 
@@ -17,18 +18,44 @@ export interface AblationTable {
   rows: AblationRow[];
 }
 
+/** Head-training settings a row takes from its backbone's registry defaults unless set explicitly. */
+export const HEAD_DEFAULT_KEYS = [
+  "epochs",
+  "batchSize",
+  "learningRate",
+] as const satisfies readonly (keyof HeadDefaults & keyof TrainConfig)[];
+export type HeadDefaultKey = (typeof HEAD_DEFAULT_KEYS)[number];
+
+/**
+ * A row's full configuration: the base, then the head defaults of the row's (first) backbone for
+ * every setting not given explicitly (flag or --config), then the row's own overrides. The base
+ * carries the defaults of the command's backbone, which a row on another backbone must not inherit.
+ */
+export function rowConfig(base: TrainConfig, row: AblationRow, explicit: ReadonlySet<HeadDefaultKey>): TrainConfig {
+  const backbone = row.overrides.backbones?.[0] ?? base.backbones[0];
+  const defaults = backbone ? resolveBackbone(backbone).defaults : undefined;
+  const fromBackbone: Partial<TrainConfig> = {};
+  for (const key of HEAD_DEFAULT_KEYS) if (defaults && !explicit.has(key)) fromBackbone[key] = defaults[key];
+  return { ...base, ...fromBackbone, ...row.overrides };
+}
+
 const loss = (o: Partial<TrainConfig["loss"]>) => ({ loss: { ...DEFAULT_LOSS, ...o } });
 
+const slugPart = (backbone: string) => backbone.replace(/[^\w.-]+/g, "_");
+
 export function ablationPlan(methodsBackbone: string, backbones: string[], bestAugmentCopies: number): AblationTable[] {
+  // Slugs name run folders and picture files, so a backbone given as a path or URL is flattened.
   const backboneRows = backbones.flatMap((b) => [
-    { slug: `backbone-${b}-ce`, label: `${b}, plain CE`, overrides: { backbones: [b] } },
+    { slug: `backbone-${slugPart(b)}-ce`, label: `${b}, plain CE`, overrides: { backbones: [b] } },
     {
-      slug: `backbone-${b}-reweight`,
+      slug: `backbone-${slugPart(b)}-reweight`,
       label: `${b}, re-weighted CE (total/count)`,
       overrides: { backbones: [b], ...loss({ weighting: "inverse" }) },
     },
   ]);
   const m = { backbones: [methodsBackbone] };
+  const concat = { backbones, augmentCopies: bestAugmentCopies };
+  const concatMlp = { ...concat, head: { hidden: [256], dropout: 0.3, standardize: true } };
   return [
     {
       title: "Backbone comparison (frozen features, linear head)",
@@ -86,39 +113,27 @@ export function ablationPlan(methodsBackbone: string, backbones: string[], bestA
         {
           slug: "best-concat-linear-reweight",
           label: "concat, linear, re-weighted CE",
-          overrides: { backbones, ...loss({ weighting: "inverse" }), augmentCopies: bestAugmentCopies },
+          overrides: { ...concat, ...loss({ weighting: "inverse" }) },
         },
         {
           slug: "best-concat-mlp-reweight",
           label: "concat, MLP, re-weighted CE",
-          overrides: {
-            backbones,
-            head: { hidden: [256], dropout: 0.3, standardize: true },
-            ...loss({ weighting: "inverse" }),
-            augmentCopies: bestAugmentCopies,
-          },
+          overrides: { ...concatMlp, ...loss({ weighting: "inverse" }) },
         },
         {
           slug: "best-concat-mlp-balanced",
           label: "concat, MLP, balanced softmax",
-          overrides: {
-            backbones,
-            head: { hidden: [256], dropout: 0.3, standardize: true },
-            ...loss({ kind: "balanced-softmax" }),
-            augmentCopies: bestAugmentCopies,
-          },
+          overrides: { ...concatMlp, ...loss({ kind: "balanced-softmax" }) },
         },
         {
           slug: "best-concat-mlp-balanced-mixup",
           label: "concat, MLP, balanced softmax + feature mixup",
           overrides: {
-            backbones,
-            head: { hidden: [256], dropout: 0.3, standardize: true },
+            ...concatMlp,
             ...loss({ kind: "balanced-softmax" }),
             mix: "mixup",
             mixSpace: "feature",
             mixAlpha: 0.4,
-            augmentCopies: bestAugmentCopies,
           },
         },
       ],

@@ -5,8 +5,16 @@ import { join, relative, resolve } from "node:path";
 import { Command } from "commander";
 import { reportMarkdown } from "../metrics/index.js";
 import { confusionSvg, lineChartSvg } from "../report/svg.js";
+import type { TrainConfig } from "../train/config.js";
 import { type RunResult, runTraining } from "../train/run.js";
-import { type AblationTable, ablationPlan } from "./ablation-plan.js";
+import { DARKNET_REWEIGHT_NOTE } from "./ablation-notes.js";
+import {
+  type AblationTable,
+  ablationPlan,
+  HEAD_DEFAULT_KEYS,
+  type HeadDefaultKey,
+  rowConfig,
+} from "./ablation-plan.js";
 import { createProgress } from "./progress.js";
 import { addTrainOptions, configFromFlags } from "./train-options.js";
 
@@ -32,6 +40,11 @@ program.parse();
 const flags = program.opts();
 const fromCli = (key: string) => program.getOptionValueSource(key) === "cli";
 const base = await configFromFlags(flags, fromCli);
+// Head settings given on the line or in --config hold for every row; the rest follow each row's backbone.
+const configFile =
+  typeof flags.config === "string" ? (JSON.parse(await readFile(flags.config, "utf8")) as Partial<TrainConfig>) : {};
+const cliKey: Record<HeadDefaultKey, string> = { epochs: "epochs", batchSize: "batchSize", learningRate: "lr" };
+const explicit = new Set(HEAD_DEFAULT_KEYS.filter((key) => fromCli(cliKey[key]) || configFile[key] !== undefined));
 const outDir = resolve(flags.out as string);
 const runsDir = resolve(flags.runs as string);
 const backbones = (flags.backbones as string).split(",").map((s) => s.trim());
@@ -56,7 +69,7 @@ for (const table of tables) {
     if (!wanted) continue;
     progress.log(`== ${row.slug}: ${row.label}`);
     const run = await runTraining(
-      { ...base, ...row.overrides, out, resume: false },
+      { ...rowConfig(base, row, explicit), out, resume: false },
       {
         log: progress.log,
         onStage: progress.stage,
@@ -74,6 +87,15 @@ const minutes = (performance.now() - started) / 60000;
 const rowSeconds = (key: "embedSeconds" | "trainSeconds") => [...results.values()].reduce((t, r) => t + r[key], 0);
 
 const f2 = (x: number) => x.toFixed(2);
+/** "name: lr …, batch …, up to … epochs" for each first backbone among the rows run. */
+const headSettings = () =>
+  [
+    ...new Set(
+      [...results.values()].map(
+        ({ config: c }) => `${c.backbones[0]}: lr ${c.learningRate}, batch ${c.batchSize}, up to ${c.epochs} epochs`,
+      ),
+    ),
+  ].join("; ");
 // Staging flags (--only, --skip, --reuse) pick rows; the command without them reruns every row.
 const stagingFlags = new Set(["--only", "--skip", "--reuse"]);
 const args = process.argv
@@ -86,7 +108,7 @@ const md: string[] = [
   "",
   `Command: \`${command}\``,
   "",
-  `Seed ${base.seed}; backend ${[...results.values()][0]?.backend ?? base.backend}; Adam (lr ${base.learningRate}, cosine annealing to ${base.minLearningRate}), batch ${base.batchSize}, up to ${base.epochs} epochs, early stopping after ${base.patience} epochs without a better validation macro-F1, and the epoch with the best validation macro-F1 kept. Frozen backbones; features cached, so a rerun trains heads only. Summed over the rows: ${(rowSeconds("embedSeconds") / 60).toFixed(1)} min embedding (only what was not yet in the feature cache) and ${(rowSeconds("trainSeconds") / 60).toFixed(1)} min head training, on a 2-core machine shared with other jobs.`,
+  `Seed ${base.seed}; backend ${[...results.values()][0]?.backend ?? base.backend}; Adam with cosine annealing to ${base.minLearningRate}; learning rate, batch and epochs are each backbone's head defaults from the registry unless given on the command line (rows whose first backbone is ${headSettings()}); early stopping after ${base.patience} epochs without a better validation macro-F1, and the epoch with the best validation macro-F1 kept. Frozen backbones; features cached, so a rerun trains heads only. Summed over the rows: ${(rowSeconds("embedSeconds") / 60).toFixed(1)} min embedding (only what was not yet in the feature cache) and ${(rowSeconds("trainSeconds") / 60).toFixed(1)} min head training, on a 2-core machine shared with other jobs.`,
   "",
   "Heads standardise their input with the training rows' mean and variance (a frozen BatchNormalization layer inside the head, saved with it), so one learning rate suits backbones whose feature scales differ by orders of magnitude.",
   "",
@@ -143,6 +165,8 @@ for (const [t, table] of tables.entries()) {
       "",
     );
   }
+  if (t === 0 && rows.some((row) => row.overrides.backbones?.includes("darknet_tiny")))
+    md.push(...DARKNET_REWEIGHT_NOTE);
 }
 
 const plotted = [tables[1]?.rows[0]?.slug, bestSlug].filter((s): s is string => !!s && results.has(s));

@@ -4,13 +4,12 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import * as tf from "@tensorflow/tfjs-core";
+import { ModelFormatError, type ReadModelFile, readLayersModelArtifacts } from "@pifu/core";
+import type * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 
-export type ReadFile = (name: string) => Promise<Uint8Array | undefined>;
-
 /** Reads files from a folder; undefined when missing. */
-export function folderReader(dir: string): ReadFile {
+export function folderReader(dir: string): ReadModelFile {
   return async (name) => {
     try {
       return new Uint8Array(await readFile(join(dir, name)));
@@ -21,30 +20,13 @@ export function folderReader(dir: string): ReadFile {
   };
 }
 
-function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-}
-
 /** An IOHandler whose `load` reads model.json and its shards through `read`. */
-export function readerIOHandler(read: ReadFile, modelFile = "model.json"): tf.io.IOHandler {
+export function readerIOHandler(read: ReadModelFile, modelFile = "model.json"): tf.io.IOHandler {
   return {
     load: async () => {
       const jsonBytes = await read(modelFile);
-      if (!jsonBytes) throw new Error(`${modelFile} is missing`);
-      const modelJSON = JSON.parse(new TextDecoder().decode(jsonBytes)) as tf.io.ModelJSON;
-      return tf.io.getModelArtifactsForJSON(modelJSON, async (manifest) => {
-        const specs: tf.io.WeightsManifestEntry[] = [];
-        const buffers: ArrayBuffer[] = [];
-        for (const group of manifest) {
-          specs.push(...group.weights);
-          for (const path of group.paths) {
-            const shard = await read(path);
-            if (!shard) throw new Error(`weight shard ${path} named in ${modelFile} is missing`);
-            buffers.push(toArrayBuffer(shard));
-          }
-        }
-        return [specs, tf.io.concatenateArrayBuffers(buffers)];
-      });
+      if (!jsonBytes) throw new ModelFormatError(`${modelFile} is missing`);
+      return readLayersModelArtifacts(jsonBytes, read, modelFile);
     },
   };
 }

@@ -5,6 +5,7 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { weightByteLength } from "@pifu/core";
 import * as tf from "@tensorflow/tfjs-core";
 import { type Quantization, quantizeFloat16, quantizeUint8 } from "./quantize.js";
 
@@ -38,9 +39,9 @@ function encodeWeight(spec: tf.io.WeightsManifestEntry, values: ArrayBuffer, qua
 }
 
 function byteSize(spec: tf.io.WeightsManifestEntry): number {
-  const count = spec.shape.reduce((a, b) => a * b, 1);
-  if (spec.dtype === "string") throw new Error(`string weight ${spec.name} cannot be exported`);
-  return count * (spec.dtype === "complex64" ? 8 : spec.dtype === "bool" ? 1 : 4);
+  const size = weightByteLength(spec);
+  if (size === undefined) throw new Error(`${spec.dtype} weight ${spec.name} cannot be exported`);
+  return size;
 }
 
 /** Turns saved artifacts into model.json + shard bytes. */
