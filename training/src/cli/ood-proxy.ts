@@ -1,0 +1,198 @@
+/**
+ * npm run ood-proxy -- [--cache DIR] [--held-out IDS] [--json FILE] [--md FILE]
+ * Leave-one-class-out proxy for the unsure score's AUROC against other conditions, on cached skin8
+ * activations, with the shipped student configuration.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { loadavg } from "node:os";
+import { dirname } from "node:path";
+import { SKIN8_CLASSES, UnsureRuleSchema } from "@pifu/core";
+import { Command } from "commander";
+import { initBackend } from "../backend/index.js";
+import { DEFAULT_STUDENT_CONFIG, type StudentConfig } from "../student/config.js";
+import { loadSplit } from "../student/data.js";
+import {
+  type HeldOutResult,
+  kdDescription,
+  type OodProxyResult,
+  runOodProxy,
+  summarize,
+} from "../student/ood-proxy.js";
+import { oodProxyMarkdown } from "../student/ood-proxy-report.js";
+
+const CLASS_IDS = SKIN8_CLASSES.map((c) => c.id);
+const d = DEFAULT_STUDENT_CONFIG;
+
+const num = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, got "${value}"`);
+  return n;
+};
+
+const program = new Command()
+  .name("ood-proxy")
+  .description(
+    "For each skin8 class: train the shipped student head configuration without it (teachers included), fit T on the other classes' val images, and report how well each unsure score tells that class's images from the others' val images (AUROC, unsure rates at the shipped coverage).",
+  )
+  .option("--cache <dir>", `cached activations of skin8 train and val (default ${d.cache})`)
+  .option("--held-out <ids>", "comma-separated class ids to hold out, one fold each (default: all 8)")
+  .option("--seed <n>", `seed (default ${d.seed})`, num("seed"))
+  .option("--coverage <c>", `share of in-val images answered (default ${d.unsure.coverage})`, num("coverage"))
+  .option("--no-kd", "train the student heads without distillation (no teachers)")
+  .option("--teacher-backbone <which>", 'teacher features: "darknet" (both backbones, shipped) or "none"', "darknet")
+  .option("--shipped-card <file>", "model card whose unsure score is the shipped one", "models/default/model-card.json")
+  .option("--json <file>", "write the full result as JSON here")
+  .option("--md <file>", "write the Markdown tables here")
+  .option(
+    "--combine <files...>",
+    "train nothing: merge the folds of earlier --json results (e.g. runs split over two processes)",
+  )
+  .showHelpAfterError();
+
+interface Flags {
+  cache?: string;
+  heldOut?: string;
+  seed?: number;
+  coverage?: number;
+  kd: boolean;
+  teacherBackbone: string;
+  shippedCard: string;
+  json?: string;
+  md?: string;
+  combine?: string[];
+}
+
+type SavedResult = OodProxyResult & { command: string; shippedScore: string; config: unknown };
+
+function parseHeldOut(value: string | undefined): number[] {
+  if (value === undefined) return CLASS_IDS.map((_, c) => c);
+  return value.split(",").map((id) => {
+    const index = CLASS_IDS.indexOf(id.trim() as (typeof CLASS_IDS)[number]);
+    if (index < 0) throw new Error(`--held-out: unknown class "${id}"; valid: ${CLASS_IDS.join(", ")}`);
+    return index;
+  });
+}
+
+async function shippedScore(file: string) {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    throw new Error(`cannot read the shipped card ${file}: ${(error as Error).message}`);
+  }
+  let card: { unsure?: unknown };
+  try {
+    card = JSON.parse(text) as { unsure?: unknown };
+  } catch (error) {
+    throw new Error(`${file} is not JSON: ${(error as Error).message}`);
+  }
+  const unsure = UnsureRuleSchema.safeParse(card.unsure);
+  if (!unsure.success) throw new Error(`${file} has no valid unsure rule: ${unsure.error.message}`);
+  return unsure.data.score;
+}
+
+function write(file: string, text: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, text);
+}
+
+/** Folds of several saved runs of the same configuration, in class order, summarised afresh. */
+async function combine(files: string[]): Promise<{ result: OodProxyResult; commands: string[] }> {
+  const runs = await Promise.all(files.map(async (f) => JSON.parse(await readFile(f, "utf8")) as SavedResult));
+  const [first] = runs;
+  if (!first) throw new Error("--combine needs at least one file");
+  for (const [i, run] of runs.entries()) {
+    if (JSON.stringify(run.config) !== JSON.stringify(first.config) || run.kd !== first.kd)
+      throw new Error(`${files[i]} was run with another configuration than ${files[0]}`);
+  }
+  const byClass = new Map<string, HeldOutResult>();
+  for (const run of runs) for (const fold of run.folds) byClass.set(fold.heldOut, fold);
+  const folds = CLASS_IDS.flatMap((id) => byClass.get(id) ?? []);
+  return {
+    result: { seed: first.seed, coverage: first.coverage, kd: first.kd, folds, summary: summarize(folds) },
+    commands: runs.map((r) => r.command),
+  };
+}
+
+async function main(): Promise<void> {
+  program.parse();
+  const f = program.opts<Flags>();
+  const shipped = await shippedScore(f.shippedCard);
+  const save = (result: OodProxyResult, extra: Record<string, unknown>) => {
+    if (f.json) write(f.json, `${JSON.stringify({ ...extra, shippedScore: shipped, ...result }, null, 2)}\n`);
+  };
+  if (f.combine) {
+    const { result, commands } = await combine(f.combine);
+    const first = JSON.parse(await readFile(f.combine[0] as string, "utf8")) as SavedResult;
+    const markdown = oodProxyMarkdown(result, shipped);
+    console.log(markdown);
+    // No wall time: the runs combined may have overlapped.
+    save(result, { command: commands.join(" && "), config: first.config });
+    if (f.md) write(f.md, `${markdown}\n`);
+    return;
+  }
+  if (f.teacherBackbone !== "darknet" && f.teacherBackbone !== "none")
+    throw new Error(`--teacher-backbone must be darknet or none, got "${f.teacherBackbone}"`);
+  const heldOut = parseHeldOut(f.heldOut);
+  const withTeacherBackbone = f.kd && f.teacherBackbone === "darknet";
+  const config: StudentConfig = {
+    ...d,
+    train: "skin8 train (cached)",
+    val: "skin8 val (cached)",
+    out: "",
+    cache: f.cache ?? d.cache,
+    seed: f.seed ?? d.seed,
+    teacherBackbone: withTeacherBackbone ? d.teacherBackbone : null,
+    teacher: { ...d.teacher, features: withTeacherBackbone ? "concat" : "student" },
+    kd: f.kd ? d.kd : null,
+    unsure: { ...d.unsure, coverage: f.coverage ?? d.unsure.coverage },
+    ablation: false,
+  };
+  const log = (line: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+  await initBackend("wasm", log);
+  const train = await loadSplit(config.cache, "train", withTeacherBackbone);
+  const val = await loadSplit(config.cache, "val", withTeacherBackbone);
+  log(`train ${train.labels.length} images, val ${val.labels.length}; ${heldOut.length} fold(s)`);
+  const started = Date.now();
+  const extra = () => ({
+    command: `npm run ood-proxy -- ${process.argv.slice(2).join(" ")}`.trim(),
+    // Wall time with the 1-minute load average beside it: on a shared machine the two go together.
+    seconds: Math.round((Date.now() - started) / 1000),
+    loadAverage: Number(loadavg()[0]?.toFixed(2)),
+    config: { ...config, train: undefined, val: undefined, out: undefined },
+  });
+  const done: HeldOutResult[] = [];
+  const result = runOodProxy({
+    config,
+    train,
+    val,
+    classIds: CLASS_IDS,
+    heldOut,
+    log,
+    // Saved after every fold, so a long run that is stopped keeps what it finished.
+    onFold: (fold) => {
+      done.push(fold);
+      save(
+        {
+          seed: config.seed,
+          coverage: config.unsure.coverage,
+          kd: kdDescription(config),
+          folds: done,
+          summary: summarize(done),
+        },
+        extra(),
+      );
+    },
+  });
+  log(`${heldOut.length} fold(s) in ${extra().seconds} s`);
+  const markdown = oodProxyMarkdown(result, shipped);
+  console.log(markdown);
+  save(result, extra());
+  if (f.md) write(f.md, `${markdown}\n`);
+}
+
+main().catch((error: Error) => {
+  console.error(`ood-proxy: ${error.message}`);
+  process.exitCode = 1;
+});

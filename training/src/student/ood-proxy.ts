@@ -1,0 +1,262 @@
+/**
+ * Leave-one-class-out proxy for the unsure score's AUROC against "other conditions". For each held-out
+ * class c, a student head is trained exactly as the shipped configuration trains one (per-subset
+ * teachers retrained without c, curriculum, loss, epochs, seed) on the train images of the other
+ * classes; its temperature is fitted on their val images; then each unsure score is asked to tell
+ * those val images ("in") from every image of c, train and val ("out": the fold never saw any).
+ */
+import { type UnsureRule, UnsureRuleSchema } from "@pifu/core";
+import { fitTemperature } from "../calibrate/temperature.js";
+import { auroc, thresholdForCoverage, unsureScores } from "../calibrate/unsure.js";
+import { classCounts } from "../data/index.js";
+import { subsetsByCount } from "../distill/kd-loss.js";
+import { trainTeachers } from "../distill/teachers.js";
+import { evaluateProbabilities, softmaxRows } from "../metrics/index.js";
+import { predictLogits } from "../train/head.js";
+import type { StudentConfig } from "./config.js";
+import type { SplitData } from "./data.js";
+import type { FlipVariant } from "./flips.js";
+import { trainStudentHead } from "./train-student.js";
+
+export type UnsureScoreName = UnsureRule["score"];
+
+/** maxProb, margin and energy, in core's order. */
+export const UNSURE_SCORES: readonly UnsureScoreName[] = UnsureRuleSchema.shape.score.options;
+
+export interface ScoreSeparation {
+  /** P(an out image scores higher than an in image), ties one half (the evaluate CLI's `oodAuroc`). */
+  auroc: number;
+  /** The score at which `coverage` of the in-val images are answered (as the shipped rule is chosen). */
+  threshold: number;
+  unsureRateIn: number;
+  unsureRateOut: number;
+}
+
+export interface HeldOutResult {
+  heldOut: string;
+  /** Images of the held-out class scored as "out". */
+  outSupport: { train: number; val: number };
+  /** Val images of the other classes scored as "in". */
+  inSupport: number;
+  subsets: { name: string; classes: string[] }[];
+  /** The subsets that had a teacher (none without KD). */
+  teachers: string[];
+  temperature: number;
+  /** The fold's own classification quality on its in-val images (its K − 1 classes). */
+  inAccuracy: number;
+  inMacroF1: number;
+  scores: Record<UnsureScoreName, ScoreSeparation>;
+}
+
+export interface ScoreSummary {
+  meanAuroc: number;
+  minAuroc: number;
+  minClass: string;
+  meanUnsureRateIn: number;
+  meanUnsureRateOut: number;
+}
+
+export interface OodProxyResult {
+  seed: number;
+  coverage: number;
+  kd: string;
+  folds: HeldOutResult[];
+  summary: Record<UnsureScoreName, ScoreSummary>;
+}
+
+function pickRows(data: Float32Array, width: number, rows: readonly number[]): Float32Array {
+  const out = new Float32Array(rows.length * width);
+  for (const [j, r] of rows.entries()) out.set(data.subarray(r * width, (r + 1) * width), j * width);
+  return out;
+}
+
+function pickVariants(
+  variants: Map<FlipVariant, Float32Array>,
+  width: number,
+  rows: readonly number[],
+): Map<FlipVariant, Float32Array> {
+  return new Map([...variants].map(([v, data]) => [v, pickRows(data, width, rows)]));
+}
+
+/** The rows of `split` whose label is in `classes`, relabelled 0..classes.length − 1 in that order. */
+export function keepClasses(split: SplitData, classes: readonly number[]): SplitData {
+  const local = new Map(classes.map((c, j) => [c, j]));
+  const rows = [...split.labels.keys()].filter((i) => local.has(split.labels[i] as number));
+  const student = pickVariants(split.student, split.studentWidth, rows);
+  return {
+    images: rows.map((i) => split.images[i] as SplitData["images"][number]),
+    labels: Int32Array.from(rows, (i) => local.get(split.labels[i] as number) as number),
+    student,
+    studentWidth: split.studentWidth,
+    teacher: split.teacher === split.student ? student : pickVariants(split.teacher, split.teacherWidth, rows),
+    teacherWidth: split.teacherWidth,
+  };
+}
+
+/** Unflipped student features of the images labelled `label`. */
+function unflippedOf(split: SplitData, label: number): Float32Array {
+  const rows = [...split.labels.keys()].filter((i) => split.labels[i] === label);
+  return pickRows(split.student.get("id") as Float32Array, split.studentWidth, rows);
+}
+
+/** How well one unsure score separates `outLogits` from `inLogits`, with the threshold set on the in set. */
+export function separation(
+  inLogits: Float32Array,
+  outLogits: Float32Array,
+  numClasses: number,
+  temperature: number,
+  score: UnsureScoreName,
+  coverage: number,
+): ScoreSeparation {
+  const inScores = unsureScores(inLogits, numClasses, temperature, score);
+  const outScores = unsureScores(outLogits, numClasses, temperature, score);
+  const { threshold } = thresholdForCoverage(inScores, coverage);
+  // core interpretLogits: unsure when the score is above the threshold.
+  const rate = (scores: Float64Array) => scores.filter((s) => s > threshold).length / scores.length;
+  return {
+    auroc: auroc(outScores, inScores),
+    threshold,
+    unsureRateIn: rate(inScores),
+    unsureRateOut: rate(outScores),
+  };
+}
+
+/** One fold: class `heldOut` (an index into `classIds`) is never trained on and is scored as "out". */
+export function holdOutClass(options: {
+  config: StudentConfig;
+  train: SplitData;
+  val: SplitData;
+  classIds: readonly string[];
+  heldOut: number;
+  log?: (line: string) => void;
+}): HeldOutResult {
+  const { config, train, val, classIds, heldOut, log } = options;
+  const keep = classIds.map((_, c) => c).filter((c) => c !== heldOut);
+  const keepIds = keep.map((c) => classIds[c] as string);
+  const k = keep.length;
+  const inTrain = keepClasses(train, keep);
+  const inVal = keepClasses(val, keep);
+  const outTrain = unflippedOf(train, heldOut);
+  const outVal = unflippedOf(val, heldOut);
+  const out = new Float32Array(outTrain.length + outVal.length);
+  out.set(outTrain);
+  out.set(outVal, outTrain.length);
+  if (out.length === 0) throw new Error(`no images of ${classIds[heldOut]} to score as "out"`);
+  if (inVal.labels.length === 0) throw new Error(`no val images of the classes other than ${classIds[heldOut]}`);
+
+  const counts = classCounts(
+    Array.from(inTrain.labels, (label) => ({ label })),
+    k,
+  );
+  const subsets = subsetsByCount(counts, config.subsets);
+  let kd: ReturnType<typeof trainTeachers>["kd"] | undefined;
+  let teachers: string[] = [];
+  if (config.kd) {
+    const concat = config.teacher.features === "concat";
+    // A subset left with one class (the held-out class was its other member) has nothing to distil:
+    // KL over a single class is 0, so its images get no teacher, as in kd-loss.ts's mask.
+    const teacherSubsets = config.teacher.perSubset
+      ? subsets.filter((s) => s.classes.length > 1)
+      : [{ name: "all", classes: keep.map((_, j) => j) }];
+    teachers = teacherSubsets.map((t) => t.name);
+    kd = trainTeachers({
+      subsets: teacherSubsets,
+      classIds: keepIds,
+      train: { inputs: concat ? inTrain.teacher : inTrain.student, labels: inTrain.labels },
+      val: { inputs: (concat ? inVal.teacher : inVal.student).get("id") as Float32Array, labels: inVal.labels },
+      width: concat ? inTrain.teacherWidth : inTrain.studentWidth,
+      spec: {
+        head: config.teacher.head,
+        loss: config.loss,
+        epochs: config.teacher.epochs,
+        batchSize: config.batchSize,
+        learningRate: config.teacher.learningRate,
+      },
+      seed: config.seed,
+      temperature: config.kd.temperature,
+      alpha: config.kd.alpha,
+      ...(log ? { log } : {}),
+    }).kd;
+  }
+  const run = trainStudentHead(config, inTrain, inVal, k, kd, config.curriculum);
+  const outLogits = predictLogits(run.head, out, [inTrain.studentWidth]);
+  run.head.dispose();
+  const { temperature } = fitTemperature(run.valLogits, inVal.labels, k);
+  const quality = evaluateProbabilities(softmaxRows(run.valLogits, k, temperature), inVal.labels, keepIds).metrics;
+  const scores = Object.fromEntries(
+    UNSURE_SCORES.map((score) => [
+      score,
+      separation(run.valLogits, outLogits, k, temperature, score, config.unsure.coverage),
+    ]),
+  ) as Record<UnsureScoreName, ScoreSeparation>;
+  return {
+    heldOut: classIds[heldOut] as string,
+    outSupport: { train: outTrain.length / train.studentWidth, val: outVal.length / val.studentWidth },
+    inSupport: inVal.labels.length,
+    subsets: subsets.map((s) => ({ name: s.name, classes: s.classes.map((c) => keepIds[c] as string) })),
+    teachers,
+    temperature,
+    inAccuracy: quality.accuracy,
+    inMacroF1: quality.macroF1,
+    scores,
+  };
+}
+
+export function summarize(folds: readonly HeldOutResult[]): Record<UnsureScoreName, ScoreSummary> {
+  if (folds.length === 0) throw new RangeError("no folds to summarize");
+  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+  return Object.fromEntries(
+    UNSURE_SCORES.map((score) => {
+      const of = folds.map((f) => ({ heldOut: f.heldOut, ...f.scores[score] }));
+      const worst = of.reduce((a, b) => (b.auroc < a.auroc ? b : a));
+      return [
+        score,
+        {
+          meanAuroc: mean(of.map((f) => f.auroc)),
+          minAuroc: worst.auroc,
+          minClass: worst.heldOut,
+          meanUnsureRateIn: mean(of.map((f) => f.unsureRateIn)),
+          meanUnsureRateOut: mean(of.map((f) => f.unsureRateOut)),
+        },
+      ];
+    }),
+  ) as Record<UnsureScoreName, ScoreSummary>;
+}
+
+export function kdDescription(config: StudentConfig): string {
+  return config.kd
+    ? `${config.teacher.perSubset ? "per-subset" : "one all-class"} ${config.teacher.features} teachers, retrained in every fold without the held-out class`
+    : "none";
+}
+
+/** Every fold in `heldOut` (default: every class), in order. */
+export function runOodProxy(options: {
+  config: StudentConfig;
+  train: SplitData;
+  val: SplitData;
+  classIds: readonly string[];
+  heldOut?: readonly number[];
+  log?: (line: string) => void;
+  /** Called after each fold (e.g. to save partial results of a long run). */
+  onFold?: (fold: HeldOutResult) => void;
+}): OodProxyResult {
+  const { config, log } = options;
+  const heldOut = options.heldOut ?? options.classIds.map((_, c) => c);
+  const folds: HeldOutResult[] = [];
+  for (const c of heldOut) {
+    log?.(`holding out ${options.classIds[c]}`);
+    const fold = holdOutClass({ ...options, heldOut: c });
+    log?.(
+      `  in-val accuracy ${fold.inAccuracy.toFixed(3)}, macro-F1 ${fold.inMacroF1.toFixed(3)}, T ${fold.temperature.toFixed(3)}; AUROC ${UNSURE_SCORES.map((s) => `${s} ${fold.scores[s].auroc.toFixed(3)}`).join(", ")}`,
+    );
+    folds.push(fold);
+    options.onFold?.(fold);
+  }
+  return {
+    seed: config.seed,
+    coverage: config.unsure.coverage,
+    kd: kdDescription(config),
+    folds,
+    summary: summarize(folds),
+  };
+}
