@@ -95,6 +95,16 @@ const program = new Command()
     "cached activation the fine-tuned tail starts from (default block_15_add: block_16 + Conv_1)",
   )
   .option(
+    "--finetune-backbone-lr-scale <x>",
+    "the backbone tail's learning rate as a share of --finetune-lr, which the head gets (default 1)",
+    num("finetune-backbone-lr-scale"),
+  )
+  .option(
+    "--finetune-crop <n>",
+    "train the tail on random n×n crops of the cached activation maps (default 0 = whole maps)",
+    num("finetune-crop"),
+  )
+  .option(
     "--finetune-patience <n>",
     "stop fine-tuning after this many epochs without a better val macro-F1 (default 4)",
     num("finetune-patience"),
@@ -148,6 +158,8 @@ interface Flags {
   finetuneLr?: number;
   finetuneCut?: string;
   finetunePatience?: number;
+  finetuneBackboneLrScale?: number;
+  finetuneCrop?: number;
   quantization?: Quantization;
   unsureScore?: StudentConfig["unsure"]["score"];
   coverage?: number;
@@ -194,6 +206,8 @@ async function main(): Promise<void> {
           learningRate: f.finetuneLr ?? 1e-4,
           cut: f.finetuneCut ?? "block_15_add",
           patience: f.finetunePatience ?? 4,
+          backboneLrScale: f.finetuneBackboneLrScale ?? 1,
+          cropSize: f.finetuneCrop ?? 0,
         }
       : c.finetune,
     quantization: f.quantization ?? c.quantization,

@@ -107,4 +107,29 @@ describe("trainClassifier", () => {
     expect(epochs).toEqual([0, 1, 2]);
     head.dispose();
   });
+
+  it("trains the `slower` variables at their own learning rate", () => {
+    const head = buildHead(2, 2, { hidden: [3], dropout: 0 }, 1);
+    const [hidden, output] = head.layers.filter((layer) => layer.trainableWeights.length > 0);
+    const frozenByScale = (hidden?.trainableWeights ?? []).map((w) => w.read() as tf.Variable);
+    const before = frozenByScale.map((v) => Array.from(v.dataSync()));
+    const outputBefore = Array.from(output?.getWeights()[0]?.dataSync() ?? []);
+    trainClassifier({
+      forward: (x, training) => forward(head, x, training),
+      inputs: new Map([["id", Float32Array.from([1, 0, 0, 1, 1, 0, 0, 1])]]),
+      rowShape: [2],
+      labels: Int32Array.from([0, 1, 0, 1]),
+      numClasses: 2,
+      loss: createLoss(DEFAULT_LOSS, [2, 2]),
+      schedule: fullSchedule(4),
+      epochs: 3,
+      batchSize: 2,
+      learningRate: 0.1,
+      slower: { variables: frozenByScale, scale: 0 },
+      rng: new Rng(1),
+    });
+    expect(frozenByScale.map((v) => Array.from(v.dataSync()))).toEqual(before);
+    expect(Array.from(output?.getWeights()[0]?.dataSync() ?? [])).not.toEqual(outputBefore);
+    head.dispose();
+  });
 });

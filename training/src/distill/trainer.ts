@@ -33,6 +33,8 @@ export interface TrainerOptions {
   epochs: number;
   batchSize: number;
   learningRate: number;
+  /** These variables learn at `learningRate · scale` (one Adam of their own); all others at `learningRate`. */
+  slower?: { variables: readonly tf.Variable[]; scale: number };
   rng: Rng;
   onEpoch?: (epoch: number, meanLoss: number) => void;
   /** Asked after each epoch (after onEpoch); true ends training early. */
@@ -51,6 +53,9 @@ export function trainClassifier(options: TrainerOptions): void {
   const variants = [...inputs.keys()];
   const rowSize = rowShape.reduce((a, b) => a * b, 1);
   const optimizer = tf.train.adam(options.learningRate);
+  const slower = options.slower && options.slower.scale !== 1 ? options.slower : undefined;
+  const slowOptimizer = slower ? tf.train.adam(options.learningRate * slower.scale) : undefined;
+  const slowNames = new Set(slower?.variables.map((v) => v.name));
   const stepsPerEpoch = (epoch: number) => Math.ceil(options.schedule(epoch).length / batchSize);
   let totalSteps = 0;
   for (let e = 0; e < options.epochs; e++) totalSteps += stepsPerEpoch(e);
@@ -74,13 +79,11 @@ export function trainClassifier(options: TrainerOptions): void {
           mask.set(kd.mask.subarray(i * numClasses, (i + 1) * numClasses), j * numClasses);
         }
       }
-      (optimizer as unknown as { learningRate: number }).learningRate = cosineLearningRate(
-        step,
-        totalSteps,
-        options.learningRate,
-        options.learningRate * 0.01,
-      );
-      const value = optimizer.minimize(() => {
+      const learningRate = cosineLearningRate(step, totalSteps, options.learningRate, options.learningRate * 0.01);
+      (optimizer as unknown as { learningRate: number }).learningRate = learningRate;
+      if (slowOptimizer && slower)
+        (slowOptimizer as unknown as { learningRate: number }).learningRate = learningRate * slower.scale;
+      const batchLoss = () => {
         const xs = tf.tensor(x, [batch.length, ...rowShape]);
         const ys = tf.tensor1d(y, "int32");
         const logits = options.forward(xs, true);
@@ -92,7 +95,10 @@ export function trainClassifier(options: TrainerOptions): void {
           total = tf.add(total, kdLoss(logits, t, m, kd.temperature, kd.alpha)) as tf.Scalar;
         }
         return total;
-      }, true);
+      };
+      const value = slowOptimizer
+        ? stepTwoRates(batchLoss, optimizer, slowOptimizer, slowNames)
+        : optimizer.minimize(batchLoss, true);
       lossSum += value ? (value.dataSync()[0] as number) : 0;
       value?.dispose();
       batches++;
@@ -102,4 +108,22 @@ export function trainClassifier(options: TrainerOptions): void {
     if (options.stop?.(epoch)) break;
   }
   optimizer.dispose();
+  slowOptimizer?.dispose();
+}
+
+/** One step where the variables named in `slowNames` are updated by `slow`, the rest by `fast`. */
+function stepTwoRates(
+  batchLoss: () => tf.Scalar,
+  fast: tf.Optimizer,
+  slow: tf.Optimizer,
+  slowNames: ReadonlySet<string>,
+): tf.Scalar {
+  const { value, grads } = tf.variableGrads(batchLoss);
+  const fastGrads: tf.NamedTensorMap = {};
+  const slowGrads: tf.NamedTensorMap = {};
+  for (const [name, grad] of Object.entries(grads)) (slowNames.has(name) ? slowGrads : fastGrads)[name] = grad;
+  fast.applyGradients(fastGrads);
+  if (Object.keys(slowGrads).length > 0) slow.applyGradients(slowGrads);
+  tf.dispose(grads);
+  return value;
 }

@@ -3,7 +3,8 @@
  * or globally averaged) for each flip variant, so teachers and the student's trainable tail can be
  * trained many times without re-running the frozen part. Usage (one process per core via --shard):
  *   tsx training/src/student/cache-activations.ts --backbone DIR --range -1,1 --data DIR --split train \
- *     --outputs block_15_add:raw,out_relu:gap --variants id,h --out CACHE [--shard 0/2]
+ *     --outputs block_15_add:raw,out_relu:gap --variants id,h --out CACHE [--shard 0/2] [--tag NAME]
+ * A later run with another --tag (and the same --shard) adds layers to the same split.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -26,6 +27,8 @@ const { values } = parseArgs({
     out: { type: "string" },
     shard: { type: "string", default: "0/1" },
     batch: { type: "string", default: "16" },
+    /** Names this run's files so layers cached by a later run sit beside the earlier ones. */
+    tag: { type: "string" },
   },
 });
 if (!values.backbone || !values.data || !values.split || !values.outputs || !values.out) {
@@ -98,7 +101,7 @@ for (let start = 0; start < images.length; start += batchSize) {
 }
 const dir = join(values.out, values.split);
 await mkdir(dir, { recursive: true });
-const prefix = `${shardIndex}of${shardCount}`;
+const prefix = `${values.tag ? `${values.tag}-` : ""}${shardIndex}of${shardCount}`;
 for (const [key, list] of chunks) {
   const total = list.reduce((n, a) => n + a.length, 0);
   const all = new Float32Array(total);

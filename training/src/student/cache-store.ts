@@ -30,15 +30,21 @@ export async function readCachedSplit(cacheDir: string, split: string, layer: st
   const dir = join(cacheDir, split);
   if (!existsSync(dir)) throw new Error(`no cached activations in ${dir}; run student/cache-activations.ts first`);
   const indexFiles = (await readdir(dir)).filter((f) => f.endsWith("-index.json")).sort();
+  const shards: { prefix: string; index: ShardIndex }[] = [];
+  const layersSeen = new Set<string>();
+  for (const file of indexFiles) {
+    const index = JSON.parse(await readFile(join(dir, file), "utf8")) as ShardIndex;
+    for (const name of Object.keys(index.shapes)) layersSeen.add(name);
+    // Runs with different tags cache different layers of the same images; take the ones with `layer`.
+    if (index.shapes[layer]) shards.push({ prefix: file.slice(0, -"-index.json".length), index });
+  }
+  if (indexFiles.length > 0 && shards.length === 0)
+    throw new Error(`${split} has no cached layer ${layer}; it has ${[...layersSeen].join(", ")}`);
   const images: CachedImage[] = [];
   const parts = new Map<FlipVariant, Float32Array[]>();
   let shape: number[] | undefined;
-  for (const file of indexFiles) {
-    const prefix = file.slice(0, -"-index.json".length);
-    const index = JSON.parse(await readFile(join(dir, file), "utf8")) as ShardIndex;
+  for (const { prefix, index } of shards) {
     shape = index.shapes[layer];
-    if (!shape)
-      throw new Error(`${split} has no cached layer ${layer}; it has ${Object.keys(index.shapes).join(", ")}`);
     images.push(...index.images);
     for (const variant of index.variants) {
       const bytes = await readFile(join(dir, `${prefix}-${variant}-${layer}.f32`));

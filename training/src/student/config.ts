@@ -27,9 +27,18 @@ export interface StudentConfig {
   /**
    * Fine-tune the backbone's tail after the cached activation `cut` (its convolutions; batch norms stay
    * frozen) with the head, keeping the epoch with the best val macro-F1 (early stopping after
-   * `patience` epochs without improvement); null = frozen.
+   * `patience` epochs without improvement); null = frozen. The head learns at `learningRate`, the
+   * backbone's layers at `learningRate · backboneLrScale`; `cropSize` > 0 trains on random square crops
+   * of the cached maps (0 = whole maps).
    */
-  finetune: { epochs: number; learningRate: number; cut: string; patience: number } | null;
+  finetune: {
+    epochs: number;
+    learningRate: number;
+    cut: string;
+    patience: number;
+    backboneLrScale: number;
+    cropSize: number;
+  } | null;
   quantization: Quantization;
   unsure: { score: UnsureRule["score"] | "auto"; coverage: number };
   name: string;

@@ -261,6 +261,8 @@ export async function runStudent(
       kd,
       epochs: config.finetune.epochs,
       learningRate: config.finetune.learningRate,
+      backboneLrScale: config.finetune.backboneLrScale,
+      ...(config.finetune.cropSize > 0 ? { cropSize: config.finetune.cropSize } : {}),
       patience: config.finetune.patience,
       log,
     });

@@ -74,6 +74,10 @@ export function fineTuneTail(options: {
   kd: KdTargets | undefined;
   epochs: number;
   learningRate: number;
+  /** The tail's share of `learningRate` (the head gets all of it). */
+  backboneLrScale: number;
+  /** Train on random `cropSize`² crops of the cached maps (validation sees whole maps); default: no crop. */
+  cropSize?: number;
   patience: number;
   log?: (line: string) => void;
 }): Float32Array {
@@ -81,6 +85,13 @@ export function fineTuneTail(options: {
   for (const layer of tail.layers) layer.trainable = options.trainable.includes(layer.name);
   const rng = new Rng(config.seed + 7);
   const pooled = (x: tf.Tensor) => tf.mean(tail.apply(x, { training: false }) as tf.Tensor, [1, 2]);
+  const [height = 0, width = 0] = options.train.shape;
+  const crop = Math.min(options.cropSize ?? height, height, width);
+  // A random crop of the cached map per batch: translation and a smaller field of view, as augmentation.
+  const randomCrop = (x: tf.Tensor) =>
+    crop < height || crop < width
+      ? tf.slice(x, [0, rng.int(height - crop + 1), rng.int(width - crop + 1), 0], [-1, crop, crop, -1])
+      : x;
   const counts = classCounts(
     Array.from(options.train.labels, (label) => ({ label })),
     options.numClasses,
@@ -104,7 +115,7 @@ export function fineTuneTail(options: {
   let best = { epoch: 0, score: options.select(predictVal()), weights: snapshot() };
   options.log?.(`  before fine-tuning: val score ${best.score.toFixed(4)}`);
   trainClassifier({
-    forward: (x, training) => forward(head, pooled(x), training, rng),
+    forward: (x, training) => forward(head, pooled(training ? randomCrop(x) : x), training, rng),
     inputs: options.train.inputs,
     rowShape: options.train.shape,
     labels: options.train.labels,
@@ -115,6 +126,10 @@ export function fineTuneTail(options: {
     epochs: options.epochs,
     batchSize: 32,
     learningRate: options.learningRate,
+    slower: {
+      variables: tail.layers.flatMap((layer) => layer.trainableWeights.map((weight) => weight.read() as tf.Variable)),
+      scale: options.backboneLrScale,
+    },
     rng,
     onEpoch: (epoch, loss) => {
       const score = options.select(predictVal());

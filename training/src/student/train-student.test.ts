@@ -1,0 +1,91 @@
+import * as tfl from "@tensorflow/tfjs-layers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { initBackend } from "../backend/index.js";
+import { Rng } from "../data/rng.js";
+import { registerWasmGradientKernels } from "../kernels/index.js";
+import { buildHead } from "../train/head.js";
+import { DEFAULT_STUDENT_CONFIG, type StudentConfig } from "./config.js";
+import { fineTuneTail } from "./train-student.js";
+
+beforeAll(async () => {
+  await initBackend("wasm");
+  registerWasmGradientKernels();
+});
+
+const config: StudentConfig = { ...DEFAULT_STUDENT_CONFIG, train: "", val: "", out: "", seed: 3 };
+const shape = [4, 4, 2];
+
+/** Cached 4×4×2 maps whose class shows in which channel is brighter. */
+function maps(count: number, seed: number): { inputs: Float32Array; labels: Int32Array } {
+  const rng = new Rng(seed);
+  const inputs = new Float32Array(count * 32);
+  const labels = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    labels[i] = i % 2;
+    for (let p = 0; p < 16; p++) {
+      inputs[i * 32 + p * 2 + (i % 2)] = 1 + rng.next();
+      inputs[i * 32 + p * 2 + 1 - (i % 2)] = rng.next() * 0.5;
+    }
+  }
+  return { inputs, labels };
+}
+
+function tail(): tfl.LayersModel {
+  const input = tfl.input({ shape, name: "cut" });
+  const conv = tfl.layers
+    .conv2d({
+      filters: 3,
+      kernelSize: 3,
+      padding: "same",
+      name: "tail_conv",
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: 5 }),
+    })
+    .apply(input) as tfl.SymbolicTensor;
+  return tfl.model({ inputs: input, outputs: conv, name: "tail" });
+}
+
+function run(options: { select: (logits: Float32Array) => number; backboneLrScale: number; cropSize?: number }) {
+  const model = tail();
+  const head = buildHead(3, 2, { hidden: [], dropout: 0 }, 1);
+  const train = maps(16, 1);
+  const val = maps(8, 2);
+  const convBefore = Array.from(model.getLayer("tail_conv").getWeights()[0]?.dataSync() ?? []);
+  const valLogits = fineTuneTail({
+    tail: model,
+    head,
+    trainable: ["tail_conv"],
+    train: { inputs: new Map([["id", train.inputs]]), shape, labels: train.labels },
+    valInputs: val.inputs,
+    numClasses: 2,
+    config,
+    kd: undefined,
+    epochs: 3,
+    learningRate: 0.05,
+    patience: 10,
+    ...options,
+  });
+  const convAfter = Array.from(model.getLayer("tail_conv").getWeights()[0]?.dataSync() ?? []);
+  return { valLogits, convBefore, convAfter };
+}
+
+describe("fineTuneTail", () => {
+  it("keeps the starting weights when no epoch scores better", () => {
+    const { valLogits, convBefore, convAfter } = run({ select: () => 0, backboneLrScale: 1 });
+    expect(convAfter).toEqual(convBefore);
+    expect(valLogits).toHaveLength(16);
+  });
+
+  it("trains the tail at its own rate, on random crops, and scores val on whole maps", () => {
+    const scored: number[] = [];
+    const select = (logits: Float32Array) => {
+      scored.push(logits.length);
+      return scored.length; // every epoch "improves", so the last weights are kept
+    };
+    const moved = run({ select, backboneLrScale: 1, cropSize: 2 });
+    expect(moved.convAfter).not.toEqual(moved.convBefore);
+    expect(scored.every((n) => n === 16)).toBe(true);
+    let epochs = 0;
+    const still = run({ select: () => ++epochs, backboneLrScale: 0, cropSize: 2 });
+    expect(still.convAfter).toEqual(still.convBefore);
+  });
+});
