@@ -1,19 +1,21 @@
 /**
- * `npm run bench -- training [--images 64] [--backbones mobilenet_v2_0.35,darknet_tiny] [--backends wasm,cpu]`:
+ * `npm run bench -- training [--images 480] [--backbones mobilenet_v2_0.35,darknet_tiny] [--backends wasm,cpu]`:
  * embedding throughput (decode + preprocess + embed, images/s) per backend and backbone with 1 and
- * 2 worker threads, plus fine-tuning throughput (bench/finetune.ts: train steps on backbone tails
- * after late cut points, wasm with the custom gradient kernels). Uses skin8 val images when ../shared is present, else
+ * 2 worker threads, CPU ms per image for each stage (decode, core preprocess, embed), plus
+ * fine-tuning throughput (bench/finetune.ts: train steps on backbone tails after late cut points,
+ * wasm with the custom gradient kernels). Uses skin8 val images when ../shared is present, else
  * generated 384×288 JPEGs. Prints one JSON object and writes bench/results/training.json.
  */
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { preprocess } from "@pifu/core";
 import sharp from "sharp";
-import { resolveBackbone } from "../training/src/backbones/index.js";
-import type { BackendName } from "../training/src/backend/index.js";
-import { Rng, readDataset } from "../training/src/data/index.js";
+import { embedBatch, loadBackbone, resolveBackbone } from "../training/src/backbones/index.js";
+import { type BackendName, initBackend } from "../training/src/backend/index.js";
+import { decodeImage, Rng, readDataset } from "../training/src/data/index.js";
 import { EmbedPool, fileDigests, plainJobs } from "../training/src/features/index.js";
 import { syntheticPixels } from "../training/src/testing/fixtures.js";
 import { sharedDir } from "../vitest.shared.js";
@@ -22,7 +24,7 @@ import { benchFineTune } from "./finetune.js";
 const root = resolve(import.meta.dirname, "..");
 const { values: args } = parseArgs({
   options: {
-    images: { type: "string", default: "64" },
+    images: { type: "string", default: "480" },
     backbones: { type: "string", default: "mobilenet_v2_0.35,darknet_tiny" },
     backends: { type: "string", default: "wasm,cpu" },
     "finetune-steps": { type: "string", default: "3" },
@@ -111,6 +113,56 @@ async function benchEmbedding(paths: string[]): Promise<EmbedResultRow[]> {
   return rows;
 }
 
+/**
+ * Where one worker's time goes: CPU ms per image (this process, all its threads) for decoding,
+ * core preprocess and embedding, on the main thread with the same code the workers run.
+ */
+async function stageProfile(paths: string[]): Promise<unknown> {
+  const spec = resolveBackbone("mobilenet_v2_0.35").spec;
+  if (!existsSync(spec.location)) return { skipped: `${spec.location} is absent` };
+  sharp.concurrency(1);
+  await initBackend("wasm");
+  const backbone = await loadBackbone(spec);
+  const cpuMs = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  const size = spec.preprocess.inputSize;
+  const batchSize = 16;
+  const sample = paths.slice(0, Math.floor(Math.min(paths.length, 64) / batchSize) * batchSize);
+  const totals = { decode: 0, preprocess: 0, embed: 0 };
+  for (const timed of [false, true]) {
+    for (let b = 0; b < sample.length; b += batchSize) {
+      const batch = new Float32Array(batchSize * size * size * 3);
+      for (let i = 0; i < batchSize; i++) {
+        let t = cpuMs();
+        const image = await decodeImage(sample[b + i] as string);
+        if (timed) totals.decode += cpuMs() - t;
+        t = cpuMs();
+        batch.set(preprocess(image, spec.preprocess), i * size * size * 3);
+        if (timed) totals.preprocess += cpuMs() - t;
+      }
+      const t = cpuMs();
+      embedBatch(backbone, batch, batchSize);
+      if (timed) totals.embed += cpuMs() - t;
+    }
+  }
+  const perImage = (ms: number) => Number((ms / sample.length).toFixed(2));
+  return {
+    backbone: spec.name,
+    backend: "wasm",
+    images: sample.length,
+    cpuMsPerImage: {
+      decode: perImage(totals.decode),
+      preprocess: perImage(totals.preprocess),
+      embed: perImage(totals.embed),
+    },
+    extractor: backbone.folded
+      ? `BatchNormalization folded (${backbone.folded.batchNorms} layers), fused conv+bias+activation kernels: ${backbone.infer ? "yes" : "no"}`
+      : "unfolded",
+  };
+}
+
 async function benchFineTuning(): Promise<unknown> {
   const backbone = resolveBackbone("mobilenet_v2_0.35").spec.location;
   if (!existsSync(backbone)) return { skipped: `${backbone} is absent` };
@@ -125,19 +177,35 @@ async function benchFineTuning(): Promise<unknown> {
 }
 
 const { paths, source, cleanup } = await imagePaths();
+const loadAtStart = loadavg()[0];
 log(`${paths.length} images from ${source}; load average ${loadavg()[0]?.toFixed(1)}`);
 const embedding = await benchEmbedding(paths);
+const stages = await stageProfile(paths);
 const fineTuning = await benchFineTuning();
 await cleanup();
 const result = {
   part: "training",
   date: new Date().toISOString(),
-  machine: { cpus: availableParallelism(), model: cpus()[0]?.model, loadAverage1m: loadavg()[0] },
+  machine: {
+    cpus: availableParallelism(),
+    model: cpus()[0]?.model,
+    loadAverage1mAtStart: loadAtStart,
+    loadAverage1m: loadavg()[0],
+  },
   images: source,
   embedding,
+  stages,
   fineTuning,
   target: { embeddingImagesPerSecond: 55, backbone: "mobilenet_v2_0.35", workers: 2 },
 };
+// The whole-ablation timing is measured by hand (a 20-minute run), not here: keep it across reruns.
+const resultPath = join(root, "bench/results/training.json");
+const previous = existsSync(resultPath)
+  ? (JSON.parse(await readFile(resultPath, "utf8")) as Record<string, unknown>)
+  : ({} as Record<string, unknown>);
+const kept = Object.fromEntries(
+  ["ablationWallClockMinutes", "ablation"].filter((k) => k in previous).map((k) => [k, previous[k]]),
+);
 await mkdir(join(root, "bench/results"), { recursive: true });
-await writeFile(join(root, "bench/results/training.json"), `${JSON.stringify(result, null, 2)}\n`);
+await writeFile(resultPath, `${JSON.stringify({ ...result, ...kept }, null, 2)}\n`);
 console.log(JSON.stringify(result));

@@ -1,6 +1,8 @@
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../backend/index.js";
 import { cutAt } from "./cut.js";
+import { type FoldSummary, FoldUnsupportedError, foldForInference } from "./fold-batchnorm.js";
+import { compileFusedInference } from "./fused-inference.js";
 import { loadLayersModelFrom } from "./load.js";
 import type { BackboneSpec } from "./registry.js";
 
@@ -18,14 +20,48 @@ export interface Backbone {
   featureDim: number;
   /** Per-image output shape of the extractor. */
   featureShape: number[];
+  /** What folding removed from the extractor; undefined when the graph could not be folded. */
+  folded?: FoldSummary;
+  /** The extractor run with fused conv + bias + activation kernels (same output as its predict). */
+  infer?: (input: tf.Tensor) => tf.Tensor;
+}
+
+/**
+ * The inference-only extractor: BatchNormalization folded into the convs (about 3× faster on wasm),
+ * or the plain cut when the graph is one folding does not handle. Features differ from the unfolded
+ * model only by float rounding; the feature-cache key marks them (FOLD_VERSION).
+ */
+async function extractorFor(
+  model: tfl.LayersModel,
+  spec: BackboneSpec,
+): Promise<{ extractor: tfl.LayersModel; folded?: FoldSummary }> {
+  const pool = spec.pool !== "none";
+  try {
+    const { model: folded, summary } = await foldForInference(model, spec.layer ? { output: spec.layer } : {});
+    return { extractor: cutAt(folded, undefined, pool, spec.layer), folded: summary };
+  } catch (error) {
+    if (!(error instanceof FoldUnsupportedError)) throw error;
+    return { extractor: cutAt(model, spec.layer, pool) };
+  }
 }
 
 export async function loadBackbone(spec: BackboneSpec): Promise<Backbone> {
   const { model, sha256, source } = await loadLayersModelFrom(spec.location);
-  const extractor = cutAt(model, spec.layer, spec.pool !== "none");
+  const { extractor, folded } = await extractorFor(model, spec);
   const featureShape = (extractor.outputs[0]?.shape.slice(1) ?? []) as number[];
   const featureDim = featureShape.reduce((a, b) => a * b, 1);
-  return { spec, sha256, source, full: model, extractor, featureDim, featureShape };
+  const infer = folded ? compileFusedInference(extractor) : undefined;
+  return {
+    spec,
+    sha256,
+    source,
+    full: model,
+    extractor,
+    featureDim,
+    featureShape,
+    ...(folded ? { folded } : {}),
+    ...(infer ? { infer } : {}),
+  };
 }
 
 /** Features for a batch of preprocessed images (HWC float32, concatenated). */
@@ -33,7 +69,7 @@ export function embedBatch(backbone: Backbone, pixels: Float32Array, count: numb
   const s = backbone.spec.preprocess.inputSize;
   return tf.tidy(() => {
     const input = tf.tensor4d(pixels, [count, s, s, 3]);
-    const out = backbone.extractor.predict(input) as tf.Tensor;
+    const out = backbone.infer ? backbone.infer(input) : (backbone.extractor.predict(input) as tf.Tensor);
     return out.dataSync() as Float32Array;
   });
 }

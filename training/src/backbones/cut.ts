@@ -9,7 +9,13 @@ export class BackboneError extends Error {
  * average pooled when it is still a [N, H, W, C] map, so the result is [N, C]. With pool = false the
  * activation map is kept (fine-tuning caches it and trains the tail after it).
  */
-export function cutAt(model: tfl.LayersModel, layerName?: string, pool = true): tfl.LayersModel {
+export function cutAt(
+  model: tfl.LayersModel,
+  layerName?: string,
+  pool = true,
+  /** Names the pooling layer when the model was already cut at this layer (folded extractors). */
+  cutName = layerName,
+): tfl.LayersModel {
   let output: tfl.SymbolicTensor;
   if (layerName) {
     let layer: tfl.layers.Layer;
@@ -27,7 +33,7 @@ export function cutAt(model: tfl.LayersModel, layerName?: string, pool = true): 
   }
   if (output.shape.length === 4 && pool) {
     output = tfl.layers
-      .globalAveragePooling2d({ name: `${layerName ?? "output"}_gap` })
+      .globalAveragePooling2d({ name: `${cutName ?? "output"}_gap` })
       .apply(output) as tfl.SymbolicTensor;
   } else if (output.shape.length !== 2 && pool) {
     throw new BackboneError(`cut output has shape [${output.shape.join(", ")}]; expected rank 2 or 4`);

@@ -42,18 +42,21 @@ export async function decodeBytes(bytes: Uint8Array, path = "<memory>"): Promise
   }
 }
 
-/** Reads and decodes one image file. */
-export async function decodeImage(path: string): Promise<RawImage> {
-  return (await decodeImageWithHash(path)).image;
-}
-
-export async function decodeImageWithHash(path: string): Promise<DecodedImage> {
-  let bytes: Buffer;
+async function readImageFile(path: string): Promise<Buffer> {
   try {
-    bytes = await readFile(path);
+    return await readFile(path);
   } catch (error) {
     throw new DecodeError(path, (error as Error).message);
   }
+}
+
+/** Reads and decodes one image file. */
+export async function decodeImage(path: string): Promise<RawImage> {
+  return decodeBytes(await readImageFile(path), path);
+}
+
+export async function decodeImageWithHash(path: string): Promise<DecodedImage> {
+  const bytes = await readImageFile(path);
   const sha256 = createHash("sha256").update(bytes).digest("hex");
   return { image: await decodeBytes(bytes, path), sha256 };
 }

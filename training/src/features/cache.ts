@@ -1,7 +1,8 @@
 /**
  * On-disk feature cache: DIR/<backbone key>/<2 hex>/<job cache key>.f32 holding the feature vector
- * followed by λ. The backbone key covers the weights' sha256, the cut layer and the preprocessing,
- * so a changed backbone never reads stale features.
+ * followed by λ. The backbone key covers the weights' sha256, the cut layer, the preprocessing and
+ * the extractor rewrite (FOLD_VERSION), so a changed backbone or a changed way of computing its
+ * features never reads stale entries.
  */
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -11,10 +12,16 @@ import type { BackboneSpec } from "../backbones/index.js";
 
 export const DEFAULT_CACHE_DIR = ".cache/features";
 
+/**
+ * How extractors are computed (backbones/fold-batchnorm.ts). Folded features differ from unfolded
+ * ones by float rounding, so entries from before folding live under other keys and are never mixed in.
+ */
+export const FOLD_VERSION = "fold-bn-fused-1";
+
 export function backboneCacheKey(backboneSha256: string, spec: BackboneSpec): string {
   return createHash("sha256")
     .update(
-      `${backboneSha256}|${spec.layer ?? ""}|${JSON.stringify(spec.preprocess)}${spec.pool === "none" ? "|map" : ""}`,
+      `${backboneSha256}|${spec.layer ?? ""}|${JSON.stringify(spec.preprocess)}${spec.pool === "none" ? "|map" : ""}|${FOLD_VERSION}`,
     )
     .digest("hex")
     .slice(0, 24);
@@ -40,15 +47,52 @@ export class FeatureCache {
     return { features: all.subarray(0, this.dim), lambda: all[this.dim] as number };
   }
 
+  private readonly madeDirs = new Set<string>();
+
   async put(key: string, features: Float32Array, lambda: number): Promise<void> {
     const path = this.pathFor(key);
-    await mkdir(dirname(path), { recursive: true });
+    const dir = dirname(path);
+    if (!this.madeDirs.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.madeDirs.add(dir);
+    }
     const all = new Float32Array(this.dim + 1);
     all.set(features);
     all[this.dim] = lambda;
     // Write then rename so a killed run never leaves a half-written entry.
     const tmp = `${path}.${process.pid}.tmp`;
     await writeFile(tmp, all);
+    await rename(tmp, path);
+  }
+}
+
+/**
+ * Files that failed to decode, remembered by content (sha256) under DIR/undecodable/, whatever the
+ * backbone: a rerun reports them again with the same reason without decoding them again.
+ */
+export class DecodeFailureCache {
+  constructor(readonly dir: string) {}
+
+  private pathFor(sha256: string): string {
+    return join(this.dir, "undecodable", sha256.slice(0, 2), `${sha256}.json`);
+  }
+
+  async get(sha256: string): Promise<string | undefined> {
+    const path = this.pathFor(sha256);
+    if (!existsSync(path)) return undefined;
+    try {
+      const reason = (JSON.parse(await readFile(path, "utf8")) as { reason?: unknown }).reason;
+      return typeof reason === "string" ? reason : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async put(sha256: string, reason: string): Promise<void> {
+    const path = this.pathFor(sha256);
+    await mkdir(dirname(path), { recursive: true });
+    const tmp = `${path}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify({ reason }));
     await rename(tmp, path);
   }
 }

@@ -5,7 +5,7 @@
 import { availableParallelism } from "node:os";
 import { type Backbone, type BackboneSpec, loadBackbone, readModelArtifacts } from "../backbones/index.js";
 import { type BackendName, initBackend } from "../backend/index.js";
-import { backboneCacheKey, DEFAULT_CACHE_DIR, FeatureCache } from "./cache.js";
+import { backboneCacheKey, DEFAULT_CACHE_DIR, DecodeFailureCache, FeatureCache } from "./cache.js";
 import { readDim, writeDim } from "./dim.js";
 import { embedJobsHere } from "./embedder.js";
 import type { EmbedJob, EmbedResult } from "./jobs.js";
@@ -29,7 +29,10 @@ export interface EmbedOutput {
   lambdas: Float32Array;
   /** Jobs whose image could not be decoded. */
   failed: { index: number; path: string; reason: string }[];
+  /** Jobs whose features came from the cache. */
   cached: number;
+  /** Failed jobs not retried because the cache remembers their file as undecodable. */
+  rememberedFailures: number;
   backboneSha256: string;
   seconds: number;
 }
@@ -41,6 +44,31 @@ export async function backboneSha256(spec: BackboneSpec): Promise<string> {
 
 export function defaultWorkers(): number {
   return Math.max(1, Math.min(2, availableParallelism()));
+}
+
+/** The files a job decodes, with their digests when known. */
+function jobFiles(job: EmbedJob): { path: string; sha256: string | undefined }[] {
+  const files = [{ path: job.path, sha256: job.sha256 }];
+  if (job.mix) files.push({ path: job.mix.partnerPath, sha256: job.mix.partnerSha256 });
+  return files;
+}
+
+/** The error a job gets without decoding anything, when one of its files is known to be undecodable. */
+async function rememberedFailure(failures: DecodeFailureCache, job: EmbedJob): Promise<EmbedResult | undefined> {
+  for (const { path, sha256 } of jobFiles(job)) {
+    if (!sha256) continue;
+    const reason = await failures.get(sha256);
+    if (reason !== undefined) return { lambda: 1, error: `${path}: ${reason}`, undecodable: path };
+  }
+  return undefined;
+}
+
+async function rememberFailure(failures: DecodeFailureCache, job: EmbedJob, result: EmbedResult): Promise<void> {
+  const file = jobFiles(job).find((f) => f.path === result.undecodable);
+  if (!file?.sha256 || !result.error) return;
+  // Stored without the path: the same bytes may sit under another name next time.
+  const prefix = `${file.path}: `;
+  await failures.put(file.sha256, result.error.startsWith(prefix) ? result.error.slice(prefix.length) : result.error);
 }
 
 export async function embedJobs(
@@ -71,9 +99,18 @@ export async function embedJobs(
     }
   }
 
-  const missing = jobs.map((_, i) => i).filter((i) => !hits.has(i));
   const results = new Map<number, EmbedResult>();
-  let done = hits.size;
+  const failures = cacheDir === false ? undefined : new DecodeFailureCache(cacheDir);
+  if (failures) {
+    for (const [index, job] of jobs.entries()) {
+      if (hits.has(index)) continue;
+      const remembered = await rememberedFailure(failures, job);
+      if (remembered) results.set(index, remembered);
+    }
+  }
+  const rememberedFailures = results.size;
+  const missing = jobs.map((_, i) => i).filter((i) => !hits.has(i) && !results.has(i));
+  let done = hits.size + rememberedFailures;
   options.onProgress?.(done, jobs.length, hits.size);
   if (missing.length > 0) {
     const batches: number[][] = [];
@@ -81,9 +118,10 @@ export async function embedJobs(
     const record = async (batchIndex: number, batchResults: EmbedResult[]) => {
       for (const [j, result] of batchResults.entries()) {
         const index = (batches[batchIndex] as number[])[j] as number;
+        const job = jobs[index] as EmbedJob;
         results.set(index, result);
-        if (result.features && cache)
-          await cache.put((jobs[index] as EmbedJob).cacheKey, result.features, result.lambda);
+        if (result.features && cache) await cache.put(job.cacheKey, result.features, result.lambda);
+        if (result.undecodable && result.error && failures) await rememberFailure(failures, job, result);
       }
       done += batchResults.length;
       options.onProgress?.(done, jobs.length, hits.size);
@@ -142,6 +180,7 @@ export async function embedJobs(
     lambdas,
     failed,
     cached: hits.size,
+    rememberedFailures,
     backboneSha256: sha,
     seconds: (performance.now() - started) / 1000,
   };

@@ -9,11 +9,14 @@ import { Rng } from "../data/rng.js";
 
 export interface EmbedJob {
   path: string;
+  /** sha256 of the file at `path`: failed decodes are remembered under it. */
+  sha256?: string;
   /** Content + variant key: the image part of the feature-cache key. */
   cacheKey: string;
   augment?: { spec: AugmentSpec; seed: number };
   mix?: {
     partnerPath: string;
+    partnerSha256?: string;
     partnerAugment?: { spec: AugmentSpec; seed: number };
     mode: Exclude<MixMode, "none">;
     alpha: number;
@@ -26,6 +29,8 @@ export interface EmbedResult {
   /** Weight of the job's own label in the λ-mixed loss (1 when not mixed). */
   lambda: number;
   error?: string;
+  /** The file (the job's own or its mix partner) that could not be decoded, when that was the error. */
+  undecodable?: string;
 }
 
 function sha(text: string): string {
@@ -61,7 +66,7 @@ export interface ImageRef {
 }
 
 export function plainJobs(images: readonly ImageRef[]): EmbedJob[] {
-  return images.map((img) => ({ path: img.path, cacheKey: img.sha256 }));
+  return images.map((img) => ({ path: img.path, sha256: img.sha256, cacheKey: img.sha256 }));
 }
 
 /** Augmentation id: names the variant in cache keys and reports. */
@@ -74,6 +79,7 @@ export function augmentJobs(images: readonly ImageRef[], spec: AugmentSpec, seed
   const id = augmentationId(spec, seed, copy);
   return images.map((img) => ({
     path: img.path,
+    sha256: img.sha256,
     cacheKey: sha(`${img.sha256}|${id}`),
     augment: { spec, seed: seedFrom(`${img.sha256}|${id}`) },
   }));
@@ -99,8 +105,9 @@ export function mixJobs(
     const key = `${img.sha256}|${partner.sha256}|${mode}|${alpha}|${augId}|s${seed}|c${copy}`;
     const job: EmbedJob = {
       path: img.path,
+      sha256: img.sha256,
       cacheKey: sha(key),
-      mix: { partnerPath: partner.path, mode, alpha, seed: seedFrom(key) },
+      mix: { partnerPath: partner.path, partnerSha256: partner.sha256, mode, alpha, seed: seedFrom(key) },
     };
     if (augment && job.mix) {
       job.augment = { spec: augment, seed: seedFrom(`${img.sha256}|${augId}`) };

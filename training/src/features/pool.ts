@@ -3,11 +3,12 @@ import { Worker } from "node:worker_threads";
 import type { BackboneSpec } from "../backbones/index.js";
 import type { BackendName } from "../backend/index.js";
 import type { EmbedJob, EmbedResult } from "./jobs.js";
-import type { WorkerReply } from "./worker.js";
+import type { WorkerReply, WorkerRequest } from "./worker.js";
+
+const QUEUE_DEPTH = 2;
 
 interface Slot {
   worker: Worker;
-  busy: boolean;
 }
 
 export class EmbedPool {
@@ -36,38 +37,62 @@ export class EmbedPool {
     const first = started[0]?.ready;
     if (!first) throw new Error("an embedding pool needs at least one worker");
     return new EmbedPool(
-      started.map((s) => ({ worker: s.worker, busy: false })),
+      started.map((s) => ({ worker: s.worker })),
       first.featureDim,
       first.backend,
     );
   }
 
-  /** Runs all batches; `onBatch` sees each finished batch (in completion order) with its index. */
+  /**
+   * Runs all batches; `onBatch` sees each finished batch (in completion order) with its index. Each
+   * worker holds up to QUEUE_DEPTH batches, so it can decode the next while embedding the current.
+   */
   async run(
     batches: EmbedJob[][],
     onBatch: (batchIndex: number, results: EmbedResult[]) => Promise<void>,
   ): Promise<void> {
     let next = 0;
-    const drive = async (slot: Slot): Promise<void> => {
-      while (next < batches.length) {
-        const id = next++;
-        const results = await new Promise<EmbedResult[]>((resolve, reject) => {
-          const onMessage = (msg: WorkerReply) => {
-            slot.worker.off("error", onError);
-            if (msg.type === "done" && msg.id === id) resolve(msg.results);
-            else reject(new Error(msg.type === "fatal" ? msg.message : `unexpected worker reply ${msg.type}`));
-          };
-          const onError = (error: Error) => {
-            slot.worker.off("message", onMessage);
-            reject(error);
-          };
-          slot.worker.once("message", onMessage);
-          slot.worker.once("error", onError);
-          slot.worker.postMessage({ type: "jobs", id, jobs: batches[id] });
-        });
-        await onBatch(id, results);
-      }
-    };
+    const drive = (slot: Slot) =>
+      new Promise<void>((resolve, reject) => {
+        let outstanding = 0;
+        let recording = 0;
+        let stopped = false;
+        const stop = (error?: Error) => {
+          if (stopped) return;
+          stopped = true;
+          slot.worker.off("message", onMessage);
+          slot.worker.off("error", stop);
+          if (error) reject(error);
+          else resolve();
+        };
+        const fill = () => {
+          while (!stopped && outstanding < QUEUE_DEPTH && next < batches.length) {
+            const id = next++;
+            outstanding++;
+            slot.worker.postMessage({ type: "jobs", id, jobs: batches[id] as EmbedJob[] } satisfies WorkerRequest);
+          }
+          if (outstanding === 0 && recording === 0) stop();
+        };
+        const onMessage = (msg: WorkerReply) => {
+          if (msg.type !== "done") {
+            stop(new Error(msg.type === "fatal" ? msg.message : `unexpected worker reply ${msg.type}`));
+            return;
+          }
+          outstanding--;
+          recording++;
+          fill();
+          onBatch(msg.id, msg.results).then(
+            () => {
+              recording--;
+              fill();
+            },
+            (error: Error) => stop(error),
+          );
+        };
+        slot.worker.on("message", onMessage);
+        slot.worker.on("error", stop);
+        fill();
+      });
     await Promise.all(this.slots.map(drive));
   }
 
