@@ -125,6 +125,7 @@ const program = new Command()
   .option("--coverage <c>", `share of val images answered, not unsure (default ${d.unsure.coverage})`, num("coverage"))
   .option("--model-version <semver>", `model card version (default ${d.version})`)
   .option("--no-ablation", "skip the ablation rows")
+  .option("--no-fold-batchnorm", "export the batch norms as layers instead of folding them into the convolutions")
   .showHelpAfterError();
 
 interface Flags {
@@ -165,6 +166,7 @@ interface Flags {
   coverage?: number;
   modelVersion?: string;
   ablation: boolean;
+  foldBatchnorm: boolean;
 }
 
 async function main(): Promise<void> {
@@ -214,6 +216,7 @@ async function main(): Promise<void> {
     unsure: { score: f.unsureScore ?? c.unsure.score, coverage: f.coverage ?? c.unsure.coverage },
     version: f.modelVersion ?? c.version,
     ablation: f.ablation && c.ablation,
+    foldBatchNorm: f.foldBatchnorm && c.foldBatchNorm,
   };
   const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
   await initBackend("wasm", log);

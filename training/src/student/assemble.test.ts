@@ -10,7 +10,7 @@ import { testCardFields } from "../export/test-model.js";
 import { splitModel } from "../finetune/index.js";
 import { registerWasmGradientKernels } from "../kernels/index.js";
 import { buildHead, forward } from "../train/head.js";
-import { assembleStudent } from "./assemble.js";
+import { assembleStudent, foldStudent } from "./assemble.js";
 
 let dir: string;
 beforeAll(async () => {
@@ -66,5 +66,28 @@ describe("the exported student", () => {
     const reloaded = await loadLayersModelFromDir(dir);
     const exported = (reloaded.predict(x) as tf.Tensor).dataSync();
     for (let i = 0; i < viaTail.length; i++) expect(exported[i]).toBeCloseTo(viaTail[i] as number, 5);
+  });
+
+  it("exports with its batch norms folded and the same logits", async () => {
+    const net = network();
+    const head = buildHead(16, 4, { hidden: [8], dropout: 0.3 }, 3);
+    const moving = net.getLayer("Conv_1_bn");
+    const [gamma, beta] = moving.getWeights();
+    moving.setWeights([
+      gamma as tf.Tensor,
+      beta as tf.Tensor,
+      tf.randomUniform([16], -0.5, 0.5, "float32", 4),
+      tf.randomUniform([16], 0.5, 2, "float32", 5),
+    ]);
+    const student = assembleStudent(net, head);
+    const folded = await foldStudent(student);
+    expect(student.layers.some((layer) => layer.getClassName() === "BatchNormalization")).toBe(true);
+    expect(folded.layers.some((layer) => layer.getClassName() === "BatchNormalization")).toBe(false);
+    const x = tf.randomUniform([3, 12, 12, 3], -1, 1, "float32", 11);
+    await exportModelFolder(folded, dir, await testCardFields(12), "float32");
+    const reloaded = await loadLayersModelFromDir(dir);
+    const expected = (student.predict(x) as tf.Tensor).dataSync();
+    const actual = (reloaded.predict(x) as tf.Tensor).dataSync();
+    for (let i = 0; i < expected.length; i++) expect(actual[i]).toBeCloseTo(expected[i] as number, 4);
   });
 });

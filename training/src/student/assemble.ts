@@ -4,6 +4,7 @@
  * objects, so a tail trained on cached activations (finetune/splitModel shares them) is exported.
  */
 import * as tfl from "@tensorflow/tfjs-layers";
+import { FoldUnsupportedError, foldForInference } from "../backbones/fold-batchnorm.js";
 
 export function assembleStudent(
   network: tfl.LayersModel,
@@ -13,4 +14,23 @@ export function assembleStudent(
   let x = tfl.layers.globalAveragePooling2d({ name: "features_gap" }).apply(network.outputs[0] as tfl.SymbolicTensor);
   for (const layer of head.layers) x = layer.apply(x);
   return tfl.model({ inputs: network.inputs, outputs: x as tfl.SymbolicTensor, name });
+}
+
+/**
+ * The student with its batch norms folded into the convolutions: a standard layers model with the
+ * same logits (float rounding aside) and far fewer kernels per photo on the phone. A graph the fold
+ * does not handle is returned unchanged.
+ */
+export async function foldStudent(student: tfl.LayersModel, log: (line: string) => void = () => {}) {
+  try {
+    const { model, summary } = await foldForInference(student);
+    log(
+      `folded ${summary.batchNorms} batch norms, ${summary.activations} ReLUs and ${summary.paddings} paddings: ${summary.layersBefore} → ${summary.layersAfter} layers`,
+    );
+    return model;
+  } catch (error) {
+    if (!(error instanceof FoldUnsupportedError)) throw error;
+    log(`batch norms not folded: ${error.message}`);
+    return student;
+  }
 }

@@ -45,6 +45,8 @@ export interface StudentConfig {
   version: string;
   /** Also train the ablation rows (KD vs none, teacher choices, curriculum vs none). */
   ablation: boolean;
+  /** Fold the batch norms into the convolutions of the exported model (faster on the phone). */
+  foldBatchNorm: boolean;
 }
 
 export const DEFAULT_STUDENT_CONFIG: Omit<StudentConfig, "train" | "val" | "out"> = {
@@ -72,6 +74,7 @@ export const DEFAULT_STUDENT_CONFIG: Omit<StudentConfig, "train" | "val" | "out"
   quantization: "float16",
   unsure: { score: "auto", coverage: 0.85 },
   name: "pifu-skin8-student",
-  version: "1.0.0",
+  version: "1.1.0",
   ablation: true,
+  foldBatchNorm: true,
 };

@@ -10,12 +10,13 @@ import { fitTemperature } from "../calibrate/temperature.js";
 import { auroc, thresholdForCoverage, unsureScores } from "../calibrate/unsure.js";
 import { classCounts } from "../data/index.js";
 import { subsetsByCount } from "../distill/kd-loss.js";
-import { trainTeachers } from "../distill/teachers.js";
+import type { KdTargets } from "../distill/trainer.js";
 import { evaluateProbabilities, softmaxRows } from "../metrics/index.js";
 import { predictLogits } from "../train/head.js";
 import type { StudentConfig } from "./config.js";
 import type { SplitData } from "./data.js";
 import type { FlipVariant } from "./flips.js";
+import { trainConfiguredTeachers } from "./teachers.js";
 import { trainStudentHead } from "./train-student.js";
 
 export type UnsureScoreName = UnsureRule["score"];
@@ -149,32 +150,22 @@ export function holdOutClass(options: {
     k,
   );
   const subsets = subsetsByCount(counts, config.subsets);
-  let kd: ReturnType<typeof trainTeachers>["kd"] | undefined;
+  let kd: KdTargets | undefined;
   let teachers: string[] = [];
   if (config.kd) {
-    const concat = config.teacher.features === "concat";
     // A subset left with one class (the held-out class was its other member) has nothing to distil:
     // KL over a single class is 0, so its images get no teacher, as in kd-loss.ts's mask.
     const teacherSubsets = config.teacher.perSubset
       ? subsets.filter((s) => s.classes.length > 1)
       : [{ name: "all", classes: keep.map((_, j) => j) }];
     teachers = teacherSubsets.map((t) => t.name);
-    kd = trainTeachers({
+    kd = trainConfiguredTeachers({
+      config,
+      features: config.teacher.features,
       subsets: teacherSubsets,
       classIds: keepIds,
-      train: { inputs: concat ? inTrain.teacher : inTrain.student, labels: inTrain.labels },
-      val: { inputs: (concat ? inVal.teacher : inVal.student).get("id") as Float32Array, labels: inVal.labels },
-      width: concat ? inTrain.teacherWidth : inTrain.studentWidth,
-      spec: {
-        head: config.teacher.head,
-        loss: config.loss,
-        epochs: config.teacher.epochs,
-        batchSize: config.batchSize,
-        learningRate: config.teacher.learningRate,
-      },
-      seed: config.seed,
-      temperature: config.kd.temperature,
-      alpha: config.kd.alpha,
+      train: inTrain,
+      val: inVal,
       ...(log ? { log } : {}),
     }).kd;
   }

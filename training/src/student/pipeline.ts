@@ -11,7 +11,7 @@ import { fitTemperature } from "../calibrate/temperature.js";
 import { auroc, chooseUnsureRule, unsureScores } from "../calibrate/unsure.js";
 import { classCounts } from "../data/index.js";
 import { subsetsByCount } from "../distill/kd-loss.js";
-import { type TeacherReport, trainTeachers } from "../distill/teachers.js";
+import type { TeacherReport } from "../distill/teachers.js";
 import type { KdTargets } from "../distill/trainer.js";
 import { openModelDir } from "../evaluate/model-dir.js";
 import { type EvaluateResult, evaluateModel } from "../evaluate/run.js";
@@ -19,11 +19,12 @@ import { type CardFields, exportModelFolder, writeModelCard } from "../export/ca
 import type { Quantization } from "../export/quantize.js";
 import { argmaxRows, evaluateProbabilities, softmaxRows } from "../metrics/index.js";
 import { confusionSvg } from "../report/svg.js";
-import { assembleStudent } from "./assemble.js";
+import { assembleStudent, foldStudent } from "./assemble.js";
 import { innerNetwork } from "./backbone.js";
 import type { StudentConfig } from "./config.js";
 import { loadCutActivations, loadSplit, type SplitData } from "./data.js";
 import { studentMarkdown } from "./report.js";
+import { trainConfiguredTeachers } from "./teachers.js";
 import { fineTuneTail, trainStudentHead } from "./train-student.js";
 
 const CLASS_IDS = SKIN8_CLASSES.map((c) => c.id);
@@ -98,24 +99,13 @@ async function teachersFor(
   subsets: { name: string; classes: number[] }[],
   log: (line: string) => void,
 ) {
-  if (!config.kd) throw new Error("teachers need kd settings");
-  const useConcat = choice === "concat";
-  return trainTeachers({
+  return trainConfiguredTeachers({
+    config,
+    features: choice,
     subsets: perSubset ? subsets : [{ name: "all", classes: CLASS_IDS.map((_, i) => i) }],
     classIds: CLASS_IDS,
-    train: { inputs: useConcat ? train.teacher : train.student, labels: train.labels },
-    val: { inputs: (useConcat ? val.teacher : val.student).get("id") as Float32Array, labels: val.labels },
-    width: useConcat ? train.teacherWidth : train.studentWidth,
-    spec: {
-      head: config.teacher.head,
-      loss: config.loss,
-      epochs: config.teacher.epochs,
-      batchSize: config.batchSize,
-      learningRate: config.teacher.learningRate,
-    },
-    seed: config.seed,
-    temperature: config.kd.temperature,
-    alpha: config.kd.alpha,
+    train,
+    val,
     log,
   });
 }
@@ -285,7 +275,8 @@ export async function runStudent(
     `temperature ${fit.temperature.toFixed(3)}: ECE ${eceBefore.toFixed(3)} → ${eceAfter.toFixed(3)}; unsure rule ${unsure.score} > ${unsure.threshold.toFixed(4)} (coverage ${unsure.coverage.toFixed(3)})`,
   );
 
-  const student = assembleStudent(network, main.head);
+  const assembled = assembleStudent(network, main.head);
+  const student = config.foldBatchNorm ? await foldStudent(assembled, log) : assembled;
   const fields = cardFields(
     config,
     backbone.sha256,
