@@ -5,7 +5,7 @@ import { buildHead, forward } from "../train/head.js";
 import { createLoss, DEFAULT_LOSS } from "../train/losses.js";
 import { curriculumSchedule, fullSchedule } from "./curriculum.js";
 import { kdLoss, kdTerms, subsetsByCount } from "./kd-loss.js";
-import { trainClassifier } from "./trainer.js";
+import { type TrainerOptions, trainClassifier } from "./trainer.js";
 
 beforeAll(async () => {
   await initBackend("wasm");
@@ -86,10 +86,9 @@ describe("curriculum", () => {
 });
 
 describe("trainClassifier", () => {
-  it("ends early when stop says so", () => {
-    const head = buildHead(2, 2, { hidden: [], dropout: 0 }, 1);
-    const epochs: number[] = [];
-    trainClassifier({
+  /** Four 2-d rows of two classes, for a head built by the test. */
+  const fourRows = (head: ReturnType<typeof buildHead>) =>
+    ({
       forward: (x, training) => forward(head, x, training),
       inputs: new Map([["id", Float32Array.from([1, 0, 0, 1, 1, 0, 0, 1])]]),
       rowShape: [2],
@@ -97,10 +96,17 @@ describe("trainClassifier", () => {
       numClasses: 2,
       loss: createLoss(DEFAULT_LOSS, [2, 2]),
       schedule: fullSchedule(4),
-      epochs: 10,
       batchSize: 2,
       learningRate: 0.1,
       rng: new Rng(1),
+    }) satisfies Partial<TrainerOptions>;
+
+  it("ends early when stop says so", () => {
+    const head = buildHead(2, 2, { hidden: [], dropout: 0 }, 1);
+    const epochs: number[] = [];
+    trainClassifier({
+      ...fourRows(head),
+      epochs: 10,
       onEpoch: (epoch) => epochs.push(epoch),
       stop: (epoch) => epoch === 2,
     });
@@ -115,18 +121,9 @@ describe("trainClassifier", () => {
     const before = frozenByScale.map((v) => Array.from(v.dataSync()));
     const outputBefore = Array.from(output?.getWeights()[0]?.dataSync() ?? []);
     trainClassifier({
-      forward: (x, training) => forward(head, x, training),
-      inputs: new Map([["id", Float32Array.from([1, 0, 0, 1, 1, 0, 0, 1])]]),
-      rowShape: [2],
-      labels: Int32Array.from([0, 1, 0, 1]),
-      numClasses: 2,
-      loss: createLoss(DEFAULT_LOSS, [2, 2]),
-      schedule: fullSchedule(4),
+      ...fourRows(head),
       epochs: 3,
-      batchSize: 2,
-      learningRate: 0.1,
       slower: { variables: frozenByScale, scale: 0 },
-      rng: new Rng(1),
     });
     expect(frozenByScale.map((v) => Array.from(v.dataSync()))).toEqual(before);
     expect(Array.from(output?.getWeights()[0]?.dataSync() ?? [])).not.toEqual(outputBefore);
