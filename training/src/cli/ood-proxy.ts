@@ -20,15 +20,10 @@ import {
   summarize,
 } from "../student/ood-proxy.js";
 import { oodProxyMarkdown } from "../student/ood-proxy-report.js";
+import { num } from "./parse.js";
 
 const CLASS_IDS = SKIN8_CLASSES.map((c) => c.id);
 const d = DEFAULT_STUDENT_CONFIG;
-
-const num = (name: string) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, got "${value}"`);
-  return n;
-};
 
 const program = new Command()
   .name("ood-proxy")

@@ -11,12 +11,8 @@ import { ensureCache } from "../student/ensure-cache.js";
 import { runStudent } from "../student/pipeline.js";
 import { LOSS_KINDS, type LossKind } from "../train/losses.js";
 import { CLASS_WEIGHTINGS, type ClassWeighting } from "../train/weights.js";
+import { num } from "./parse.js";
 
-const num = (name: string) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, got "${value}"`);
-  return n;
-};
 const widths = (value: string) => (value === "" || value === "none" ? [] : value.split(",").map(num("hidden")));
 const d = DEFAULT_STUDENT_CONFIG;
 

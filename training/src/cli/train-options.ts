@@ -11,17 +11,8 @@ import { BACKEND_NAMES, parseBackendName } from "../backend/index.js";
 import { DEFAULT_CONFIG, type TrainConfig } from "../train/config.js";
 import { LOSS_KINDS } from "../train/losses.js";
 import { CLASS_WEIGHTINGS } from "../train/weights.js";
+import { int, num } from "./parse.js";
 
-const num = (name: string) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, got "${value}"`);
-  return n;
-};
-const int = (name: string) => (value: string) => {
-  const n = num(name)(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got "${value}"`);
-  return n;
-};
 const range = (value: string): [number, number] => {
   const parts = value.split(",").map(Number);
   if (parts.length !== 2 || parts.some((p) => !Number.isFinite(p)) || (parts[0] as number) >= (parts[1] as number)) {

@@ -1,0 +1,13 @@
+/** Flag value parsers for the commander CLIs: a clear error naming the flag instead of NaN. */
+
+export const num = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, got "${value}"`);
+  return n;
+};
+
+export const int = (name: string) => (value: string) => {
+  const n = num(name)(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got "${value}"`);
+  return n;
+};
