@@ -93,7 +93,7 @@ function write(file: string, text: string): void {
 }
 
 /** Folds of several saved runs of the same configuration, in class order, summarised afresh. */
-async function combine(files: string[]): Promise<{ result: OodProxyResult; commands: string[] }> {
+async function combine(files: string[]): Promise<{ result: OodProxyResult; commands: string[]; config: unknown }> {
   const runs = await Promise.all(files.map(async (f) => JSON.parse(await readFile(f, "utf8")) as SavedResult));
   const [first] = runs;
   if (!first) throw new Error("--combine needs at least one file");
@@ -107,6 +107,7 @@ async function combine(files: string[]): Promise<{ result: OodProxyResult; comma
   return {
     result: { seed: first.seed, coverage: first.coverage, kd: first.kd, folds, summary: summarize(folds) },
     commands: runs.map((r) => r.command),
+    config: first.config,
   };
 }
 
@@ -118,12 +119,11 @@ async function main(): Promise<void> {
     if (f.json) write(f.json, `${JSON.stringify({ ...extra, shippedScore: shipped, ...result }, null, 2)}\n`);
   };
   if (f.combine) {
-    const { result, commands } = await combine(f.combine);
-    const first = JSON.parse(await readFile(f.combine[0] as string, "utf8")) as SavedResult;
+    const { result, commands, config } = await combine(f.combine);
     const markdown = oodProxyMarkdown(result, shipped);
     console.log(markdown);
     // No wall time: the runs combined may have overlapped.
-    save(result, { command: commands.join(" && "), config: first.config });
+    save(result, { command: commands.join(" && "), config });
     if (f.md) write(f.md, `${markdown}\n`);
     return;
   }
