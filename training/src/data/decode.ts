@@ -1,5 +1,4 @@
 /** Image decoding with sharp: EXIF orientation applied, sRGB, 3 channels, 8 bits. */
-import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import type { RawImage } from "@pifu/core";
 import sharp from "sharp";
@@ -8,16 +7,11 @@ export class DecodeError extends Error {
   override name = "DecodeError";
   constructor(
     readonly path: string,
-    reason: string,
+    /** What went wrong, without the path. */
+    readonly reason: string,
   ) {
     super(`${path}: ${reason}`);
   }
-}
-
-export interface DecodedImage {
-  image: RawImage;
-  /** sha256 of the file bytes: the image part of feature-cache keys. */
-  sha256: string;
 }
 
 /** Decodes bytes already in memory; throws DecodeError for corrupt, truncated or unsupported data. */
@@ -53,10 +47,4 @@ async function readImageFile(path: string): Promise<Buffer> {
 /** Reads and decodes one image file. */
 export async function decodeImage(path: string): Promise<RawImage> {
   return decodeBytes(await readImageFile(path), path);
-}
-
-export async function decodeImageWithHash(path: string): Promise<DecodedImage> {
-  const bytes = await readImageFile(path);
-  const sha256 = createHash("sha256").update(bytes).digest("hex");
-  return { image: await decodeBytes(bytes, path), sha256 };
 }

@@ -58,17 +58,19 @@ async function rememberedFailure(failures: DecodeFailureCache, job: EmbedJob): P
   for (const { path, sha256 } of jobFiles(job)) {
     if (!sha256) continue;
     const reason = await failures.get(sha256);
-    if (reason !== undefined) return { lambda: 1, error: `${path}: ${reason}`, undecodable: path };
+    if (reason !== undefined) return { lambda: 1, error: `${path}: ${reason}`, undecodable: { path, reason } };
   }
   return undefined;
 }
 
-async function rememberFailure(failures: DecodeFailureCache, job: EmbedJob, result: EmbedResult): Promise<void> {
-  const file = jobFiles(job).find((f) => f.path === result.undecodable);
-  if (!file?.sha256 || !result.error) return;
+async function rememberFailure(
+  failures: DecodeFailureCache,
+  job: EmbedJob,
+  undecodable: NonNullable<EmbedResult["undecodable"]>,
+): Promise<void> {
+  const file = jobFiles(job).find((f) => f.path === undecodable.path);
   // Stored without the path: the same bytes may sit under another name next time.
-  const prefix = `${file.path}: `;
-  await failures.put(file.sha256, result.error.startsWith(prefix) ? result.error.slice(prefix.length) : result.error);
+  if (file?.sha256) await failures.put(file.sha256, undecodable.reason);
 }
 
 export async function embedJobs(
@@ -121,7 +123,7 @@ export async function embedJobs(
         const job = jobs[index] as EmbedJob;
         results.set(index, result);
         if (result.features && cache) await cache.put(job.cacheKey, result.features, result.lambda);
-        if (result.undecodable && result.error && failures) await rememberFailure(failures, job, result);
+        if (result.undecodable && failures) await rememberFailure(failures, job, result.undecodable);
       }
       done += batchResults.length;
       options.onProgress?.(done, jobs.length, hits.size);

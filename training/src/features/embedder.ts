@@ -66,7 +66,7 @@ export async function embedJobsHere(
       results[index] = {
         lambda: 1,
         error: error.message,
-        ...(error instanceof DecodeError ? { undecodable: error.path } : {}),
+        ...(error instanceof DecodeError ? { undecodable: { path: error.path, reason: error.reason } } : {}),
       };
     }
   }

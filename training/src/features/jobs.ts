@@ -30,7 +30,7 @@ export interface EmbedResult {
   lambda: number;
   error?: string;
   /** The file (the job's own or its mix partner) that could not be decoded, when that was the error. */
-  undecodable?: string;
+  undecodable?: { path: string; reason: string };
 }
 
 function sha(text: string): string {
