@@ -27,6 +27,13 @@ export function backboneCacheKey(backboneSha256: string, spec: BackboneSpec): st
     .slice(0, 24);
 }
 
+/** Write then rename, so a killed run never leaves a half-written entry. */
+async function writeAtomically(path: string, data: string | Float32Array): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, data);
+  await rename(tmp, path);
+}
+
 export class FeatureCache {
   constructor(
     readonly dir: string,
@@ -59,10 +66,7 @@ export class FeatureCache {
     const all = new Float32Array(this.dim + 1);
     all.set(features);
     all[this.dim] = lambda;
-    // Write then rename so a killed run never leaves a half-written entry.
-    const tmp = `${path}.${process.pid}.tmp`;
-    await writeFile(tmp, all);
-    await rename(tmp, path);
+    await writeAtomically(path, all);
   }
 }
 
@@ -91,8 +95,6 @@ export class DecodeFailureCache {
   async put(sha256: string, reason: string): Promise<void> {
     const path = this.pathFor(sha256);
     await mkdir(dirname(path), { recursive: true });
-    const tmp = `${path}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify({ reason }));
-    await rename(tmp, path);
+    await writeAtomically(path, JSON.stringify({ reason }));
   }
 }
