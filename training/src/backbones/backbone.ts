@@ -1,7 +1,7 @@
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../backend/index.js";
 import { cutAt } from "./cut.js";
-import { type FoldSummary, FoldUnsupportedError, foldForInference } from "./fold-batchnorm.js";
+import { type FoldSummary, foldIfSupported } from "./fold-batchnorm.js";
 import { compileFusedInference } from "./fused-inference.js";
 import { loadLayersModelFrom } from "./load.js";
 import type { BackboneSpec } from "./registry.js";
@@ -36,13 +36,10 @@ async function extractorFor(
   spec: BackboneSpec,
 ): Promise<{ extractor: tfl.LayersModel; folded?: FoldSummary }> {
   const pool = spec.pool !== "none";
-  try {
-    const { model: folded, summary } = await foldForInference(model, spec.layer ? { output: spec.layer } : {});
-    return { extractor: cutAt(folded, undefined, pool, spec.layer), folded: summary };
-  } catch (error) {
-    if (!(error instanceof FoldUnsupportedError)) throw error;
-    return { extractor: cutAt(model, spec.layer, pool) };
-  }
+  const fold = await foldIfSupported(model, spec.layer ? { output: spec.layer } : {});
+  // A folded model already ends at spec.layer; an unfolded one is cut there.
+  if ("summary" in fold) return { extractor: cutAt(fold.model, undefined, pool, spec.layer), folded: fold.summary };
+  return { extractor: cutAt(model, spec.layer, pool) };
 }
 
 export async function loadBackbone(spec: BackboneSpec): Promise<Backbone> {

@@ -347,3 +347,19 @@ export async function foldForInference(
   summary.layersAfter = folded.layers.length;
   return { model: folded, summary };
 }
+
+/**
+ * foldForInference where the graph allows it; otherwise `model` itself, with the reason it was kept.
+ * Errors other than an unsupported graph (e.g. an unknown output layer) still throw.
+ */
+export async function foldIfSupported(
+  model: tfl.LayersModel,
+  options: FoldOptions = {},
+): Promise<{ model: tfl.LayersModel; summary: FoldSummary } | { model: tfl.LayersModel; unsupported: string }> {
+  try {
+    return await foldForInference(model, options);
+  } catch (error) {
+    if (!(error instanceof FoldUnsupportedError)) throw error;
+    return { model, unsupported: error.message };
+  }
+}

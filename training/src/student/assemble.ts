@@ -4,7 +4,7 @@
  * objects, so a tail trained on cached activations (finetune/splitModel shares them) is exported.
  */
 import * as tfl from "@tensorflow/tfjs-layers";
-import { FoldUnsupportedError, foldForInference } from "../backbones/fold-batchnorm.js";
+import { foldIfSupported } from "../backbones/fold-batchnorm.js";
 
 export function assembleStudent(
   network: tfl.LayersModel,
@@ -22,15 +22,12 @@ export function assembleStudent(
  * does not handle is returned unchanged.
  */
 export async function foldStudent(student: tfl.LayersModel, log: (line: string) => void = () => {}) {
-  try {
-    const { model, summary } = await foldForInference(student);
+  const fold = await foldIfSupported(student);
+  if ("summary" in fold) {
+    const { batchNorms, activations, paddings, layersBefore, layersAfter } = fold.summary;
     log(
-      `folded ${summary.batchNorms} batch norms, ${summary.activations} ReLUs and ${summary.paddings} paddings: ${summary.layersBefore} → ${summary.layersAfter} layers`,
+      `folded ${batchNorms} batch norms, ${activations} ReLUs and ${paddings} paddings: ${layersBefore} → ${layersAfter} layers`,
     );
-    return model;
-  } catch (error) {
-    if (!(error instanceof FoldUnsupportedError)) throw error;
-    log(`batch norms not folded: ${error.message}`);
-    return student;
-  }
+  } else log(`batch norms not folded: ${fold.unsupported}`);
+  return fold.model;
 }
