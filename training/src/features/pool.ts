@@ -7,13 +7,9 @@ import type { WorkerReply, WorkerRequest } from "./worker.js";
 
 const QUEUE_DEPTH = 2;
 
-interface Slot {
-  worker: Worker;
-}
-
 export class EmbedPool {
   private constructor(
-    private readonly slots: Slot[],
+    private readonly workers: Worker[],
     readonly featureDim: number,
     readonly backend: string,
   ) {}
@@ -37,7 +33,7 @@ export class EmbedPool {
     const first = started[0]?.ready;
     if (!first) throw new Error("an embedding pool needs at least one worker");
     return new EmbedPool(
-      started.map((s) => ({ worker: s.worker })),
+      started.map((s) => s.worker),
       first.featureDim,
       first.backend,
     );
@@ -52,7 +48,7 @@ export class EmbedPool {
     onBatch: (batchIndex: number, results: EmbedResult[]) => Promise<void>,
   ): Promise<void> {
     let next = 0;
-    const drive = (slot: Slot) =>
+    const drive = (worker: Worker) =>
       new Promise<void>((resolve, reject) => {
         let outstanding = 0;
         let recording = 0;
@@ -60,8 +56,8 @@ export class EmbedPool {
         const stop = (error?: Error) => {
           if (stopped) return;
           stopped = true;
-          slot.worker.off("message", onMessage);
-          slot.worker.off("error", stop);
+          worker.off("message", onMessage);
+          worker.off("error", stop);
           if (error) reject(error);
           else resolve();
         };
@@ -69,7 +65,7 @@ export class EmbedPool {
           while (!stopped && outstanding < QUEUE_DEPTH && next < batches.length) {
             const id = next++;
             outstanding++;
-            slot.worker.postMessage({ type: "jobs", id, jobs: batches[id] as EmbedJob[] } satisfies WorkerRequest);
+            worker.postMessage({ type: "jobs", id, jobs: batches[id] as EmbedJob[] } satisfies WorkerRequest);
           }
           if (outstanding === 0 && recording === 0) stop();
         };
@@ -89,14 +85,14 @@ export class EmbedPool {
             (error: Error) => stop(error),
           );
         };
-        slot.worker.on("message", onMessage);
-        slot.worker.on("error", stop);
+        worker.on("message", onMessage);
+        worker.on("error", stop);
         fill();
       });
-    await Promise.all(this.slots.map(drive));
+    await Promise.all(this.workers.map(drive));
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    await Promise.all(this.workers.map((worker) => worker.terminate()));
   }
 }
