@@ -125,7 +125,11 @@ export function addTrainOptions(program: Command, withDataFlags = true): Command
     .option("--mix-copies <n>", "pixel-mixed copies of the training set (default 1)", int("mix-copies"))
     .option("--epochs <n>", "maximum epochs (default: the backbone's, 60)", int("epochs"))
     .option("--batch-size <n>", "batch size (default: the backbone's, 64)", int("batch-size"))
-    .option("--lr <rate>", "Adam learning rate, cosine-annealed (default: the backbone's, 1e-3)", num("lr"))
+    .option(
+      "--lr <rate>",
+      "Adam learning rate, cosine-annealed (default: the backbone's: 1e-3, Tiny Darknet 3e-3)",
+      num("lr"),
+    )
     .option("--min-lr <rate>", "learning rate at the end of the cosine schedule (default 0)", num("min-lr"))
     .option("--warmup-epochs <n>", "linear warm-up epochs (default 0)", num("warmup-epochs"))
     .option(
