@@ -72,6 +72,11 @@ describe("the PWA in Chromium against the real API", () => {
     await waitForModel(page, "1.0.0");
     await expect(page.getByTestId("header-meta").textContent()).resolves.toMatch(/webgl|wasm|cpu/);
     await screenshot("home");
+    // Two ways in: the back camera on phones, and the photo library (no capture attribute).
+    await expect(page.getByTestId("camera-input").getAttribute("capture")).resolves.toBe("environment");
+    await expect(page.getByTestId("photo-input").getAttribute("capture")).resolves.toBeNull();
+    for (const id of ["camera-input", "photo-input"])
+      await expect(page.getByTestId(id).getAttribute("accept")).resolves.toBe("image/*");
     await checkPhoto(page, 11);
     const matches = page.getByTestId("match");
     expect(await matches.count()).toBe(3);

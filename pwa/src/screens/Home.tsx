@@ -6,8 +6,18 @@ interface HomeProps {
   onPhoto(file: File): void;
 }
 
-export function Home({ ready, status, onPhoto }: HomeProps) {
-  const { t } = useLocale();
+interface PhotoInputProps {
+  label: string;
+  /** Opens the back camera on phones instead of the photo library. */
+  camera?: boolean;
+  primary?: boolean;
+  testId: string;
+  ready: boolean;
+  onPhoto(file: File): void;
+}
+
+/** A button-styled file input: the camera or the gallery, one photo at a time. */
+function PhotoInput({ label, camera, primary, testId, ready, onPhoto }: PhotoInputProps) {
   const onChange = (event: Event) => {
     const input = event.currentTarget as HTMLInputElement;
     const file = input.files?.[0];
@@ -16,34 +26,31 @@ export function Home({ ready, status, onPhoto }: HomeProps) {
     if (file) onPhoto(file);
   };
   return (
+    <label class={`button${primary ? " primary" : ""}${ready ? "" : " disabled"}`}>
+      {label}
+      <input
+        type="file"
+        accept="image/*"
+        {...(camera ? { capture: "environment" } : {})}
+        class="visually-hidden"
+        data-testid={testId}
+        disabled={!ready}
+        onChange={onChange}
+      />
+    </label>
+  );
+}
+
+export function Home({ ready, status, onPhoto }: HomeProps) {
+  const { t } = useLocale();
+  return (
     <section aria-labelledby="home-title">
       <h1 id="home-title" class="visually-hidden">
         {t("appName")}
       </h1>
       <div class="actions">
-        <label class={`button primary${ready ? "" : " disabled"}`}>
-          {t("takePhoto")}
-          <input
-            type="file"
-            accept="image/*"
-            capture="environment"
-            class="visually-hidden"
-            data-testid="camera-input"
-            disabled={!ready}
-            onChange={onChange}
-          />
-        </label>
-        <label class={`button${ready ? "" : " disabled"}`}>
-          {t("pickPhoto")}
-          <input
-            type="file"
-            accept="image/*"
-            class="visually-hidden"
-            data-testid="photo-input"
-            disabled={!ready}
-            onChange={onChange}
-          />
-        </label>
+        <PhotoInput label={t("takePhoto")} primary camera testId="camera-input" ready={ready} onPhoto={onPhoto} />
+        <PhotoInput label={t("pickPhoto")} testId="photo-input" ready={ready} onPhoto={onPhoto} />
       </div>
       {status && <output class="status">{status}</output>}
       <h2>{t("guidanceTitle")}</h2>
