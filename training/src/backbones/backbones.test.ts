@@ -2,9 +2,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { initBackend } from "../backend/index.js";
+import { initBackend, tf } from "../backend/index.js";
 import { writeTinyBackbone } from "../testing/fixtures.js";
 import { embedBatch, loadBackbone } from "./backbone.js";
+import { loadLayersModelFrom } from "./load.js";
 import { resolveBackbone } from "./registry.js";
 
 let dir: string;
@@ -26,6 +27,24 @@ describe("backbones", () => {
     expect(features).toHaveLength(16);
     const again = await loadBackbone(entry.spec);
     expect(again.sha256).toBe(backbone.sha256);
+  });
+
+  it("rebuilds a model for another input size with the same weights", async () => {
+    const at16 = await loadLayersModelFrom(join(dir, "tiny"));
+    const at24 = await loadLayersModelFrom(join(dir, "tiny"), 24);
+    expect(at24.model.inputs[0]?.shape).toEqual([null, 24, 24, 3]);
+    expect(at24.sha256).toBe(at16.sha256);
+    // On a constant image every position away from the zero-padded border sees the same inputs, so
+    // an interior activation must match across sizes when (and only when) the weights are the same.
+    const interior = (model: typeof at16.model, size: number) =>
+      tf.tidy(() => {
+        const out = model.predict(tf.fill([1, size, size, 3], 0.5)) as tf.Tensor4D;
+        return Array.from(tf.slice(out, [0, 3, 3, 0], [1, 1, 1, -1]).dataSync());
+      });
+    const a = interior(at16.model, 16);
+    const b = interior(at24.model, 24);
+    expect(a.some((v) => v !== 0)).toBe(true);
+    for (const [i, v] of a.entries()) expect(b[i]).toBeCloseTo(v, 5);
   });
 
   it("keeps the activation map when pooling is off (fine-tuning caches)", async () => {

@@ -54,9 +54,33 @@ export async function readModelArtifacts(
   return { artifacts, sha256: hash.digest("hex"), source };
 }
 
-/** Loads any layers model from a folder, a model.json path, a URL or npm:nsfwjs/mobilenet_v2. */
-export async function loadLayersModelFrom(location: string): Promise<LoadedModel> {
-  const { artifacts, sha256, source } = await readModelArtifacts(location);
+/**
+ * The same topology with every input layer taking `size`×`size` images. Convolutional backbones that
+ * end in global pooling keep their weights at any size; the pretrained ones here were trained at 224.
+ */
+export function withInputSize(artifacts: tf.io.ModelArtifacts, size: number): tf.io.ModelArtifacts {
+  const resize = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(resize);
+    if (node === null || typeof node !== "object") return node;
+    return Object.fromEntries(
+      Object.entries(node).map(([key, value]) =>
+        key === "batch_input_shape" && Array.isArray(value) && value.length === 4
+          ? [key, [value[0], size, size, value[3]]]
+          : [key, resize(value)],
+      ),
+    );
+  };
+  return { ...artifacts, modelTopology: resize(artifacts.modelTopology) as tf.io.ModelArtifacts["modelTopology"] };
+}
+
+/**
+ * Loads any layers model from a folder, a model.json path, a URL or npm:nsfwjs/mobilenet_v2, optionally
+ * rebuilt for another square input size.
+ */
+export async function loadLayersModelFrom(location: string, inputSize?: number): Promise<LoadedModel> {
+  const read = await readModelArtifacts(location);
+  const { sha256, source } = read;
+  const artifacts = inputSize === undefined ? read.artifacts : withInputSize(read.artifacts, inputSize);
   const model = await tfl.loadLayersModel(tf.io.fromMemory(artifacts));
   return { model, sha256, source };
 }

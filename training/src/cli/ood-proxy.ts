@@ -20,7 +20,7 @@ import {
   summarize,
 } from "../student/ood-proxy.js";
 import { oodProxyMarkdown } from "../student/ood-proxy-report.js";
-import { num } from "./parse.js";
+import { int, num } from "./parse.js";
 
 const CLASS_IDS = SKIN8_CLASSES.map((c) => c.id);
 const d = DEFAULT_STUDENT_CONFIG;
@@ -31,6 +31,7 @@ const program = new Command()
     "For each skin8 class: train the shipped student head configuration without it (teachers included), fit T on the other classes' val images, and report how well each unsure score tells that class's images from the others' val images (AUROC, unsure rates at the shipped coverage).",
   )
   .option("--cache <dir>", `cached activations of skin8 train and val (default ${d.cache})`)
+  .option("--input-size <px>", `the student's input size, as cached (default ${d.inputSize})`, int("input-size"))
   .option("--held-out <ids>", "comma-separated class ids to hold out, one fold each (default: all 8)")
   .option("--seed <n>", `seed (default ${d.seed})`, num("seed"))
   .option("--coverage <c>", `share of in-val images answered (default ${d.unsure.coverage})`, num("coverage"))
@@ -47,6 +48,7 @@ const program = new Command()
 
 interface Flags {
   cache?: string;
+  inputSize?: number;
   heldOut?: string;
   seed?: number;
   coverage?: number;
@@ -137,6 +139,7 @@ async function main(): Promise<void> {
     val: "skin8 val (cached)",
     out: "",
     cache: f.cache ?? d.cache,
+    inputSize: f.inputSize ?? d.inputSize,
     seed: f.seed ?? d.seed,
     teacherBackbone: withTeacherBackbone ? d.teacherBackbone : null,
     teacher: { ...d.teacher, features: withTeacherBackbone ? "concat" : "student" },
@@ -146,8 +149,8 @@ async function main(): Promise<void> {
   };
   const log = (line: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
   await initBackend("wasm", log);
-  const train = await loadSplit(config.cache, "train", withTeacherBackbone);
-  const val = await loadSplit(config.cache, "val", withTeacherBackbone);
+  const train = await loadSplit(config.cache, "train", withTeacherBackbone, config.inputSize);
+  const val = await loadSplit(config.cache, "val", withTeacherBackbone, config.inputSize);
   log(`train ${train.labels.length} images, val ${val.labels.length}; ${heldOut.length} fold(s)`);
   const started = Date.now();
   const extra = () => ({

@@ -11,7 +11,7 @@ import { ensureCache } from "../student/ensure-cache.js";
 import { runStudent } from "../student/pipeline.js";
 import { LOSS_KINDS, type LossKind } from "../train/losses.js";
 import { CLASS_WEIGHTINGS, type ClassWeighting } from "../train/weights.js";
-import { num } from "./parse.js";
+import { int, num } from "./parse.js";
 
 const widths = (value: string) => (value === "" || value === "none" ? [] : value.split(",").map(num("hidden")));
 const d = DEFAULT_STUDENT_CONFIG;
@@ -27,6 +27,11 @@ const program = new Command()
   .option("--config <file>", "JSON file with any StudentConfig fields; flags override it")
   .option("--cache <dir>", `activation cache (default ${d.cache})`)
   .option("--backbone <path>", `student backbone (default ${d.backbone})`)
+  .option(
+    "--input-size <px>",
+    `square side photos are fed to the student at (default ${d.inputSize})`,
+    int("input-size"),
+  )
   .option("--teacher-backbone <path>", `extra teacher backbone, or "none" (default ${d.teacherBackbone})`)
   .option("--seed <n>", `seed (default ${d.seed})`, num("seed"))
   .option(
@@ -131,6 +136,7 @@ interface Flags {
   config?: string;
   cache?: string;
   backbone?: string;
+  inputSize?: number;
   teacherBackbone?: string;
   seed?: number;
   manyAt?: number;
@@ -176,6 +182,7 @@ async function main(): Promise<void> {
     ...c,
     cache: f.cache ?? c.cache,
     backbone: f.backbone ?? c.backbone,
+    inputSize: f.inputSize ?? c.inputSize,
     teacherBackbone,
     seed: f.seed ?? c.seed,
     subsets: { manyAt: f.manyAt ?? c.subsets.manyAt, fewBelow: f.fewBelow ?? c.subsets.fewBelow },
@@ -221,6 +228,7 @@ async function main(): Promise<void> {
     train: config.train,
     val: config.val,
     backbone: config.backbone,
+    inputSize: config.inputSize,
     teacherBackbone: config.teacherBackbone,
     log,
   });

@@ -10,9 +10,11 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type PreprocessSpec, preprocess, SKIN8_CLASS_IDS } from "@pifu/core";
+import { foldIfSupported } from "../backbones/fold-batchnorm.js";
+import { compileFusedInference } from "../backbones/fused-inference.js";
+import { loadLayersModelFrom } from "../backbones/load.js";
 import { initBackend, tf } from "../backend/index.js";
 import { decodeImage, readDataset } from "../data/index.js";
-import { loadLayersModelFromDir } from "../export/load.js";
 import { innerNetwork, tapModel } from "./backbone.js";
 import { FLIP_VARIANTS, type FlipVariant, flipBatch } from "./flips.js";
 
@@ -29,14 +31,19 @@ const { values } = parseArgs({
     batch: { type: "string", default: "16" },
     /** Names this run's files so layers cached by a later run sit beside the earlier ones. */
     tag: { type: "string" },
+    /** Square input side the backbone is rebuilt for (its weights do not depend on it). */
+    size: { type: "string", default: "224" },
   },
 });
 if (!values.backbone || !values.data || !values.split || !values.outputs || !values.out) {
   throw new Error("needs --backbone --data --split --outputs --out");
 }
 const [lo = -1, hi = 1] = values.range.split(",").map(Number);
+const inputSize = Number(values.size);
+if (!Number.isInteger(inputSize) || inputSize < 32)
+  throw new Error(`--size must be an integer ≥ 32, got "${values.size}"`);
 const spec: PreprocessSpec = {
-  inputSize: 224,
+  inputSize,
   resize: "center-crop-square",
   interpolation: "antialiased-bilinear",
   range: [lo, hi],
@@ -51,11 +58,20 @@ const [shardIndex = 0, shardCount = 1] = values.shard.split("/").map(Number);
 const batchSize = Number(values.batch);
 
 await initBackend("wasm", console.log);
-const network = innerNetwork(await loadLayersModelFromDir(values.backbone));
-const tap = tapModel(
-  network,
-  outputs.map((o) => o.layer),
-);
+const network = innerNetwork((await loadLayersModelFrom(values.backbone, spec.inputSize)).model);
+// One tapped layer: fold the batch norms and run fused kernels (several times faster on wasm).
+const [onlyOutput] = outputs;
+const folded =
+  outputs.length === 1 && onlyOutput ? await foldIfSupported(network, { output: onlyOutput.layer }) : undefined;
+const tap =
+  folded && "summary" in folded
+    ? folded.model
+    : tapModel(
+        network,
+        outputs.map((o) => o.layer),
+      );
+const fused = folded && "summary" in folded ? compileFusedInference(tap) : undefined;
+const predict = (input: tf.Tensor): tf.Tensor | tf.Tensor[] => (fused ? fused(input) : tap.predict(input));
 const dataset = await readDataset(values.data, { classes: SKIN8_CLASS_IDS });
 const images = dataset.items
   .filter((_, i) => i % shardCount === shardIndex)
@@ -80,7 +96,7 @@ for (let start = 0; start < images.length; start += batchSize) {
   const input = tf.tensor4d(Float32Array.from(pixels.flatMap((p) => Array.from(p))), [pixels.length, size, size, 3]);
   for (const variant of variants) {
     const results = tf.tidy(() => {
-      const outs = tap.predict(flipBatch(input, variant)) as tf.Tensor | tf.Tensor[];
+      const outs = predict(flipBatch(input, variant));
       const list = Array.isArray(outs) ? outs : [outs];
       return list.map((t, i) => (outputs[i]?.mode === "gap" && t.rank === 4 ? tf.mean(t, [1, 2]) : t));
     });

@@ -21,12 +21,19 @@ export interface CachedSplit {
 }
 
 interface ShardIndex {
+  spec?: { inputSize: number };
   images: (CachedImage & { classId?: string; label: string | number })[];
   shapes: Record<string, number[]>;
   variants: FlipVariant[];
 }
 
-export async function readCachedSplit(cacheDir: string, split: string, layer: string): Promise<CachedSplit> {
+/** `inputSize`, when given, must be the size the shards were cached at. */
+export async function readCachedSplit(
+  cacheDir: string,
+  split: string,
+  layer: string,
+  inputSize?: number,
+): Promise<CachedSplit> {
   const dir = join(cacheDir, split);
   if (!existsSync(dir)) throw new Error(`no cached activations in ${dir}; run student/cache-activations.ts first`);
   const indexFiles = (await readdir(dir)).filter((f) => f.endsWith("-index.json")).sort();
@@ -34,6 +41,8 @@ export async function readCachedSplit(cacheDir: string, split: string, layer: st
   const layersSeen = new Set<string>();
   for (const file of indexFiles) {
     const index = JSON.parse(await readFile(join(dir, file), "utf8")) as ShardIndex;
+    if (inputSize !== undefined && index.spec && index.spec.inputSize !== inputSize)
+      throw new Error(`${join(dir, file)} was cached at ${index.spec.inputSize} px, not ${inputSize}`);
     for (const name of Object.keys(index.shapes)) layersSeen.add(name);
     // Runs with different tags cache different layers of the same images; take the ones with `layer`.
     if (index.shapes[layer]) shards.push({ prefix: file.slice(0, -"-index.json".length), index });

@@ -12,6 +12,11 @@ export interface StudentConfig {
   cache: string;
   /** The student's backbone (MobileNetV2-0.35, [-1, 1] input). */
   backbone: string;
+  /**
+   * Square side photos are fed to the student at (the card's preprocessing.inputSize). The backbone is
+   * rebuilt for it; its ImageNet weights were trained at 224, but skin texture gains from more pixels.
+   */
+  inputSize: number;
   /** A second backbone whose features the teachers add; null for student-feature teachers only. */
   teacherBackbone: string | null;
   seed: number;
@@ -52,6 +57,7 @@ export interface StudentConfig {
 export const DEFAULT_STUDENT_CONFIG: Omit<StudentConfig, "train" | "val" | "out"> = {
   cache: ".cache/student",
   backbone: "../shared/backbones/mobilenet_v2_0.35_224",
+  inputSize: 224,
   teacherBackbone: "../shared/backbones/darknet_tiny_224",
   seed: 42,
   subsets: { manyAt: 400, fewBelow: 100 },

@@ -7,6 +7,11 @@ import type { FlipVariant } from "./flips.js";
 export const STUDENT_TAPS = { prefix: "mnv2", pooled: "out_relu", cut: "block_15_add" } as const;
 export const TEACHER_TAPS = { prefix: "darknet", pooled: "leaky_re_lu_14" } as const;
 
+/** The cache split holding the student backbone's activations for images fed at `inputSize` px. */
+export function studentSplit(inputSize: number, split: "train" | "val"): string {
+  return `${STUDENT_TAPS.prefix}-${inputSize}-${split}`;
+}
+
 export interface SplitData {
   images: CachedImage[];
   labels: Int32Array;
@@ -28,8 +33,9 @@ export async function loadSplit(
   cache: string,
   split: "train" | "val",
   withTeacherBackbone: boolean,
+  inputSize: number,
 ): Promise<SplitData> {
-  const student = await readCachedSplit(cache, `${STUDENT_TAPS.prefix}-${split}`, STUDENT_TAPS.pooled);
+  const student = await readCachedSplit(cache, studentSplit(inputSize, split), STUDENT_TAPS.pooled, inputSize);
   const studentWidth = student.shape[0] as number;
   const labels = Int32Array.from(student.images, (img) => img.labelIndex);
   if (!withTeacherBackbone) {
@@ -62,6 +68,6 @@ export async function loadSplit(
   };
 }
 
-export async function loadCutActivations(cache: string, split: "train" | "val", layer: string = STUDENT_TAPS.cut) {
-  return readCachedSplit(cache, `${STUDENT_TAPS.prefix}-${split}`, layer);
+export async function loadCutActivations(cache: string, split: "train" | "val", layer: string, inputSize: number) {
+  return readCachedSplit(cache, studentSplit(inputSize, split), layer, inputSize);
 }

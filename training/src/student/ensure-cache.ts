@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { STUDENT_TAPS, TEACHER_TAPS } from "./data.js";
+import { STUDENT_TAPS, studentSplit, TEACHER_TAPS } from "./data.js";
 
 const SCRIPT = fileURLToPath(new URL("./cache-activations.ts", import.meta.url));
 
@@ -26,21 +26,31 @@ export async function ensureCache(options: {
   train: string;
   val: string;
   backbone: string;
+  /** The student backbone's input size; the teacher backbone is always fed 224 px. */
+  inputSize: number;
   teacherBackbone: string | null;
   workers?: number;
   log: (line: string) => void;
 }): Promise<void> {
   const workers = options.workers ?? 2;
-  const jobs: { split: string; data: string; backbone: string; range: string; outputs: string; variants: string }[] =
-    [];
+  const jobs: {
+    split: string;
+    data: string;
+    backbone: string;
+    size: number;
+    range: string;
+    outputs: string;
+    variants: string;
+  }[] = [];
   for (const [split, data] of [
     ["train", options.train],
     ["val", options.val],
   ] as const) {
     jobs.push({
-      split: `${STUDENT_TAPS.prefix}-${split}`,
+      split: studentSplit(options.inputSize, split),
       data,
       backbone: options.backbone,
+      size: options.inputSize,
       range: "-1,1",
       outputs: `${STUDENT_TAPS.cut}:raw,${STUDENT_TAPS.pooled}:gap`,
       variants: "id,h,v,hv",
@@ -50,6 +60,7 @@ export async function ensureCache(options: {
         split: `${TEACHER_TAPS.prefix}-${split}`,
         data,
         backbone: options.teacherBackbone,
+        size: 224,
         range: "0,1",
         outputs: `${TEACHER_TAPS.pooled}:gap`,
         variants: "id",
@@ -72,6 +83,7 @@ export async function ensureCache(options: {
           [
             `--backbone=${job.backbone}`,
             `--range=${job.range}`,
+            `--size=${job.size}`,
             `--data=${job.data}`,
             `--split=${job.split}`,
             `--outputs=${job.outputs}`,

@@ -126,7 +126,7 @@ function cardFields(
       "Decision support for community doctors and patients: ranks 8 common skin conditions a photo most resembles. Not a diagnosis; see a doctor when unsure, when a lesion changes, bleeds or grows, or when unwell.",
     classes: SKIN8_CLASSES.map(({ id, en, zh }) => ({ id, en, zh })),
     preprocessing: {
-      inputSize: 224,
+      inputSize: config.inputSize,
       resize: "center-crop-square",
       interpolation: "antialiased-bilinear",
       range: [-1, 1],
@@ -148,8 +148,8 @@ export async function runStudent(
   log: (line: string) => void = console.log,
 ): Promise<StudentSummary> {
   const withTeacherBackbone = config.teacherBackbone !== null && config.teacher.features === "concat";
-  const train = await loadSplit(config.cache, "train", withTeacherBackbone);
-  const val = await loadSplit(config.cache, "val", withTeacherBackbone);
+  const train = await loadSplit(config.cache, "train", withTeacherBackbone, config.inputSize);
+  const val = await loadSplit(config.cache, "val", withTeacherBackbone, config.inputSize);
   log(
     `train ${train.labels.length} images, val ${val.labels.length}; student features ${train.studentWidth}-d, teacher features ${train.teacherWidth}-d`,
   );
@@ -222,7 +222,7 @@ export async function runStudent(
     }
   }
 
-  const backbone = await loadLayersModelFrom(config.backbone);
+  const backbone = await loadLayersModelFrom(config.backbone, config.inputSize);
   const network = innerNetwork(backbone.model);
   let valLogits = main.valLogits;
   let trainable: string[] = [];
@@ -237,8 +237,8 @@ export async function runStudent(
       .filter((layer) => layer.getClassName() !== "BatchNormalization" && layer.weights.length > 0)
       .map((layer) => layer.name);
     log(`fine-tuning ${trainable.join(", ")} (batch norms frozen) on cached ${cut} activations`);
-    const cutTrain = await loadCutActivations(config.cache, "train", cut);
-    const cutVal = await loadCutActivations(config.cache, "val", cut);
+    const cutTrain = await loadCutActivations(config.cache, "train", cut, config.inputSize);
+    const cutVal = await loadCutActivations(config.cache, "val", cut, config.inputSize);
     valLogits = fineTuneTail({
       tail,
       head: main.head,
@@ -357,6 +357,11 @@ export async function runStudent(
   };
   await mkdir(config.out, { recursive: true });
   await writeFile(join(config.out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
+  // The uncalibrated float32 val logits behind the calibration and unsure rule, for later analysis.
+  await writeFile(
+    join(config.out, "val-logits.json"),
+    JSON.stringify({ classes: CLASS_IDS, labels: Array.from(val.labels), logits: Array.from(valLogits) }),
+  );
   await writeFile(join(config.out, "summary.md"), `${studentMarkdown(summary)}\n`);
   await writeFile(
     join(config.out, "student-confusion.svg"),
