@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_STUDENT_CONFIG } from "./config.js";
+import { type SummaryFields, seedRunFrom, seedSpreadMarkdown, spread } from "./seed-spread.js";
+
+function summary(seed: number, accuracy: number, macroF1: number): SummaryFields {
+  const perClass = { warts: { precision: 0.5, recall: 0.5, f1: 0.5, support: 2 } };
+  return {
+    config: { ...DEFAULT_STUDENT_CONFIG, train: "t", val: "v", out: "o", seed },
+    ablation: [{ name: "chosen", kd: "none", curriculum: false, accuracy, macroF1, seborrheicF1: 0, ece: 0.05 }],
+    exported: {
+      dir: "o/model",
+      totalBytes: 1,
+      evaluation: {
+        accuracy: accuracy + 0.01,
+        macroF1,
+        ece: 0.04,
+        perClass,
+      } as unknown as SummaryFields["exported"]["evaluation"],
+    },
+  };
+}
+
+describe("seed spread", () => {
+  it("gives the mean, sample sd and range", () => {
+    const s = spread([0.7, 0.72, 0.74]);
+    expect(s.mean).toBeCloseTo(0.72, 10);
+    expect(s.sd).toBeCloseTo(0.02, 10);
+    expect([s.min, s.max]).toEqual([0.7, 0.74]);
+    expect(spread([0.5]).sd).toBe(0);
+    expect(() => spread([])).toThrow(RangeError);
+  });
+
+  it("tables a group of runs with their mean ± sd", () => {
+    const runs = [seedRunFrom("runs/a", summary(1, 0.7, 0.6)), seedRunFrom("runs/b", summary(2, 0.74, 0.64))];
+    expect(runs[1]).toMatchObject({ seed: 2, float32: { accuracy: 0.74 }, exported: { accuracy: 0.75 } });
+    expect(runs[0]?.perClassF1).toEqual({ warts: 0.5 });
+    const md = seedSpreadMarkdown([{ name: "shipped", runs }]);
+    expect(md).toContain("#### shipped (2 runs)");
+    expect(md).toContain("| runs/b | 2 | 0.740 | 0.640 | 0.750 | 0.640 | 0.040 |");
+    expect(md).toContain("**0.720 ± 0.028**");
+    expect(md).toContain("0.700–0.740");
+  });
+
+  it("refuses a summary without the chosen row", () => {
+    expect(() => seedRunFrom("runs/x", { ...summary(1, 0.7, 0.6), ablation: [] })).toThrow(/no ablation rows/);
+  });
+});

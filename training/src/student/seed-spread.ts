@@ -1,0 +1,75 @@
+/**
+ * How much a student configuration's val numbers move with the seed alone. Val has 507 images and
+ * 3 of one class, so one run's figures say little; the spread over seeds says how much of a gap
+ * between two configurations (or between val and an unseen test split) is noise.
+ */
+import type { StudentSummary } from "./pipeline.js";
+
+export interface SeedRun {
+  run: string;
+  seed: number;
+  /** The student's float32 val logits, temperature-calibrated (the pipeline's first ablation row). */
+  float32: { accuracy: number; macroF1: number };
+  /** The exported folder evaluated as the PWA runs it. */
+  exported: { accuracy: number; macroF1: number; ece: number };
+  perClassF1: Record<string, number>;
+}
+
+export interface Spread {
+  mean: number;
+  /** Sample standard deviation (n − 1); 0 for a single run. */
+  sd: number;
+  min: number;
+  max: number;
+}
+
+export type SummaryFields = Pick<StudentSummary, "config" | "ablation" | "exported">;
+
+export function seedRunFrom(run: string, summary: SummaryFields): SeedRun {
+  const [chosen] = summary.ablation;
+  if (!chosen) throw new Error(`${run}: summary.json has no ablation rows`);
+  const ev = summary.exported.evaluation;
+  return {
+    run,
+    seed: summary.config.seed,
+    float32: { accuracy: chosen.accuracy, macroF1: chosen.macroF1 },
+    exported: { accuracy: ev.accuracy, macroF1: ev.macroF1, ece: ev.ece },
+    perClassF1: Object.fromEntries(Object.entries(ev.perClass).map(([c, m]) => [c, m.f1])),
+  };
+}
+
+export function spread(values: readonly number[]): Spread {
+  if (values.length === 0) throw new RangeError("no values");
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const sd = values.length > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1)) : 0;
+  return { mean, sd, min: Math.min(...values), max: Math.max(...values) };
+}
+
+const COLUMNS: { title: string; of: (r: SeedRun) => number }[] = [
+  { title: "float32 accuracy", of: (r) => r.float32.accuracy },
+  { title: "float32 macro-F1", of: (r) => r.float32.macroF1 },
+  { title: "exported accuracy", of: (r) => r.exported.accuracy },
+  { title: "exported macro-F1", of: (r) => r.exported.macroF1 },
+  { title: "exported ECE", of: (r) => r.exported.ece },
+];
+
+/** One table per group: a row per run, then mean ± sd and the range. */
+export function seedSpreadMarkdown(groups: readonly { name: string; runs: readonly SeedRun[] }[]): string {
+  const f3 = (x: number) => x.toFixed(3);
+  const header = `| run | seed | ${COLUMNS.map((c) => c.title).join(" | ")} |`;
+  const rule = `|---|---:|${COLUMNS.map(() => "---:").join("|")}|`;
+  return groups
+    .map(({ name, runs }) => {
+      const stats = COLUMNS.map((c) => spread(runs.map(c.of)));
+      return [
+        `#### ${name} (${runs.length} run${runs.length === 1 ? "" : "s"})`,
+        "",
+        header,
+        rule,
+        ...runs.map((r) => `| ${r.run} | ${r.seed} | ${COLUMNS.map((c) => f3(c.of(r))).join(" | ")} |`),
+        `| **mean ± sd** | | ${stats.map((s) => `**${f3(s.mean)} ± ${f3(s.sd)}**`).join(" | ")} |`,
+        `| range | | ${stats.map((s) => `${f3(s.min)}–${f3(s.max)}`).join(" | ")} |`,
+      ].join("\n");
+    })
+    .join("\n\n");
+}
