@@ -18,6 +18,7 @@ import {
   type OodProxyResult,
   runOodProxy,
   summarize,
+  summarizeFeatureScores,
 } from "../student/ood-proxy.js";
 import { oodProxyMarkdown } from "../student/ood-proxy-report.js";
 import { int, num } from "./parse.js";
@@ -107,7 +108,14 @@ async function combine(files: string[]): Promise<{ result: OodProxyResult; comma
   for (const run of runs) for (const fold of run.folds) byClass.set(fold.heldOut, fold);
   const folds = CLASS_IDS.flatMap((id) => byClass.get(id) ?? []);
   return {
-    result: { seed: first.seed, coverage: first.coverage, kd: first.kd, folds, summary: summarize(folds) },
+    result: {
+      seed: first.seed,
+      coverage: first.coverage,
+      kd: first.kd,
+      folds,
+      summary: summarize(folds),
+      featureSummary: summarizeFeatureScores(folds),
+    },
     commands: runs.map((r) => r.command),
     config: first.config,
   };
@@ -178,6 +186,7 @@ async function main(): Promise<void> {
           kd: kdDescription(config),
           folds: done,
           summary: summarize(done),
+          featureSummary: summarizeFeatureScores(done),
         },
         extra(),
       );

@@ -1,4 +1,5 @@
 /** Markdown tables of a leave-one-class-out OOD proxy run (see ood-proxy.ts). */
+import { FEATURE_SCORES } from "../calibrate/feature-distance.js";
 import { type OodProxyResult, UNSURE_SCORES, type UnsureScoreName } from "./ood-proxy.js";
 
 const f3 = (x: number) => x.toFixed(3);
@@ -35,6 +36,14 @@ export function oodProxyMarkdown(result: OodProxyResult, shippedScore: UnsureSco
   }
   lines.push(
     `| **mean** | ${UNSURE_SCORES.map((x) => `**${pct(s[x].meanUnsureRateIn)} / ${pct(s[x].meanUnsureRateOut)}**`).join(" | ")} |`,
+    "",
+    "AUROC of feature-space scores (research, not shipped): cosine distance of each image's unflipped MobileNetV2 features to the nearest train image, and to the nearest class mean, of the fold's known classes:",
+    "",
+    `| held out | ${FEATURE_SCORES.join(" | ")} |`,
+    `|---|${FEATURE_SCORES.map(() => "---:").join("|")}|`,
+    ...result.folds.map((f) => `| ${f.heldOut} | ${FEATURE_SCORES.map((x) => f3(f.featureAuroc[x])).join(" | ")} |`),
+    `| **mean** | ${FEATURE_SCORES.map((x) => `**${f3(result.featureSummary[x].meanAuroc)}**`).join(" | ")} |`,
+    `| **min** | ${FEATURE_SCORES.map((x) => `**${f3(result.featureSummary[x].minAuroc)}** (${result.featureSummary[x].minClass})`).join(" | ")} |`,
   );
   return lines.join("\n");
 }

@@ -122,11 +122,16 @@ describe("leave-one-class-out OOD proxy", () => {
       expect(fold?.scores[score].unsureRateIn).toBeLessThanOrEqual(0.15);
       expect(fold?.scores[score].unsureRateOut).toBeGreaterThan(0.6);
     }
+    // The held-out cluster lies away from every known cluster in feature space too.
+    expect(fold?.featureAuroc.nearestCentroid).toBeGreaterThan(0.8);
+    expect(fold?.featureAuroc.nearestNeighbour).toBeGreaterThan(0.6);
+    expect(result.featureSummary.nearestCentroid.meanAuroc).toBe(fold?.featureAuroc.nearestCentroid);
     expect(result.summary.maxProb.minAuroc).toBe(fold?.scores.maxProb.auroc);
     expect(result.summary.maxProb.minClass).toBe("held");
     const markdown = oodProxyMarkdown(result, "maxProb");
     expect(markdown).toContain("| held | 90 | 90 |");
     expect(markdown).toContain("**maxProb** (shipped)");
+    expect(markdown).toContain("| held out | nearestNeighbour | nearestCentroid |");
   }, 30_000);
 
   it("gives no teacher to a subset the held-out class leaves with one class", () => {
@@ -149,6 +154,10 @@ describe("leave-one-class-out OOD proxy", () => {
     for (const score of ["maxProb", "margin", "energy"] as const) {
       expect(result.summary[score].meanAuroc).toBeGreaterThan(0.35);
       expect(result.summary[score].meanAuroc).toBeLessThan(0.65);
+    }
+    for (const name of ["nearestNeighbour", "nearestCentroid"] as const) {
+      expect(result.featureSummary[name].meanAuroc).toBeGreaterThan(0.35);
+      expect(result.featureSummary[name].meanAuroc).toBeLessThan(0.65);
     }
   }, 30_000);
 });

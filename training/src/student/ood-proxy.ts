@@ -6,6 +6,12 @@
  * those val images ("in") from every image of c, train and val ("out": the fold never saw any).
  */
 import { type UnsureRule, UnsureRuleSchema } from "@pifu/core";
+import {
+  FEATURE_SCORES,
+  type FeatureScoreName,
+  nearestCentroidDistance,
+  nearestNeighbourDistance,
+} from "../calibrate/feature-distance.js";
 import { fitTemperature } from "../calibrate/temperature.js";
 import { auroc, thresholdForCoverage, unsureScores } from "../calibrate/unsure.js";
 import { classCounts } from "../data/index.js";
@@ -47,6 +53,8 @@ export interface HeldOutResult {
   inAccuracy: number;
   inMacroF1: number;
   scores: Record<UnsureScoreName, ScoreSeparation>;
+  /** AUROC of feature-space distances to the fold's unflipped train features (research, not shipped). */
+  featureAuroc: Record<FeatureScoreName, number>;
 }
 
 export interface ScoreSummary {
@@ -57,12 +65,19 @@ export interface ScoreSummary {
   meanUnsureRateOut: number;
 }
 
+export interface AurocSummary {
+  meanAuroc: number;
+  minAuroc: number;
+  minClass: string;
+}
+
 export interface OodProxyResult {
   seed: number;
   coverage: number;
   kd: string;
   folds: HeldOutResult[];
   summary: Record<UnsureScoreName, ScoreSummary>;
+  featureSummary: Record<FeatureScoreName, AurocSummary>;
 }
 
 function pickRows(data: Float32Array, width: number, rows: readonly number[]): Float32Array {
@@ -180,6 +195,16 @@ export function holdOutClass(options: {
       separation(run.valLogits, outLogits, k, temperature, score, config.unsure.coverage),
     ]),
   ) as Record<UnsureScoreName, ScoreSeparation>;
+  const bank = inTrain.student.get("id") as Float32Array;
+  const width = inTrain.studentWidth;
+  const inFeatures = inVal.student.get("id") as Float32Array;
+  const featureDistance: Record<FeatureScoreName, (queries: Float32Array) => Float64Array> = {
+    nearestNeighbour: (queries) => nearestNeighbourDistance(bank, queries, width),
+    nearestCentroid: (queries) => nearestCentroidDistance(bank, inTrain.labels, k, queries, width),
+  };
+  const featureAuroc = Object.fromEntries(
+    FEATURE_SCORES.map((name) => [name, auroc(featureDistance[name](out), featureDistance[name](inFeatures))]),
+  ) as Record<FeatureScoreName, number>;
   return {
     heldOut: classIds[heldOut] as string,
     outSupport: { train: outTrain.length / train.studentWidth, val: outVal.length / val.studentWidth },
@@ -190,6 +215,7 @@ export function holdOutClass(options: {
     inAccuracy: quality.accuracy,
     inMacroF1: quality.macroF1,
     scores,
+    featureAuroc,
   };
 }
 
@@ -212,6 +238,22 @@ export function summarize(folds: readonly HeldOutResult[]): Record<UnsureScoreNa
       ];
     }),
   ) as Record<UnsureScoreName, ScoreSummary>;
+}
+
+function aurocSummary(folds: readonly HeldOutResult[], of: (fold: HeldOutResult) => number): AurocSummary {
+  const worst = folds.reduce((a, b) => (of(b) < of(a) ? b : a));
+  return {
+    meanAuroc: folds.reduce((sum, f) => sum + of(f), 0) / folds.length,
+    minAuroc: of(worst),
+    minClass: worst.heldOut,
+  };
+}
+
+export function summarizeFeatureScores(folds: readonly HeldOutResult[]): Record<FeatureScoreName, AurocSummary> {
+  if (folds.length === 0) throw new RangeError("no folds to summarize");
+  return Object.fromEntries(
+    FEATURE_SCORES.map((name) => [name, aurocSummary(folds, (f) => f.featureAuroc[name])]),
+  ) as Record<FeatureScoreName, AurocSummary>;
 }
 
 export function kdDescription(config: StudentConfig): string {
@@ -249,5 +291,6 @@ export function runOodProxy(options: {
     kd: kdDescription(config),
     folds,
     summary: summarize(folds),
+    featureSummary: summarizeFeatureScores(folds),
   };
 }
