@@ -21,7 +21,7 @@ import {
   summarizeFeatureScores,
 } from "../student/ood-proxy.js";
 import { oodProxyMarkdown } from "../student/ood-proxy-report.js";
-import { int, num } from "./parse.js";
+import { num, side } from "./parse.js";
 
 const CLASS_IDS = SKIN8_CLASSES.map((c) => c.id);
 const d = DEFAULT_STUDENT_CONFIG;
@@ -32,7 +32,7 @@ const program = new Command()
     "For each skin8 class: train the shipped student head configuration without it (teachers included), fit T on the other classes' val images, and report how well each unsure score tells that class's images from the others' val images (AUROC, unsure rates at the shipped coverage).",
   )
   .option("--cache <dir>", `cached activations of skin8 train and val (default ${d.cache})`)
-  .option("--input-size <px>", `the student's input size, as cached (default ${d.inputSize})`, int("input-size"))
+  .option("--input-size <px>", `the student's input size, as cached (default ${d.inputSize})`, side("input-size"))
   .option("--held-out <ids>", "comma-separated class ids to hold out, one fold each (default: all 8)")
   .option("--seed <n>", `seed (default ${d.seed})`, num("seed"))
   .option("--coverage <c>", `share of in-val images answered (default ${d.unsure.coverage})`, num("coverage"))

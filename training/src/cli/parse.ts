@@ -11,3 +11,10 @@ export const int = (name: string) => (value: string) => {
   if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got "${value}"`);
   return n;
 };
+
+/** A square model input side: an integer of at least 32 px (MobileNetV2 downsamples 32×). */
+export const side = (name: string) => (value: string) => {
+  const n = int(name)(value);
+  if (n < 32) throw new Error(`--${name} must be at least 32 px, got ${n}`);
+  return n;
+};

@@ -11,7 +11,7 @@ import { ensureCache } from "../student/ensure-cache.js";
 import { runStudent } from "../student/pipeline.js";
 import { LOSS_KINDS, type LossKind } from "../train/losses.js";
 import { CLASS_WEIGHTINGS, type ClassWeighting } from "../train/weights.js";
-import { int, num } from "./parse.js";
+import { num, side } from "./parse.js";
 
 const widths = (value: string) => (value === "" || value === "none" ? [] : value.split(",").map(num("hidden")));
 const d = DEFAULT_STUDENT_CONFIG;
@@ -30,7 +30,7 @@ const program = new Command()
   .option(
     "--input-size <px>",
     `square side photos are fed to the student at (default ${d.inputSize})`,
-    int("input-size"),
+    side("input-size"),
   )
   .option("--teacher-backbone <path>", `extra teacher backbone, or "none" (default ${d.teacherBackbone})`)
   .option("--seed <n>", `seed (default ${d.seed})`, num("seed"))

@@ -1,0 +1,17 @@
+import { describe, expect, it } from "vitest";
+import { int, num, side } from "./parse.js";
+
+describe("CLI number flags", () => {
+  it("parses numbers and names the flag when one is not", () => {
+    expect(num("lr")("3e-4")).toBe(3e-4);
+    expect(() => num("lr")("fast")).toThrow('--lr must be a number, got "fast"');
+    expect(int("epochs")("30")).toBe(30);
+    expect(() => int("epochs")("2.5")).toThrow(/--epochs must be a non-negative integer/);
+  });
+
+  it("takes an input side of at least 32 px", () => {
+    expect(side("input-size")("320")).toBe(320);
+    expect(() => side("input-size")("16")).toThrow("--input-size must be at least 32 px, got 16");
+    expect(() => side("input-size")("abc")).toThrow(/--input-size must be a number/);
+  });
+});
