@@ -42,7 +42,14 @@ async function readRun(dir: string): Promise<SeedRun> {
 }
 
 async function main() {
-  const { groups, json } = parse(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(
+      `${USAGE}\nEach RUN_DIR is an \`npm run student\` output folder (summary.json); runs of one group should differ only in --seed.`,
+    );
+    return;
+  }
+  const { groups, json } = parse(argv);
   const tables = await Promise.all(
     groups.map(async (g) => ({ name: g.name, runs: await Promise.all(g.dirs.map(readRun)) })),
   );
