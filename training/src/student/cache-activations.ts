@@ -9,11 +9,12 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { type PreprocessSpec, preprocess, SKIN8_CLASS_IDS } from "@pifu/core";
+import { DEFAULT_PREPROCESS, type PreprocessSpec, preprocess, SKIN8_CLASS_IDS } from "@pifu/core";
 import { foldIfSupported } from "../backbones/fold-batchnorm.js";
 import { compileFusedInference } from "../backbones/fused-inference.js";
 import { loadLayersModelFrom } from "../backbones/load.js";
 import { initBackend, tf } from "../backend/index.js";
+import { side } from "../cli/parse.js";
 import { decodeImage, readDataset } from "../data/index.js";
 import { innerNetwork, tapModel } from "./backbone.js";
 import { FLIP_VARIANTS, type FlipVariant, flipBatch } from "./flips.js";
@@ -39,15 +40,7 @@ if (!values.backbone || !values.data || !values.split || !values.outputs || !val
   throw new Error("needs --backbone --data --split --outputs --out");
 }
 const [lo = -1, hi = 1] = values.range.split(",").map(Number);
-const inputSize = Number(values.size);
-if (!Number.isInteger(inputSize) || inputSize < 32)
-  throw new Error(`--size must be an integer ≥ 32, got "${values.size}"`);
-const spec: PreprocessSpec = {
-  inputSize,
-  resize: "center-crop-square",
-  interpolation: "antialiased-bilinear",
-  range: [lo, hi],
-};
+const spec: PreprocessSpec = { ...DEFAULT_PREPROCESS, inputSize: side("size")(values.size), range: [lo, hi] };
 const outputs = values.outputs.split(",").map((s) => {
   const [layer = "", mode = "gap"] = s.split(":");
   return { layer, mode: mode as "raw" | "gap" };
@@ -61,16 +54,16 @@ await initBackend("wasm", console.log);
 const network = innerNetwork((await loadLayersModelFrom(values.backbone, spec.inputSize)).model);
 // One tapped layer: fold the batch norms and run fused kernels (several times faster on wasm).
 const [onlyOutput] = outputs;
-const folded =
+const fold =
   outputs.length === 1 && onlyOutput ? await foldIfSupported(network, { output: onlyOutput.layer }) : undefined;
+const folded = fold && "summary" in fold ? fold.model : undefined;
 const tap =
-  folded && "summary" in folded
-    ? folded.model
-    : tapModel(
-        network,
-        outputs.map((o) => o.layer),
-      );
-const fused = folded && "summary" in folded ? compileFusedInference(tap) : undefined;
+  folded ??
+  tapModel(
+    network,
+    outputs.map((o) => o.layer),
+  );
+const fused = folded ? compileFusedInference(folded) : undefined;
 const predict = (input: tf.Tensor): tf.Tensor | tf.Tensor[] => (fused ? fused(input) : tap.predict(input));
 const dataset = await readDataset(values.data, { classes: SKIN8_CLASS_IDS });
 const images = dataset.items

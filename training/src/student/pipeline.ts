@@ -5,7 +5,7 @@
  */
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { SKIN8_CLASSES, type UnsureRule } from "@pifu/core";
+import { DEFAULT_PREPROCESS, SKIN8_CLASSES, type UnsureRule } from "@pifu/core";
 import { loadLayersModelFrom } from "../backbones/load.js";
 import { fitTemperature } from "../calibrate/temperature.js";
 import { auroc, chooseUnsureRule, unsureScores } from "../calibrate/unsure.js";
@@ -125,12 +125,7 @@ function cardFields(
     intendedUse:
       "Decision support for community doctors and patients: ranks 8 common skin conditions a photo most resembles. Not a diagnosis; see a doctor when unsure, when a lesion changes, bleeds or grows, or when unwell.",
     classes: SKIN8_CLASSES.map(({ id, en, zh }) => ({ id, en, zh })),
-    preprocessing: {
-      inputSize: config.inputSize,
-      resize: "center-crop-square",
-      interpolation: "antialiased-bilinear",
-      range: [-1, 1],
-    },
+    preprocessing: { ...DEFAULT_PREPROCESS, inputSize: config.inputSize },
     backbone: { name: "mobilenet_v2_0.35_224", source: backboneSource, sha256: backboneSha256 },
     training: {
       seed: config.seed,
