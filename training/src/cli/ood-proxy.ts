@@ -17,8 +17,7 @@ import {
   kdDescription,
   type OodProxyResult,
   runOodProxy,
-  summarize,
-  summarizeFeatureScores,
+  summarizeFolds,
 } from "../student/ood-proxy.js";
 import { oodProxyMarkdown } from "../student/ood-proxy-report.js";
 import { num, side } from "./parse.js";
@@ -113,8 +112,7 @@ async function combine(files: string[]): Promise<{ result: OodProxyResult; comma
       coverage: first.coverage,
       kd: first.kd,
       folds,
-      summary: summarize(folds),
-      featureSummary: summarizeFeatureScores(folds),
+      ...summarizeFolds(folds),
     },
     commands: runs.map((r) => r.command),
     config: first.config,
@@ -185,8 +183,7 @@ async function main(): Promise<void> {
           coverage: config.unsure.coverage,
           kd: kdDescription(config),
           folds: done,
-          summary: summarize(done),
-          featureSummary: summarizeFeatureScores(done),
+          ...summarizeFolds(done),
         },
         extra(),
       );

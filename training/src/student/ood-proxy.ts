@@ -57,18 +57,15 @@ export interface HeldOutResult {
   featureAuroc: Record<FeatureScoreName, number>;
 }
 
-export interface ScoreSummary {
-  meanAuroc: number;
-  minAuroc: number;
-  minClass: string;
-  meanUnsureRateIn: number;
-  meanUnsureRateOut: number;
-}
-
 export interface AurocSummary {
   meanAuroc: number;
   minAuroc: number;
   minClass: string;
+}
+
+export interface ScoreSummary extends AurocSummary {
+  meanUnsureRateIn: number;
+  meanUnsureRateOut: number;
 }
 
 export interface OodProxyResult {
@@ -219,34 +216,26 @@ export function holdOutClass(options: {
   };
 }
 
-export function summarize(folds: readonly HeldOutResult[]): Record<UnsureScoreName, ScoreSummary> {
-  if (folds.length === 0) throw new RangeError("no folds to summarize");
-  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
-  return Object.fromEntries(
-    UNSURE_SCORES.map((score) => {
-      const of = folds.map((f) => ({ heldOut: f.heldOut, ...f.scores[score] }));
-      const worst = of.reduce((a, b) => (b.auroc < a.auroc ? b : a));
-      return [
-        score,
-        {
-          meanAuroc: mean(of.map((f) => f.auroc)),
-          minAuroc: worst.auroc,
-          minClass: worst.heldOut,
-          meanUnsureRateIn: mean(of.map((f) => f.unsureRateIn)),
-          meanUnsureRateOut: mean(of.map((f) => f.unsureRateOut)),
-        },
-      ];
-    }),
-  ) as Record<UnsureScoreName, ScoreSummary>;
-}
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
+/** Mean AUROC over the folds, and the fold where it is lowest. */
 function aurocSummary(folds: readonly HeldOutResult[], of: (fold: HeldOutResult) => number): AurocSummary {
   const worst = folds.reduce((a, b) => (of(b) < of(a) ? b : a));
-  return {
-    meanAuroc: folds.reduce((sum, f) => sum + of(f), 0) / folds.length,
-    minAuroc: of(worst),
-    minClass: worst.heldOut,
-  };
+  return { meanAuroc: mean(folds.map(of)), minAuroc: of(worst), minClass: worst.heldOut };
+}
+
+export function summarize(folds: readonly HeldOutResult[]): Record<UnsureScoreName, ScoreSummary> {
+  if (folds.length === 0) throw new RangeError("no folds to summarize");
+  return Object.fromEntries(
+    UNSURE_SCORES.map((score) => [
+      score,
+      {
+        ...aurocSummary(folds, (f) => f.scores[score].auroc),
+        meanUnsureRateIn: mean(folds.map((f) => f.scores[score].unsureRateIn)),
+        meanUnsureRateOut: mean(folds.map((f) => f.scores[score].unsureRateOut)),
+      },
+    ]),
+  ) as Record<UnsureScoreName, ScoreSummary>;
 }
 
 export function summarizeFeatureScores(folds: readonly HeldOutResult[]): Record<FeatureScoreName, AurocSummary> {
@@ -254,6 +243,11 @@ export function summarizeFeatureScores(folds: readonly HeldOutResult[]): Record<
   return Object.fromEntries(
     FEATURE_SCORES.map((name) => [name, aurocSummary(folds, (f) => f.featureAuroc[name])]),
   ) as Record<FeatureScoreName, AurocSummary>;
+}
+
+/** Both summaries of an OodProxyResult, from its folds. */
+export function summarizeFolds(folds: readonly HeldOutResult[]): Pick<OodProxyResult, "summary" | "featureSummary"> {
+  return { summary: summarize(folds), featureSummary: summarizeFeatureScores(folds) };
 }
 
 export function kdDescription(config: StudentConfig): string {
@@ -290,7 +284,6 @@ export function runOodProxy(options: {
     coverage: config.unsure.coverage,
     kd: kdDescription(config),
     folds,
-    summary: summarize(folds),
-    featureSummary: summarizeFeatureScores(folds),
+    ...summarizeFolds(folds),
   };
 }
