@@ -13,22 +13,12 @@ function unitRows(data: Float32Array, width: number): tf.Tensor2D {
   return tf.div(rows, tf.add(tf.norm(rows, 2, 1, true), 1e-12));
 }
 
-/** 1 − the largest cosine similarity of each query row to any row of `references`. */
-function distanceToNearest(references: tf.Tensor2D, queries: Float32Array, width: number): Float64Array {
-  const similarity = tf.tidy(() => tf.max(tf.matMul(unitRows(queries, width), references, false, true), 1));
+/** Cosine distance (1 − the largest cosine similarity) of each query row to its nearest row of `bank`. */
+export function nearestNeighbourDistance(bank: Float32Array, queries: Float32Array, width: number): Float64Array {
+  const similarity = tf.tidy(() => tf.max(tf.matMul(unitRows(queries, width), unitRows(bank, width), false, true), 1));
   const out = Float64Array.from(similarity.dataSync(), (s) => 1 - s);
   similarity.dispose();
   return out;
-}
-
-/** Cosine distance of each query to its nearest training image. */
-export function nearestNeighbourDistance(bank: Float32Array, queries: Float32Array, width: number): Float64Array {
-  const references = unitRows(bank, width);
-  try {
-    return distanceToNearest(references, queries, width);
-  } finally {
-    references.dispose();
-  }
 }
 
 /** Cosine distance of each query to the nearest class mean of the training images. */
@@ -50,10 +40,5 @@ export function nearestCentroidDistance(
   const centroids = new Float32Array(present.length * width);
   for (const [j, c] of present.entries())
     for (let d = 0; d < width; d++) centroids[j * width + d] = (means[c * width + d] as number) / (counts[c] as number);
-  const references = unitRows(centroids, width);
-  try {
-    return distanceToNearest(references, queries, width);
-  } finally {
-    references.dispose();
-  }
+  return nearestNeighbourDistance(centroids, queries, width);
 }
