@@ -5,3 +5,4 @@ export * from "./model-artifacts.js";
 export * from "./model-card.js";
 export * from "./postprocess.js";
 export * from "./preprocess.js";
+export * from "./test-time.js";

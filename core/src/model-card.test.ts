@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { checkCardFiles, compareVersions, ModelCardSchema, verifyModelCard } from "./model-card.js";
+import { testTimeFlips } from "./test-time.js";
 import { exampleCard } from "./testing.js";
 
 const files = {
@@ -12,6 +13,13 @@ describe("model card schema", () => {
   it("accepts a complete card whose files match", async () => {
     const card = await exampleCard(files);
     await expect(verifyModelCard(card, reader(files))).resolves.toEqual(card);
+  });
+
+  it("accepts test-time flips, and a card without them runs each photo once", async () => {
+    const card = await exampleCard(files);
+    expect(testTimeFlips(ModelCardSchema.parse(card))).toEqual(["id"]);
+    const flipped = { ...card, testTimeAugmentation: { flips: ["id", "h", "v", "hv"], combine: "mean-logits" } };
+    expect(testTimeFlips(ModelCardSchema.parse(flipped))).toEqual(["id", "h", "v", "hv"]);
   });
 
   it("rejects a card whose sha256 does not match its file", async () => {
@@ -45,6 +53,9 @@ describe("model card schema", () => {
     ["a non-positive temperature", { calibration: { temperature: 0, eceBefore: 0, eceAfter: 0 } }],
     ["an unknown unsure score", { unsure: { score: "vibes", threshold: 0.5, coverage: 0.9 } }],
     ["an upper-case sha256", { backbone: { name: "b", source: "s", sha256: "A".repeat(64) } }],
+    ["a repeated test-time flip", { testTimeAugmentation: { flips: ["id", "h", "id"], combine: "mean-logits" } }],
+    ["an unknown test-time flip", { testTimeAugmentation: { flips: ["id", "rot90"], combine: "mean-logits" } }],
+    ["no test-time views", { testTimeAugmentation: { flips: [], combine: "mean-logits" } }],
   ])("rejects %s", async (_what, patch) => {
     const card = { ...(await exampleCard(files)), ...patch };
     expect(ModelCardSchema.safeParse(card).success).toBe(false);

@@ -4,6 +4,7 @@ import { SHA256_PATTERN, sha256Hex } from "./hash.js";
 import { CLASS_ID_PATTERN } from "./labels.js";
 import { UnsureRuleSchema } from "./postprocess.js";
 import { PreprocessSpecSchema } from "./preprocess.js";
+import { TestTimeAugmentationSchema } from "./test-time.js";
 
 export const MODEL_CARD_SCHEMA_VERSION = 1;
 
@@ -58,6 +59,8 @@ export const ModelCardSchema = z
       .array(z.strictObject({ id: z.string().regex(CLASS_ID_PATTERN), en: z.string().min(1), zh: z.string().min(1) }))
       .min(2),
     preprocessing: PreprocessSpecSchema,
+    /** Absent: each photo runs once, unflipped. Calibration and the unsure rule assume these views. */
+    testTimeAugmentation: TestTimeAugmentationSchema.optional(),
     backbone: z.strictObject({
       name: z.string().min(1),
       source: z.string().min(1),

@@ -1,11 +1,17 @@
-/** One check of one photo: the contract's preprocessing, the model, then the contract's interpretation. */
+/**
+ * One check of one photo: the contract's preprocessing, the model over the card's test-time views
+ * (their logits averaged), then the contract's interpretation.
+ */
 import {
   type FeedbackRecord,
   type Interpretation,
   interpretLogits,
   type ModelCard,
+  meanOverViews,
   preprocess,
   type RawImage,
+  testTimeFlips,
+  viewBatch,
 } from "@pifu/core";
 import type { Classifier } from "./model/classifier.js";
 
@@ -14,7 +20,7 @@ export interface CheckResult {
   createdAt: number;
   card: ModelCard;
   thumbnail: Blob;
-  /** The preprocessed model input, kept for the heat map. */
+  /** The preprocessed model input (unflipped view), kept for the heat map. */
   input: Float32Array;
   interpretation: Interpretation;
 }
@@ -22,7 +28,9 @@ export interface CheckResult {
 export async function runCheck(classifier: Classifier, pixels: RawImage, thumbnail: Blob): Promise<CheckResult> {
   const { card } = classifier;
   const input = preprocess(pixels, card.preprocessing);
-  const logits = await classifier.logits(input);
+  const flips = testTimeFlips(card);
+  const viewLogits = await classifier.logits(viewBatch(input, card.preprocessing.inputSize, flips), flips.length);
+  const logits = meanOverViews(viewLogits, flips.length, card.classes.length);
   return {
     id: crypto.randomUUID(),
     createdAt: Date.now(),

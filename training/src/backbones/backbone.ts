@@ -42,8 +42,9 @@ async function extractorFor(
   return { extractor: cutAt(model, spec.layer, pool) };
 }
 
+/** Loads spec.location rebuilt for spec.preprocess.inputSize (square), then cuts its extractor. */
 export async function loadBackbone(spec: BackboneSpec): Promise<Backbone> {
-  const { model, sha256, source } = await loadLayersModelFrom(spec.location);
+  const { model, sha256, source } = await loadLayersModelFrom(spec.location, spec.preprocess.inputSize);
   const { extractor, folded } = await extractorFor(model, spec);
   const featureShape = (extractor.outputs[0]?.shape.slice(1) ?? []) as number[];
   const featureDim = featureShape.reduce((a, b) => a * b, 1);

@@ -47,6 +47,17 @@ describe("backbones", () => {
     for (const [i, v] of a.entries()) expect(b[i]).toBeCloseTo(v, 5);
   });
 
+  it("loads the backbone for the spec's input size", async () => {
+    const spec = resolveBackbone(join(dir, "tiny"), { layer: "tiny_conv1", inputSize: 24 }).spec;
+    const backbone = await loadBackbone(spec);
+    expect(backbone.full.inputs[0]?.shape).toEqual([null, 24, 24, 3]);
+    expect(backbone.extractor.inputs[0]?.shape).toEqual([null, 24, 24, 3]);
+    expect(backbone.featureDim).toBe(8);
+    expect(embedBatch(backbone, new Float32Array(24 * 24 * 3).fill(0.5), 1)).toHaveLength(8);
+    const unpooled = await loadBackbone({ ...spec, pool: "none" });
+    expect(unpooled.featureShape).toEqual([12, 12, 8]);
+  });
+
   it("keeps the activation map when pooling is off (fine-tuning caches)", async () => {
     const spec = {
       ...resolveBackbone(join(dir, "tiny"), { layer: "tiny_conv1", inputSize: 16 }).spec,

@@ -3,13 +3,13 @@
  * this turns one into ModelArtifacts. nsfwjs is an optional dependency: a clear error when absent.
  */
 import { createHash } from "node:crypto";
+import { joinModelArtifacts, parseLayersModelJson } from "@pifu/core";
 import type { tf } from "../backend/index.js";
 import { BackboneError } from "./cut.js";
 
 interface NsfwModelEntry {
-  modelJson: () => Promise<{
-    default: { modelTopology: object; weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[] };
-  }>;
+  /** model.json as an object (its weightsManifest names the shards weightBundles holds, in order). */
+  modelJson: () => Promise<{ default: unknown }>;
   weightBundles: (() => Promise<{ default: string }>)[];
 }
 
@@ -29,18 +29,13 @@ export async function readNsfwjsArtifacts(
       `the nsfwjs backbone needs the npm package nsfwjs (npm install -w training nsfwjs): ${(error as Error).message}`,
     );
   }
-  const json = (await entry.modelJson()).default;
-  const hash = createHash("sha256").update(JSON.stringify(json));
+  // Hashed as JSON text, then each shard's bytes, as files would be.
+  const jsonBytes = new TextEncoder().encode(JSON.stringify((await entry.modelJson()).default));
+  const hash = createHash("sha256").update(jsonBytes);
   const shards = await Promise.all(
     entry.weightBundles.map(async (load) => Buffer.from((await load()).default, "base64")),
   );
   for (const shard of shards) hash.update(shard);
-  const weightData = Buffer.concat(shards);
-  const artifacts: tf.io.ModelArtifacts = {
-    modelTopology: json.modelTopology,
-    weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
-    weightData: weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength),
-    format: "layers-model",
-  };
+  const artifacts = joinModelArtifacts(parseLayersModelJson(jsonBytes, location), shards);
   return { artifacts, sha256: hash.digest("hex"), source: location };
 }

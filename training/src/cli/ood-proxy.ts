@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { dirname } from "node:path";
-import { SKIN8_CLASSES, UnsureRuleSchema } from "@pifu/core";
+import { type FlipVariant, SKIN8_CLASSES, UnsureRuleSchema } from "@pifu/core";
 import { Command } from "commander";
 import { initBackend } from "../backend/index.js";
 import { DEFAULT_STUDENT_CONFIG, type StudentConfig } from "../student/config.js";
@@ -20,7 +20,7 @@ import {
   summarizeFolds,
 } from "../student/ood-proxy.js";
 import { oodProxyMarkdown } from "../student/ood-proxy-report.js";
-import { num, side } from "./parse.js";
+import { flips, num, side } from "./parse.js";
 
 const CLASS_IDS = SKIN8_CLASSES.map((c) => c.id);
 const d = DEFAULT_STUDENT_CONFIG;
@@ -32,6 +32,11 @@ const program = new Command()
   )
   .option("--cache <dir>", `cached activations of skin8 train and val (default ${d.cache})`)
   .option("--input-size <px>", `the student's input size, as cached (default ${d.inputSize})`, side("input-size"))
+  .option(
+    "--tta-flips <flips>",
+    `flip views averaged at test time, as the card will ask the PWA to (default ${d.testTimeFlips.join(",")}; "id" for one plain pass)`,
+    flips("tta-flips"),
+  )
   .option("--held-out <ids>", "comma-separated class ids to hold out, one fold each (default: all 8)")
   .option("--seed <n>", `seed (default ${d.seed})`, num("seed"))
   .option("--coverage <c>", `share of in-val images answered (default ${d.unsure.coverage})`, num("coverage"))
@@ -49,6 +54,7 @@ const program = new Command()
 interface Flags {
   cache?: string;
   inputSize?: number;
+  ttaFlips?: FlipVariant[];
   heldOut?: string;
   seed?: number;
   coverage?: number;
@@ -146,6 +152,7 @@ async function main(): Promise<void> {
     out: "",
     cache: f.cache ?? d.cache,
     inputSize: f.inputSize ?? d.inputSize,
+    testTimeFlips: f.ttaFlips ?? d.testTimeFlips,
     seed: f.seed ?? d.seed,
     teacherBackbone: withTeacherBackbone ? d.teacherBackbone : null,
     teacher: { ...d.teacher, features: withTeacherBackbone ? "concat" : "student" },

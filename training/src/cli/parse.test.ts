@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { int, num, side } from "./parse.js";
+import { flips, int, num, side } from "./parse.js";
 
 describe("CLI number flags", () => {
   it("parses numbers and names the flag when one is not", () => {
@@ -13,5 +13,14 @@ describe("CLI number flags", () => {
     expect(side("input-size")("320")).toBe(320);
     expect(() => side("input-size")("16")).toThrow("--input-size must be at least 32 px, got 16");
     expect(() => side("input-size")("abc")).toThrow(/--input-size must be a number/);
+  });
+
+  it("takes a list of distinct test-time flips", () => {
+    expect(flips("tta-flips")("id, h,v,hv")).toEqual(["id", "h", "v", "hv"]);
+    expect(flips("tta-flips")("id")).toEqual(["id"]);
+    expect(() => flips("tta-flips")("id,rot90")).toThrow(
+      '--tta-flips must list distinct flips out of id, h, v, hv, got "id,rot90"',
+    );
+    expect(() => flips("tta-flips")("h,h")).toThrow(/distinct flips/);
   });
 });

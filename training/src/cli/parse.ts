@@ -1,4 +1,5 @@
 /** Flag value parsers for the commander CLIs: a clear error naming the flag instead of NaN. */
+import { FLIP_VARIANTS, TestTimeAugmentationSchema } from "@pifu/core";
 
 export const num = (name: string) => (value: string) => {
   const n = Number(value);
@@ -17,4 +18,13 @@ export const side = (name: string) => (value: string) => {
   const n = int(name)(value);
   if (n < 32) throw new Error(`--${name} must be at least 32 px, got ${n}`);
   return n;
+};
+
+/** A comma-separated list of the contract's flip views, e.g. "id,h,v,hv" (core test-time augmentation). */
+export const flips = (name: string) => (value: string) => {
+  const parsed = TestTimeAugmentationSchema.shape.flips.safeParse(value.split(",").map((flip) => flip.trim()));
+  if (!parsed.success) {
+    throw new Error(`--${name} must list distinct flips out of ${FLIP_VARIANTS.join(", ")}, got "${value}"`);
+  }
+  return parsed.data;
 };

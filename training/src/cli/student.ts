@@ -3,6 +3,7 @@
  * Teachers per class subset → distilled, calibrated, quantized student + model card.
  */
 import { readFile } from "node:fs/promises";
+import type { FlipVariant } from "@pifu/core";
 import { Command, Option } from "commander";
 import { initBackend } from "../backend/index.js";
 import { QUANTIZATIONS, type Quantization } from "../export/quantize.js";
@@ -11,7 +12,7 @@ import { ensureCache } from "../student/ensure-cache.js";
 import { runStudent } from "../student/pipeline.js";
 import { LOSS_KINDS, type LossKind } from "../train/losses.js";
 import { CLASS_WEIGHTINGS, type ClassWeighting } from "../train/weights.js";
-import { num, side } from "./parse.js";
+import { flips, int, num, side } from "./parse.js";
 
 const widths = (value: string) => (value === "" || value === "none" ? [] : value.split(",").map(num("hidden")));
 const d = DEFAULT_STUDENT_CONFIG;
@@ -31,6 +32,16 @@ const program = new Command()
     "--input-size <px>",
     `square side photos are fed to the student at (default ${d.inputSize})`,
     side("input-size"),
+  )
+  .option(
+    "--augmented-views <n>",
+    `random augmentation draws per train image (crop, flips, rotation, colour; cached once) the head also trains on (default ${d.augmentedViews})`,
+    int("augmented-views"),
+  )
+  .option(
+    "--tta-flips <flips>",
+    `flip views averaged at test time, as the card will ask the PWA to (default ${d.testTimeFlips.join(",")}; "id" for one plain pass)`,
+    flips("tta-flips"),
   )
   .option("--teacher-backbone <path>", `extra teacher backbone, or "none" (default ${d.teacherBackbone})`)
   .option("--seed <n>", `seed (default ${d.seed})`, num("seed"))
@@ -137,6 +148,8 @@ interface Flags {
   cache?: string;
   backbone?: string;
   inputSize?: number;
+  augmentedViews?: number;
+  ttaFlips?: FlipVariant[];
   teacherBackbone?: string;
   seed?: number;
   manyAt?: number;
@@ -183,6 +196,8 @@ async function main(): Promise<void> {
     cache: f.cache ?? c.cache,
     backbone: f.backbone ?? c.backbone,
     inputSize: f.inputSize ?? c.inputSize,
+    augmentedViews: f.augmentedViews ?? c.augmentedViews,
+    testTimeFlips: f.ttaFlips ?? c.testTimeFlips,
     teacherBackbone,
     seed: f.seed ?? c.seed,
     subsets: { manyAt: f.manyAt ?? c.subsets.manyAt, fewBelow: f.fewBelow ?? c.subsets.fewBelow },
@@ -230,6 +245,7 @@ async function main(): Promise<void> {
     backbone: config.backbone,
     inputSize: config.inputSize,
     teacherBackbone: config.teacherBackbone,
+    augmentedViews: config.augmentedViews,
     log,
   });
   const summary = await runStudent(config, log);

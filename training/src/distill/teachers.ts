@@ -7,7 +7,7 @@
 import { classCounts } from "../data/index.js";
 import { Rng } from "../data/rng.js";
 import { evaluateProbabilities, softmaxRows } from "../metrics/index.js";
-import type { FlipVariant } from "../student/flips.js";
+import type { ViewName } from "../student/cache-store.js";
 import { buildHead, forward, type HeadSpec, predictLogits } from "../train/head.js";
 import { createLoss, type LossSpec } from "../train/losses.js";
 import { fullSchedule } from "./curriculum.js";
@@ -45,7 +45,7 @@ function pickRows(data: Float32Array, width: number, rows: readonly number[]): F
 export function trainTeachers(options: {
   subsets: readonly Subset[];
   classIds: readonly string[];
-  train: { inputs: Map<FlipVariant, Float32Array>; labels: Int32Array };
+  train: { inputs: Map<ViewName, Float32Array>; labels: Int32Array };
   val: { inputs: Float32Array; labels: Int32Array };
   width: number;
   spec: TeacherSpec;
@@ -57,7 +57,7 @@ export function trainTeachers(options: {
   const { subsets, classIds, train, val, width, spec } = options;
   const k = classIds.length;
   const n = train.labels.length;
-  const teacherLogits = new Map<FlipVariant, Float32Array>(
+  const teacherLogits = new Map<ViewName, Float32Array>(
     [...train.inputs.keys()].map((v) => [v, new Float32Array(n * k)]),
   );
   const mask = new Float32Array(n * k);

@@ -3,16 +3,17 @@
  * engine's losses, optional multi-teacher distillation and a sample schedule (curriculum). Each
  * sample in a batch is drawn from one randomly chosen cached flip variant.
  */
+
 import { tf } from "../backend/index.js";
 import type { Rng } from "../data/rng.js";
-import type { FlipVariant } from "../student/flips.js";
+import type { ViewName } from "../student/cache-store.js";
 import type { Loss } from "../train/losses.js";
 import { cosineLearningRate } from "../train/schedule.js";
 import { kdLoss } from "./kd-loss.js";
 
 export interface KdTargets {
   /** Variant → teacher logits [n, K] (each row filled on its teacher's classes). */
-  teacherLogits: Map<FlipVariant, Float32Array>;
+  teacherLogits: Map<ViewName, Float32Array>;
   /** [n, K]: 1 on the classes of the sample's teacher. */
   mask: Float32Array;
   temperature: number;
@@ -22,7 +23,7 @@ export interface KdTargets {
 export interface TrainerOptions {
   /** Logits for a batch; `training` switches dropout on. */
   forward: (x: tf.Tensor, training: boolean) => tf.Tensor2D;
-  inputs: Map<FlipVariant, Float32Array>;
+  inputs: Map<ViewName, Float32Array>;
   rowShape: readonly number[];
   labels: Int32Array;
   numClasses: number;
@@ -42,7 +43,7 @@ export interface TrainerOptions {
 }
 
 /** Teacher logits for a variant the teachers were not run on fall back to the nearest flip. */
-function teacherVariant(kd: KdTargets, variant: FlipVariant): Float32Array {
+function teacherVariant(kd: KdTargets, variant: ViewName): Float32Array {
   const found = kd.teacherLogits.get(variant) ?? kd.teacherLogits.get(variant === "hv" ? "h" : "id");
   if (!found) throw new Error(`no teacher logits for variant ${variant}`);
   return found;
@@ -71,7 +72,7 @@ export function trainClassifier(options: TrainerOptions): void {
       const teacher = kd ? new Float32Array(batch.length * numClasses) : undefined;
       const mask = kd ? new Float32Array(batch.length * numClasses) : undefined;
       for (const [j, i] of batch.entries()) {
-        const variant = variants[rng.int(variants.length)] as FlipVariant;
+        const variant = variants[rng.int(variants.length)] as ViewName;
         x.set((inputs.get(variant) as Float32Array).subarray(i * rowSize, (i + 1) * rowSize), j * rowSize);
         y[j] = labels[i] as number;
         if (kd && teacher && mask) {

@@ -4,11 +4,15 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { type ModelCard, preprocess, softmax } from "@pifu/core";
+import * as tfl from "@tensorflow/tfjs-layers";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { initBackend } from "../backend/index.js";
+import { initBackend, tf } from "../backend/index.js";
+import { decodeImage } from "../data/index.js";
 import { exportModelFolder } from "../export/card.js";
 import { testCardFields, tinyClassifier } from "../export/test-model.js";
+import { scoreImages } from "./run.js";
 
 const run = promisify(execFile);
 const ROOT = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
@@ -134,5 +138,40 @@ describe("npm run evaluate", () => {
     await writeFile(shard, bytes);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/group1-shard1of1\.bin is \d+ bytes, the card says/);
+  }, 60_000);
+});
+
+describe("scoreImages with test-time flips", () => {
+  it("averages the logits of the card's flipped views before the temperature, as the card asks", async () => {
+    // Flatten + dense: unlike a pooled network, every flip gives clearly different logits.
+    const side = 8;
+    const input = tfl.input({ shape: [side, side, 3] });
+    const flat = tfl.layers.flatten().apply(input) as tfl.SymbolicTensor;
+    const dense = tfl.layers.dense({ units: 8, kernelInitializer: tfl.initializers.glorotUniform({ seed: 9 }) });
+    const model = tfl.model({ inputs: input, outputs: dense.apply(flat) as tfl.SymbolicTensor });
+    const fields = await testCardFields(side);
+    const flips = ["id", "h", "v", "hv"] as const;
+    const card = {
+      ...fields,
+      calibration: { temperature: 2, eceBefore: 0, eceAfter: 0 },
+      testTimeAugmentation: { flips: [...flips], combine: "mean-logits" },
+    } as unknown as ModelCard;
+    const paths = [join(dir, "data", "eczema", "eczema-0.jpg"), join(dir, "data", "nevus", "nevus-1.jpg")];
+    const scored = await scoreImages(model, card, paths);
+
+    for (const [j, path] of paths.entries()) {
+      const x = tf.tensor4d(preprocess(await decodeImage(path), card.preprocessing), [1, side, side, 3]);
+      const views = [x, tf.reverse(x, 2), tf.reverse(x, 1), tf.reverse(x, [1, 2])];
+      const perView = views.map((v) => (model.predict(v) as tf.Tensor).dataSync());
+      const mean = Array.from({ length: 8 }, (_, c) => perView.reduce((t, l) => t + (l[c] as number), 0) / 4);
+      const plain = softmax(perView[0] as Float32Array, 2);
+      const expected = softmax(mean, 2);
+      const got = scored.probabilities.subarray(j * 8, (j + 1) * 8);
+      for (let c = 0; c < 8; c++) expect(got[c]).toBeCloseTo(expected[c] as number, 5);
+      // The views really differ, so the test would notice a runner that ignored them.
+      expect(Math.max(...got.map((p, c) => Math.abs(p - (plain[c] as number))))).toBeGreaterThan(1e-3);
+      tf.dispose(views);
+    }
+    model.dispose();
   }, 60_000);
 });

@@ -1,11 +1,12 @@
 /**
  * Evaluates an exported model on a labelled folder-per-class set (and optionally a folder of images
  * of other conditions) the way the PWA runs it: core `preprocess` with the card's spec, logits from
- * the model, core `interpretLogits` with the card's temperature and unsure rule.
+ * the model averaged over the card's test-time flips, core `interpretLogits` with the card's
+ * temperature and unsure rule.
  */
 import { readdir, stat } from "node:fs/promises";
 import { extname, join } from "node:path";
-import { interpretLogits, type ModelCard, preprocess } from "@pifu/core";
+import { interpretLogits, type ModelCard, meanOverViews, preprocess, testTimeFlips, viewBatch } from "@pifu/core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../backend/index.js";
 import { auroc } from "../calibrate/unsure.js";
@@ -49,6 +50,7 @@ export async function scoreImages(
 ): Promise<Scored> {
   const k = card.classes.length;
   const size = card.preprocessing.inputSize;
+  const flips = testTimeFlips(card);
   const probabilities: number[] = [];
   const unsureScores: number[] = [];
   const kept: number[] = [];
@@ -66,11 +68,13 @@ export async function scoreImages(
       }
     }
     if (inputs.length === 0) continue;
-    const batch = new Float32Array(inputs.length * size * size * 3);
-    for (const [j, x] of inputs.entries()) batch.set(x, j * x.length);
-    const logits = tf.tidy(() =>
-      (model.predict(tf.tensor4d(batch, [inputs.length, size, size, 3])) as tf.Tensor).dataSync(),
+    const rows = inputs.length * flips.length;
+    const batch = new Float32Array(rows * size * size * 3);
+    for (const [j, x] of inputs.entries()) batch.set(viewBatch(x, size, flips), j * flips.length * x.length);
+    const viewLogits = tf.tidy(
+      () => (model.predict(tf.tensor4d(batch, [rows, size, size, 3])) as tf.Tensor).dataSync() as Float32Array,
     );
+    const logits = meanOverViews(viewLogits, flips.length, k);
     for (let j = 0; j < inputs.length; j++) {
       const result = interpretLogits(logits.subarray(j * k, (j + 1) * k), card.calibration, card.unsure);
       probabilities.push(...result.probabilities);

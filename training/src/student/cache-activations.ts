@@ -5,19 +5,33 @@
  *   tsx training/src/student/cache-activations.ts --backbone DIR --range -1,1 --data DIR --split train \
  *     --outputs block_15_add:raw,out_relu:gap --variants id,h --out CACHE [--shard 0/2] [--tag NAME]
  * A later run with another --tag (and the same --shard) adds layers to the same split.
+ * With --augment N (and --preset, --seed) the views are N random draws of an augmentation preset
+ * (crops, flips, rotation, colour) instead of flips, named aug0..aug{N-1}; each image's draws depend
+ * only on the seed and the image id, so shards and reruns agree.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { DEFAULT_PREPROCESS, type PreprocessSpec, preprocess, SKIN8_CLASS_IDS } from "@pifu/core";
+import {
+  DEFAULT_PREPROCESS,
+  FLIP_VARIANTS,
+  type FlipVariant,
+  type PreprocessSpec,
+  preprocess,
+  type RawImage,
+  SKIN8_CLASS_IDS,
+} from "@pifu/core";
+import { AUGMENT_PRESETS, augmentImage } from "../augment/index.js";
 import { foldIfSupported } from "../backbones/fold-batchnorm.js";
 import { compileFusedInference } from "../backbones/fused-inference.js";
 import { loadLayersModelFrom } from "../backbones/load.js";
 import { initBackend, tf } from "../backend/index.js";
-import { side } from "../cli/parse.js";
+import { int, side } from "../cli/parse.js";
 import { decodeImage, readDataset } from "../data/index.js";
+import { Rng } from "../data/rng.js";
 import { innerNetwork, tapModel } from "./backbone.js";
-import { FLIP_VARIANTS, type FlipVariant, flipBatch } from "./flips.js";
+import type { ViewName } from "./cache-store.js";
+import { flipBatch } from "./flips.js";
 
 const { values } = parseArgs({
   options: {
@@ -34,6 +48,9 @@ const { values } = parseArgs({
     tag: { type: "string" },
     /** Square input side the backbone is rebuilt for (its weights do not depend on it). */
     size: { type: "string", default: "224" },
+    augment: { type: "string" },
+    preset: { type: "string", default: "strong" },
+    seed: { type: "string", default: "42" },
   },
 });
 if (!values.backbone || !values.data || !values.split || !values.outputs || !values.out) {
@@ -45,8 +62,16 @@ const outputs = values.outputs.split(",").map((s) => {
   const [layer = "", mode = "gap"] = s.split(":");
   return { layer, mode: mode as "raw" | "gap" };
 });
-const variants = values.variants.split(",") as FlipVariant[];
-for (const v of variants) if (!FLIP_VARIANTS.includes(v)) throw new Error(`unknown variant ${v}`);
+const augmentViews = values.augment === undefined ? 0 : int("augment")(values.augment);
+const preset = AUGMENT_PRESETS[values.preset];
+if (!preset) throw new Error(`unknown --preset ${values.preset}; valid: ${Object.keys(AUGMENT_PRESETS).join(", ")}`);
+const augmentRng = new Rng(int("seed")(values.seed));
+const variants: ViewName[] =
+  augmentViews > 0
+    ? Array.from({ length: augmentViews }, (_, v) => `aug${v}` as const)
+    : (values.variants.split(",") as FlipVariant[]);
+for (const v of variants)
+  if (augmentViews === 0 && !FLIP_VARIANTS.includes(v as FlipVariant)) throw new Error(`unknown variant ${v}`);
 const [shardIndex = 0, shardCount = 1] = values.shard.split("/").map(Number);
 const batchSize = Number(values.batch);
 
@@ -76,20 +101,28 @@ const failed: string[] = [];
 const started = Date.now();
 for (let start = 0; start < images.length; start += batchSize) {
   const batch = images.slice(start, start + batchSize);
-  const pixels: Float32Array[] = [];
+  const decoded: { id: string; pixels: RawImage }[] = [];
   for (const image of batch) {
     try {
-      pixels.push(preprocess(await decodeImage(image.path), spec));
+      decoded.push({ id: image.id, pixels: await decodeImage(image.path) });
       kept.push(image);
     } catch (error) {
       failed.push(`${image.path}: ${(error as Error).message}`);
     }
   }
-  if (pixels.length === 0) continue;
-  const input = tf.tensor4d(Float32Array.from(pixels.flatMap((p) => Array.from(p))), [pixels.length, size, size, 3]);
-  for (const variant of variants) {
+  if (decoded.length === 0) continue;
+  const tensorOf = (inputs: Float32Array[]) => {
+    const batchData = new Float32Array(inputs.length * size * size * 3);
+    for (const [i, x] of inputs.entries()) batchData.set(x, i * x.length);
+    return tf.tensor4d(batchData, [inputs.length, size, size, 3]);
+  };
+  const input = augmentViews > 0 ? undefined : tensorOf(decoded.map((d) => preprocess(d.pixels, spec)));
+  for (const [v, variant] of variants.entries()) {
+    const viewInput =
+      input ??
+      tensorOf(decoded.map((d) => preprocess(augmentImage(d.pixels, preset, augmentRng.fork(`${d.id}/${v}`)), spec)));
     const results = tf.tidy(() => {
-      const outs = predict(flipBatch(input, variant));
+      const outs = predict(input ? flipBatch(input, variant as FlipVariant) : viewInput);
       const list = Array.isArray(outs) ? outs : [outs];
       return list.map((t, i) => (outputs[i]?.mode === "gap" && t.rank === 4 ? tf.mean(t, [1, 2]) : t));
     });
@@ -100,8 +133,9 @@ for (let start = 0; start < images.length; start += batchSize) {
       chunks.set(key, list);
       t.dispose();
     }
+    if (viewInput !== input) viewInput.dispose();
   }
-  input.dispose();
+  input?.dispose();
   const done = Math.min(start + batchSize, images.length);
   if ((start / batchSize) % 10 === 0) {
     const rate = done / ((Date.now() - started) / 1000);
@@ -126,6 +160,18 @@ const shapes = Object.fromEntries(
 );
 await writeFile(
   join(dir, `${prefix}-index.json`),
-  JSON.stringify({ spec, outputs, shapes, variants, images: kept, failed }, null, 1),
+  JSON.stringify(
+    {
+      spec,
+      outputs,
+      shapes,
+      variants,
+      ...(augmentViews > 0 ? { augment: { preset: values.preset, seed: Number(values.seed) } } : {}),
+      images: kept,
+      failed,
+    },
+    null,
+    1,
+  ),
 );
 console.log(`done ${kept.length} images in ${((Date.now() - started) / 1000).toFixed(0)} s; failed ${failed.length}`);

@@ -2,7 +2,13 @@
 import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { FlipVariant } from "./flips.js";
+import type { FlipVariant } from "@pifu/core";
+
+/**
+ * A cached view of an image: one of the contract's flips, or the n-th random augmentation draw
+ * (`cache-activations.ts --augment`).
+ */
+export type ViewName = FlipVariant | `aug${number}`;
 
 export interface CachedImage {
   id: string;
@@ -17,14 +23,14 @@ export interface CachedSplit {
   /** Row shape of this layer's activations ([C] for pooled, [H, W, C] for raw). */
   shape: number[];
   /** Variant → row-major activations [images, ...shape]. */
-  variants: Map<FlipVariant, Float32Array>;
+  variants: Map<ViewName, Float32Array>;
 }
 
 interface ShardIndex {
   spec?: { inputSize: number };
   images: (CachedImage & { classId?: string; label: string | number })[];
   shapes: Record<string, number[]>;
-  variants: FlipVariant[];
+  variants: ViewName[];
 }
 
 /** `inputSize`, when given, must be the size the shards were cached at. */
@@ -50,7 +56,7 @@ export async function readCachedSplit(
   if (indexFiles.length > 0 && shards.length === 0)
     throw new Error(`${split} has no cached layer ${layer}; it has ${[...layersSeen].join(", ")}`);
   const images: CachedImage[] = [];
-  const parts = new Map<FlipVariant, Float32Array[]>();
+  const parts = new Map<ViewName, Float32Array[]>();
   let shape: number[] | undefined;
   for (const { prefix, index } of shards) {
     shape = index.shapes[layer];
@@ -63,7 +69,7 @@ export async function readCachedSplit(
     }
   }
   if (!shape || images.length === 0) throw new Error(`${dir} holds no cached shards`);
-  const variants = new Map<FlipVariant, Float32Array>();
+  const variants = new Map<ViewName, Float32Array>();
   for (const [variant, list] of parts) {
     const all = new Float32Array(list.reduce((n, a) => n + a.length, 0));
     let offset = 0;

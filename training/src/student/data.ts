@@ -1,7 +1,6 @@
 /** The cached inputs of a student run: student features (+ cut activations) and teacher features. */
 
-import { type CachedImage, concatRows, readCachedSplit } from "./cache-store.js";
-import type { FlipVariant } from "./flips.js";
+import { type CachedImage, concatRows, readCachedSplit, type ViewName } from "./cache-store.js";
 
 /** Cache split prefixes and tapped layers of the two backbones the student run knows. */
 export const STUDENT_TAPS = { prefix: "mnv2", pooled: "out_relu", cut: "block_15_add" } as const;
@@ -12,14 +11,19 @@ export function studentSplit(inputSize: number, split: "train" | "val"): string 
   return `${STUDENT_TAPS.prefix}-${inputSize}-${split}`;
 }
 
+/** The cache split holding `--augment` views of the train images (random augmentation draws). */
+export function augmentedSplit(inputSize: number): string {
+  return `${studentSplit(inputSize, "train")}-aug`;
+}
+
 export interface SplitData {
   images: CachedImage[];
   labels: Int32Array;
   /** Pooled student-backbone features per variant, [n, studentWidth]. */
-  student: Map<FlipVariant, Float32Array>;
+  student: Map<ViewName, Float32Array>;
   studentWidth: number;
   /** Teacher features (student features, plus the teacher backbone's when given), [n, teacherWidth]. */
-  teacher: Map<FlipVariant, Float32Array>;
+  teacher: Map<ViewName, Float32Array>;
   teacherWidth: number;
 }
 
@@ -34,8 +38,20 @@ export async function loadSplit(
   split: "train" | "val",
   withTeacherBackbone: boolean,
   inputSize: number,
+  /** Also load this many cached augmentation draws per image (train only; see `augmentedSplit`). */
+  augmentedViews = 0,
 ): Promise<SplitData> {
   const student = await readCachedSplit(cache, studentSplit(inputSize, split), STUDENT_TAPS.pooled, inputSize);
+  if (augmentedViews > 0) {
+    if (split !== "train") throw new Error("augmented views are cached for the train split only");
+    const augmented = await readCachedSplit(cache, augmentedSplit(inputSize), STUDENT_TAPS.pooled, inputSize);
+    sameOrder(student.images, augmented.images, "augmented views");
+    if (augmented.variants.size !== augmentedViews)
+      throw new Error(
+        `${augmentedSplit(inputSize)} holds ${augmented.variants.size} augmented views, the run asks for ${augmentedViews}; delete it to re-embed`,
+      );
+    for (const [view, rows] of augmented.variants) student.variants.set(view, rows);
+  }
   const studentWidth = student.shape[0] as number;
   const labels = Int32Array.from(student.images, (img) => img.labelIndex);
   if (!withTeacherBackbone) {
@@ -51,7 +67,7 @@ export async function loadSplit(
   const extra = await readCachedSplit(cache, `${TEACHER_TAPS.prefix}-${split}`, TEACHER_TAPS.pooled);
   sameOrder(student.images, extra.images, split);
   const extraWidth = extra.shape[0] as number;
-  const teacher = new Map<FlipVariant, Float32Array>();
+  const teacher = new Map<ViewName, Float32Array>();
   for (const [variant, data] of student.variants) {
     // Variants the teacher backbone was not run on reuse its unflipped features.
     const other = extra.variants.get(variant) ?? extra.variants.get("id");

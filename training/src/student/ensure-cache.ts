@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { STUDENT_TAPS, studentSplit, TEACHER_TAPS } from "./data.js";
+import { augmentedSplit, STUDENT_TAPS, studentSplit, TEACHER_TAPS } from "./data.js";
 
 const SCRIPT = fileURLToPath(new URL("./cache-activations.ts", import.meta.url));
 
@@ -29,6 +29,11 @@ export async function ensureCache(options: {
   /** The student backbone's input size; the teacher backbone is always fed 224 px. */
   inputSize: number;
   teacherBackbone: string | null;
+  /**
+   * Random augmentation draws per train image to cache (0: none). They are part of the cache, drawn
+   * with cache-activations' fixed seed whatever the run's seed.
+   */
+  augmentedViews?: number;
   workers?: number;
   log: (line: string) => void;
 }): Promise<void> {
@@ -40,7 +45,8 @@ export async function ensureCache(options: {
     size: number;
     range: string;
     outputs: string;
-    variants: string;
+    /** The views: flips, or `--augment=N` random draws. */
+    views: string[];
   }[] = [];
   for (const [split, data] of [
     ["train", options.train],
@@ -53,7 +59,7 @@ export async function ensureCache(options: {
       size: options.inputSize,
       range: "-1,1",
       outputs: `${STUDENT_TAPS.cut}:raw,${STUDENT_TAPS.pooled}:gap`,
-      variants: "id,h,v,hv",
+      views: ["--variants=id,h,v,hv"],
     });
     if (options.teacherBackbone) {
       jobs.push({
@@ -63,9 +69,20 @@ export async function ensureCache(options: {
         size: 224,
         range: "0,1",
         outputs: `${TEACHER_TAPS.pooled}:gap`,
-        variants: "id",
+        views: ["--variants=id"],
       });
     }
+  }
+  if (options.augmentedViews) {
+    jobs.push({
+      split: augmentedSplit(options.inputSize),
+      data: options.train,
+      backbone: options.backbone,
+      size: options.inputSize,
+      range: "-1,1",
+      outputs: `${STUDENT_TAPS.pooled}:gap`,
+      views: [`--augment=${options.augmentedViews}`],
+    });
   }
   for (const job of jobs) {
     if (
@@ -87,7 +104,7 @@ export async function ensureCache(options: {
             `--data=${job.data}`,
             `--split=${job.split}`,
             `--outputs=${job.outputs}`,
-            `--variants=${job.variants}`,
+            ...job.views,
             `--out=${options.cache}`,
             `--shard=${shard}/${workers}`,
           ],

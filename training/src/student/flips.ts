@@ -1,8 +1,6 @@
-/** The flip variants used as cached augmentation: skin photos have no canonical orientation. */
+/** Flips tensor batches by the contract's flip names (core `FLIP_VARIANTS`), for cached augmentation. */
+import type { FlipVariant } from "@pifu/core";
 import { tf } from "../backend/index.js";
-
-export const FLIP_VARIANTS = ["id", "h", "v", "hv"] as const;
-export type FlipVariant = (typeof FLIP_VARIANTS)[number];
 
 /** Flips an NHWC batch: h mirrors left-right, v top-bottom. */
 export function flipBatch(batch: tf.Tensor4D, variant: FlipVariant): tf.Tensor4D {

@@ -51,6 +51,8 @@ const config: StudentConfig = {
   train: "generated",
   val: "generated",
   out: "",
+  // The generated features have no flipped variants.
+  testTimeFlips: ["id"],
   teacherBackbone: null,
   subsets: { manyAt: 100, fewBelow: 50 },
   teacher: {

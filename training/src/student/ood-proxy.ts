@@ -5,6 +5,7 @@
  * classes; its temperature is fitted on their val images; then each unsure score is asked to tell
  * those val images ("in") from every image of c, train and val ("out": the fold never saw any).
  */
+
 import { type UnsureRule, UnsureRuleSchema } from "@pifu/core";
 import {
   FEATURE_SCORES,
@@ -19,11 +20,11 @@ import { subsetsByCount } from "../distill/kd-loss.js";
 import type { KdTargets } from "../distill/trainer.js";
 import { evaluateProbabilities, softmaxRows } from "../metrics/index.js";
 import { predictLogits } from "../train/head.js";
+import type { ViewName } from "./cache-store.js";
 import type { StudentConfig } from "./config.js";
 import type { SplitData } from "./data.js";
-import type { FlipVariant } from "./flips.js";
 import { trainConfiguredTeachers } from "./teachers.js";
-import { trainStudentHead } from "./train-student.js";
+import { testTimeLogits, trainStudentHead } from "./train-student.js";
 
 export type UnsureScoreName = UnsureRule["score"];
 
@@ -84,10 +85,10 @@ function pickRows(data: Float32Array, width: number, rows: readonly number[]): F
 }
 
 function pickVariants(
-  variants: Map<FlipVariant, Float32Array>,
+  variants: Map<ViewName, Float32Array>,
   width: number,
   rows: readonly number[],
-): Map<FlipVariant, Float32Array> {
+): Map<ViewName, Float32Array> {
   return new Map([...variants].map(([v, data]) => [v, pickRows(data, width, rows)]));
 }
 
@@ -106,10 +107,22 @@ export function keepClasses(split: SplitData, classes: readonly number[]): Split
   };
 }
 
-/** Unflipped student features of the images labelled `label`. */
-function unflippedOf(split: SplitData, label: number): Float32Array {
-  const rows = [...split.labels.keys()].filter((i) => split.labels[i] === label);
-  return pickRows(split.student.get("id") as Float32Array, split.studentWidth, rows);
+const countOf = (split: SplitData, label: number) => split.labels.filter((l) => l === label).length;
+
+/** Student features (every flip variant) of the images labelled `label` in `train` and then `val`. */
+function featuresOf(train: SplitData, val: SplitData, label: number): Map<ViewName, Float32Array> {
+  const rowsOf = (split: SplitData) => [...split.labels.keys()].filter((i) => split.labels[i] === label);
+  const fromTrain = pickVariants(train.student, train.studentWidth, rowsOf(train));
+  const fromVal = pickVariants(val.student, val.studentWidth, rowsOf(val));
+  return new Map(
+    [...fromTrain].map(([variant, rows]) => {
+      const more = fromVal.get(variant) ?? new Float32Array(0);
+      const both = new Float32Array(rows.length + more.length);
+      both.set(rows);
+      both.set(more, rows.length);
+      return [variant, both];
+    }),
+  );
 }
 
 /** How well one unsure score separates `outLogits` from `inLogits`, with the threshold set on the in set. */
@@ -149,11 +162,8 @@ export function holdOutClass(options: {
   const k = keep.length;
   const inTrain = keepClasses(train, keep);
   const inVal = keepClasses(val, keep);
-  const outTrain = unflippedOf(train, heldOut);
-  const outVal = unflippedOf(val, heldOut);
-  const out = new Float32Array(outTrain.length + outVal.length);
-  out.set(outTrain);
-  out.set(outVal, outTrain.length);
+  const outVariants = featuresOf(train, val, heldOut);
+  const out = outVariants.get("id") as Float32Array;
   if (out.length === 0) throw new Error(`no images of ${classIds[heldOut]} to score as "out"`);
   if (inVal.labels.length === 0) throw new Error(`no val images of the classes other than ${classIds[heldOut]}`);
 
@@ -182,7 +192,11 @@ export function holdOutClass(options: {
     }).kd;
   }
   const run = trainStudentHead(config, inTrain, inVal, k, kd, config.curriculum);
-  const outLogits = predictLogits(run.head, out, [inTrain.studentWidth]);
+  const outLogits = testTimeLogits(
+    (rows) => predictLogits(run.head, rows, [inTrain.studentWidth]),
+    outVariants,
+    config.testTimeFlips,
+  );
   run.head.dispose();
   const { temperature } = fitTemperature(run.valLogits, inVal.labels, k);
   const quality = evaluateProbabilities(softmaxRows(run.valLogits, k, temperature), inVal.labels, keepIds).metrics;
@@ -204,7 +218,7 @@ export function holdOutClass(options: {
   ) as Record<FeatureScoreName, number>;
   return {
     heldOut: classIds[heldOut] as string,
-    outSupport: { train: outTrain.length / train.studentWidth, val: outVal.length / val.studentWidth },
+    outSupport: { train: countOf(train, heldOut), val: countOf(val, heldOut) },
     inSupport: inVal.labels.length,
     subsets: subsets.map((s) => ({ name: s.name, classes: s.classes.map((c) => keepIds[c] as string) })),
     teachers,

@@ -126,6 +126,9 @@ function cardFields(
       "Decision support for community doctors and patients: ranks 8 common skin conditions a photo most resembles. Not a diagnosis; see a doctor when unsure, when a lesion changes, bleeds or grows, or when unwell.",
     classes: SKIN8_CLASSES.map(({ id, en, zh }) => ({ id, en, zh })),
     preprocessing: { ...DEFAULT_PREPROCESS, inputSize: config.inputSize },
+    ...(config.testTimeFlips.join() === "id"
+      ? {}
+      : { testTimeAugmentation: { flips: config.testTimeFlips, combine: "mean-logits" as const } }),
     backbone: { name: "mobilenet_v2_0.35_224", source: backboneSource, sha256: backboneSha256 },
     training: {
       seed: config.seed,
@@ -143,7 +146,7 @@ export async function runStudent(
   log: (line: string) => void = console.log,
 ): Promise<StudentSummary> {
   const withTeacherBackbone = config.teacherBackbone !== null && config.teacher.features === "concat";
-  const train = await loadSplit(config.cache, "train", withTeacherBackbone, config.inputSize);
+  const train = await loadSplit(config.cache, "train", withTeacherBackbone, config.inputSize, config.augmentedViews);
   const val = await loadSplit(config.cache, "val", withTeacherBackbone, config.inputSize);
   log(
     `train ${train.labels.length} images, val ${val.labels.length}; student features ${train.studentWidth}-d, teacher features ${train.teacherWidth}-d`,
@@ -239,7 +242,7 @@ export async function runStudent(
       head: main.head,
       trainable,
       train: { inputs: cutTrain.variants, shape: cutTrain.shape, labels: train.labels },
-      valInputs: cutVal.variants.get("id") as Float32Array,
+      valInputs: cutVal.variants,
       select: (logits) => evaluateProbabilities(softmaxRows(logits, K, 1), val.labels, CLASS_IDS).metrics.macroF1,
       numClasses: K,
       config,
@@ -352,7 +355,7 @@ export async function runStudent(
   };
   await mkdir(config.out, { recursive: true });
   await writeFile(join(config.out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
-  // The uncalibrated float32 val logits behind the calibration and unsure rule, for later analysis.
+  // The uncalibrated float32 val logits (averaged over the test-time flips) behind the calibration and unsure rule, for later analysis.
   await writeFile(
     join(config.out, "val-logits.json"),
     JSON.stringify({ classes: CLASS_IDS, labels: Array.from(val.labels), logits: Array.from(valLogits) }),

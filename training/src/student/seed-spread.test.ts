@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_STUDENT_CONFIG } from "./config.js";
-import { type SummaryFields, seedRunFrom, seedSpreadMarkdown, spread } from "./seed-spread.js";
+import { type SummaryFields, seedRunFrom, seedSpreadArgs, seedSpreadMarkdown, spread } from "./seed-spread.js";
 
 function summary(seed: number, accuracy: number, macroF1: number): SummaryFields {
   const perClass = { warts: { precision: 0.5, recall: 0.5, f1: 0.5, support: 2 } };
@@ -43,5 +43,36 @@ describe("seed spread", () => {
 
   it("refuses a summary without the chosen row", () => {
     expect(() => seedRunFrom("runs/x", { ...summary(1, 0.7, 0.6), ablation: [] })).toThrow(/no ablation rows/);
+  });
+});
+
+describe("seed-spread arguments", () => {
+  it("gives each run folder to the --group before it", () => {
+    const args = seedSpreadArgs(["--group", "a", "r1", "r2", "--json", "out.json", "--group=b", "r3", "--", "--r4"]);
+    expect(args).toEqual({
+      help: false,
+      groups: [
+        { name: "a", dirs: ["r1", "r2"] },
+        { name: "b", dirs: ["r3", "--r4"] },
+      ],
+      json: "out.json",
+    });
+    expect(seedSpreadArgs(["--group", "a", "r1"])).not.toHaveProperty("json");
+  });
+
+  it("answers --help / -h anywhere before checking the rest", () => {
+    expect(seedSpreadArgs(["--group", "a", "--help"]).help).toBe(true);
+    expect(seedSpreadArgs(["-h", "--bogus"]).help).toBe(true);
+  });
+
+  it("names what is wrong, then the usage", () => {
+    expect(() => seedSpreadArgs(["--group", "a", "r1", "--bogus"])).toThrow(/^unknown flag --bogus\nusage/);
+    expect(() => seedSpreadArgs(["--group", "a", "r1", "-x"])).toThrow(/^unknown flag -x\n/);
+    expect(() => seedSpreadArgs(["--group"])).toThrow(/^--group needs a value\n/);
+    expect(() => seedSpreadArgs(["--group", "--json", "out.json"])).toThrow(/^--group needs a value\n/);
+    expect(() => seedSpreadArgs(["--group", "a", "r1", "--json"])).toThrow(/^--json needs a value\n/);
+    expect(() => seedSpreadArgs(["r0", "--group", "a", "r1"])).toThrow(/^run folder r0 comes before any --group\n/);
+    expect(() => seedSpreadArgs(["--group", "a", "--group", "b", "r1"])).toThrow(/^group "a" has no runs\n/);
+    expect(() => seedSpreadArgs([])).toThrow(/^usage: npm run seed-spread/);
   });
 });

@@ -3,6 +3,7 @@
  * 3 of one class, so one run's figures say little; the spread over seeds says how much of a gap
  * between two configurations (or between val and an unseen test split) is noise.
  */
+import { parseArgs } from "node:util";
 import type { StudentSummary } from "./pipeline.js";
 
 export interface SeedRun {
@@ -72,4 +73,55 @@ export function seedSpreadMarkdown(groups: readonly { name: string; runs: readon
       ].join("\n");
     })
     .join("\n\n");
+}
+
+export const SEED_SPREAD_USAGE =
+  "usage: npm run seed-spread -- --group NAME RUN_DIR... [--group NAME RUN_DIR...] [--json FILE]";
+
+export interface SeedSpreadArgs {
+  /** --help or -h was given (anywhere); nothing else is checked then. */
+  help: boolean;
+  /** In command-line order, each with its run folders in order. */
+  groups: { name: string; dirs: string[] }[];
+  json?: string;
+}
+
+/**
+ * The seed-spread command line: each positional RUN_DIR belongs to the --group before it. parseArgs
+ * runs non-strict so that the errors below (not Node's generic ones) name what is wrong.
+ */
+export function seedSpreadArgs(argv: readonly string[]): SeedSpreadArgs {
+  const { tokens } = parseArgs({
+    args: [...argv],
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+    options: {
+      group: { type: "string", multiple: true },
+      json: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (tokens.some((t) => t.kind === "option" && t.name === "help")) return { help: true, groups: [] };
+  const usageError = (message: string) => new Error(`${message}\n${SEED_SPREAD_USAGE}`);
+  const groups: { name: string; dirs: string[] }[] = [];
+  let json: string | undefined;
+  for (const token of tokens) {
+    if (token.kind === "option-terminator") continue;
+    if (token.kind === "positional") {
+      const group = groups.at(-1);
+      if (!group) throw usageError(`run folder ${token.value} comes before any --group`);
+      group.dirs.push(token.value);
+    } else if (token.name === "group" || token.name === "json") {
+      // Non-strict parseArgs takes the next argument as the value even when it is another flag.
+      const value = token.value;
+      if (!value || (!token.inlineValue && value.startsWith("--"))) throw usageError(`${token.rawName} needs a value`);
+      if (token.name === "json") json = value;
+      else groups.push({ name: value, dirs: [] });
+    } else throw usageError(`unknown flag ${token.rawName}`);
+  }
+  const empty = groups.find((g) => g.dirs.length === 0);
+  if (empty) throw usageError(`group "${empty.name}" has no runs`);
+  if (groups.length === 0) throw new Error(SEED_SPREAD_USAGE);
+  return { help: false, groups, ...(json ? { json } : {}) };
 }

@@ -12,7 +12,14 @@ beforeAll(async () => {
   registerWasmGradientKernels();
 });
 
-const config: StudentConfig = { ...DEFAULT_STUDENT_CONFIG, train: "", val: "", out: "", seed: 3 };
+const config: StudentConfig = {
+  ...DEFAULT_STUDENT_CONFIG,
+  train: "",
+  val: "",
+  out: "",
+  seed: 3,
+  testTimeFlips: ["id"],
+};
 const shape = [4, 4, 2];
 
 /** Cached 4×4×2 maps whose class shows in which channel is brighter. */
@@ -55,7 +62,7 @@ function run(options: { select: (logits: Float32Array) => number; backboneLrScal
     head,
     trainable: ["tail_conv"],
     train: { inputs: new Map([["id", train.inputs]]), shape, labels: train.labels },
-    valInputs: val.inputs,
+    valInputs: new Map([["id", val.inputs]]),
     numClasses: 2,
     config,
     kd: undefined,

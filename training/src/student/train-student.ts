@@ -1,4 +1,6 @@
 /** Trains the student's head on frozen pooled features, with or without distillation and curriculum. */
+
+import { type FlipVariant, meanLogits } from "@pifu/core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../backend/index.js";
 import { classCounts } from "../data/index.js";
@@ -7,13 +9,31 @@ import { curriculumSchedule, fullSchedule } from "../distill/curriculum.js";
 import { type KdTargets, trainClassifier } from "../distill/trainer.js";
 import { buildHead, forward, predictLogits } from "../train/head.js";
 import { createLoss } from "../train/losses.js";
+import type { ViewName } from "./cache-store.js";
 import type { StudentConfig } from "./config.js";
 import type { SplitData } from "./data.js";
-import type { FlipVariant } from "./flips.js";
 
 export interface HeadRun {
   head: tfl.Sequential;
   valLogits: Float32Array;
+}
+
+/**
+ * Logits averaged over the test-time flips, as a runner of the exported card computes them (core
+ * `meanOverViews`); `predict` maps one variant's cached rows to logits.
+ */
+export function testTimeLogits(
+  predict: (rows: Float32Array) => Float32Array,
+  variants: ReadonlyMap<ViewName, Float32Array>,
+  flips: readonly FlipVariant[],
+): Float32Array {
+  return meanLogits(
+    flips.map((flip) => {
+      const rows = variants.get(flip);
+      if (!rows) throw new Error(`the cache lacks the "${flip}" flip variant that test-time augmentation needs`);
+      return predict(rows);
+    }),
+  );
 }
 
 export function trainStudentHead(
@@ -51,7 +71,11 @@ export function trainStudentHead(
         log(`  epoch ${epoch + 1}/${config.epochs} loss ${loss.toFixed(4)}`);
     },
   });
-  const valLogits = predictLogits(head, val.student.get("id") as Float32Array, [train.studentWidth]);
+  const valLogits = testTimeLogits(
+    (rows) => predictLogits(head, rows, [train.studentWidth]),
+    val.student,
+    config.testTimeFlips,
+  );
   return { head, valLogits };
 }
 
@@ -66,8 +90,9 @@ export function fineTuneTail(options: {
   tail: tfl.LayersModel;
   head: tfl.Sequential;
   trainable: readonly string[];
-  train: { inputs: Map<FlipVariant, Float32Array>; shape: number[]; labels: Int32Array };
-  valInputs: Float32Array;
+  train: { inputs: Map<ViewName, Float32Array>; shape: number[]; labels: Int32Array };
+  /** Val activations per flip variant; scored over `config.testTimeFlips`. */
+  valInputs: ReadonlyMap<ViewName, Float32Array>;
   select: (valLogits: Float32Array) => number;
   numClasses: number;
   config: StudentConfig;
@@ -97,12 +122,12 @@ export function fineTuneTail(options: {
     options.numClasses,
   );
   const rowSize = options.train.shape.reduce((a, b) => a * b, 1);
-  const predictVal = () => {
-    const n = options.valInputs.length / rowSize;
+  const predictVariant = (inputs: Float32Array) => {
+    const n = inputs.length / rowSize;
     const out = new Float32Array(n * options.numClasses);
     for (let i = 0; i < n; i += 32) {
       const m = Math.min(32, n - i);
-      const rows = options.valInputs.subarray(i * rowSize, (i + m) * rowSize);
+      const rows = inputs.subarray(i * rowSize, (i + m) * rowSize);
       const logits = tf.tidy(() =>
         forward(head, pooled(tf.tensor(rows, [m, ...options.train.shape])), false).dataSync(),
       );
@@ -110,6 +135,7 @@ export function fineTuneTail(options: {
     }
     return out;
   };
+  const predictVal = () => testTimeLogits(predictVariant, options.valInputs, config.testTimeFlips);
   const tracked = [...tail.layers.filter((layer) => layer.trainable), ...head.layers];
   const snapshot = () => tracked.map((layer) => layer.getWeights().map((w) => w.clone()));
   let best = { epoch: 0, score: options.select(predictVal()), weights: snapshot() };

@@ -1,0 +1,75 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { initBackend } from "../backend/index.js";
+import { writeSyntheticSet, writeTinyBackbone } from "../testing/fixtures.js";
+import { readCachedSplit } from "./cache-store.js";
+
+const run = promisify(execFile);
+const ROOT = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
+const SCRIPT = join(ROOT, "training/src/student/cache-activations.ts");
+const TSX = join(ROOT, "node_modules/.bin/tsx");
+
+let dir: string;
+const cache = () => join(dir, "cache");
+
+async function cacheViews(split: string, views: string[], shard = "0/1") {
+  const args = [SCRIPT, `--backbone=${join(dir, "backbone")}`, `--data=${join(dir, "data")}`, `--split=${split}`];
+  args.push("--outputs=tiny_conv2:gap", "--size=32", `--shard=${shard}`, `--out=${cache()}`, ...views);
+  await run(TSX, args, { cwd: ROOT });
+}
+
+/** Each image's row of one view, by image id. */
+async function rowsById(split: string, view: "id" | `aug${number}`) {
+  const cached = await readCachedSplit(cache(), split, "tiny_conv2", 32);
+  const rows = cached.variants.get(view) as Float32Array;
+  const width = cached.shape[0] as number;
+  return new Map(cached.images.map((img, i) => [img.id, Array.from(rows.subarray(i * width, (i + 1) * width))]));
+}
+
+beforeAll(async () => {
+  await initBackend("wasm");
+  dir = await mkdtemp(join(tmpdir(), "pifu-cache-activations-"));
+  await writeSyntheticSet(join(dir, "data"), { classes: ["acne_rosacea", "eczema"], perClass: [3, 2], size: 40 });
+  await writeTinyBackbone(join(dir, "backbone"), 32);
+  await Promise.all([
+    cacheViews("whole", ["--augment=2"]),
+    cacheViews("sharded", ["--augment=2"], "0/2").then(() => cacheViews("sharded", ["--augment=2"], "1/2")),
+    cacheViews("flips", ["--variants=id"]),
+  ]);
+}, 120_000);
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe("cache-activations --augment", () => {
+  it("caches N random augmentation draws per image, named aug0..aug{N-1}, and records the preset", async () => {
+    const whole = await readCachedSplit(cache(), "whole", "tiny_conv2", 32);
+    expect([...whole.variants.keys()]).toEqual(["aug0", "aug1"]);
+    expect(whole.images).toHaveLength(5);
+    const index = JSON.parse(await readFile(join(cache(), "whole", "0of1-index.json"), "utf8"));
+    expect(index.augment).toEqual({ preset: "strong", seed: 42 });
+  });
+
+  it("draws differ from each other and from the plain centre crop", async () => {
+    const [aug0, aug1, plain] = await Promise.all([
+      rowsById("whole", "aug0"),
+      rowsById("whole", "aug1"),
+      rowsById("flips", "id"),
+    ]);
+    for (const [id, row] of aug0) {
+      expect(row, id).not.toEqual(aug1.get(id));
+      expect(row, id).not.toEqual(plain.get(id));
+    }
+  });
+
+  it("gives each image the same draws however the images are sharded", async () => {
+    for (const view of ["aug0", "aug1"] as const) {
+      const [whole, sharded] = await Promise.all([rowsById("whole", view), rowsById("sharded", view)]);
+      expect(sharded.size).toBe(5);
+      for (const [id, row] of whole) expect(sharded.get(id), id).toEqual(row);
+    }
+  });
+});
