@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- pwa [--runs 50] [--model DIR]`: ms/image for the student model in headless
+ * `npm run bench -- pwa [--runs 50] [--model DIR]`: ms/image (one model pass) and ms/photo (the card's
+ * test-time views, as a check runs them) for the student model in headless
  * Chromium on wasm and on WebGL (median of the runs after warm-up), and the gzipped sizes of the app
  * shell and of the tfjs chunk. Prints one JSON object and writes bench/results/pwa.json.
  */
@@ -143,6 +144,12 @@ try {
     msPerImage: {
       wasm: wasm && "inferMs" in wasm ? wasm.inferMs : null,
       webgl: timings.webgl && "inferMs" in timings.webgl ? timings.webgl.inferMs : null,
+    },
+    // A check runs the card's test-time views (one batch); this is what a person waits for.
+    msPerPhoto: {
+      views: wasm && "views" in wasm ? wasm.views : null,
+      wasm: wasm && "photoMs" in wasm ? wasm.photoMs : null,
+      webgl: timings.webgl && "photoMs" in timings.webgl ? timings.webgl.photoMs : null,
     },
     target: { wasmMsPerImage: 30, met: wasm && "inferMs" in wasm ? wasm.inferMs <= 30 : false },
     timings,

@@ -2,8 +2,9 @@
  * The in-browser half of `npm run bench -- pwa`: loads the model with the app's own backend selection
  * and classifier, then times it. Bundled by bench/pwa.ts; results are returned through `globalThis`.
  */
-import { type ModelCard, preprocess } from "@pifu/core";
+import { type ModelCard, preprocess, testTimeFlips } from "@pifu/core";
 import * as tf from "@tensorflow/tfjs-core";
+import { photoLogits } from "../src/check.js";
 import { type BackendName, selectBackend } from "../src/model/backend.js";
 import { loadClassifier } from "../src/model/classifier.js";
 
@@ -13,9 +14,13 @@ export interface BackendTiming {
   wasmThreads: boolean;
   crossOriginIsolated: boolean;
   loadMs: number;
-  /** Model only, median of `runs` after warm-up. */
+  /** Model only, one pass over one image, median of `runs` after warm-up. */
   inferMs: number;
-  /** Preprocessing a 1280×960 photo plus the model, median. */
+  /** The card's test-time views of one photo (1 without test-time augmentation). */
+  views: number;
+  /** Model only, every view of one photo in one batch, logits averaged, as a check runs it; median. */
+  photoMs: number;
+  /** Preprocessing a 1280×960 photo plus `photoMs`, median. */
   endToEndMs: number;
   tensorsLeaked: number;
 }
@@ -37,20 +42,22 @@ async function run(requested: BackendName, runs: number, warmup: number): Promis
   const photo = { data: new Uint8ClampedArray(1280 * 960 * 4), width: 1280, height: 960, channels: 4 as const };
   for (let i = 0; i < photo.data.length; i++) photo.data[i] = (i * 7919) % 251;
   const input = preprocess(photo, card.preprocessing);
-  for (let i = 0; i < warmup; i++) await classifier.logits(input);
+  for (let i = 0; i < warmup; i++) await photoLogits(classifier, input);
+  const timed = async (times: number, work: () => Promise<unknown>) => {
+    const ms: number[] = [];
+    for (let i = 0; i < times; i++) {
+      const start = performance.now();
+      await work();
+      ms.push(performance.now() - start);
+    }
+    return median(ms);
+  };
   const tensorsBefore = tf.memory().numTensors;
-  const infer: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    await classifier.logits(input);
-    infer.push(performance.now() - start);
-  }
-  const endToEnd: number[] = [];
-  for (let i = 0; i < Math.min(runs, 20); i++) {
-    const start = performance.now();
-    await classifier.logits(preprocess(photo, card.preprocessing));
-    endToEnd.push(performance.now() - start);
-  }
+  const inferMs = await timed(runs, () => classifier.logits(input));
+  const photoMs = await timed(runs, () => photoLogits(classifier, input));
+  const endToEndMs = await timed(Math.min(runs, 20), () =>
+    photoLogits(classifier, preprocess(photo, card.preprocessing)),
+  );
   const tensorsLeaked = tf.memory().numTensors - tensorsBefore;
   classifier.dispose();
   return {
@@ -59,8 +66,10 @@ async function run(requested: BackendName, runs: number, warmup: number): Promis
     wasmThreads: backend === "wasm" && (await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT")) === true,
     crossOriginIsolated: globalThis.crossOriginIsolated === true,
     loadMs,
-    inferMs: median(infer),
-    endToEndMs: median(endToEnd),
+    inferMs,
+    views: testTimeFlips(card).length,
+    photoMs,
+    endToEndMs,
     tensorsLeaked,
   };
 }

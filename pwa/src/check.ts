@@ -25,12 +25,18 @@ export interface CheckResult {
   interpretation: Interpretation;
 }
 
+/** One photo's logits: its card's test-time views as one batch, averaged. */
+export async function photoLogits(classifier: Classifier, input: Float32Array): Promise<Float32Array> {
+  const { card } = classifier;
+  const flips = testTimeFlips(card);
+  const viewLogits = await classifier.logits(viewBatch(input, card.preprocessing.inputSize, flips), flips.length);
+  return meanOverViews(viewLogits, flips.length, card.classes.length);
+}
+
 export async function runCheck(classifier: Classifier, pixels: RawImage, thumbnail: Blob): Promise<CheckResult> {
   const { card } = classifier;
   const input = preprocess(pixels, card.preprocessing);
-  const flips = testTimeFlips(card);
-  const viewLogits = await classifier.logits(viewBatch(input, card.preprocessing.inputSize, flips), flips.length);
-  const logits = meanOverViews(viewLogits, flips.length, card.classes.length);
+  const logits = await photoLogits(classifier, input);
   return {
     id: crypto.randomUUID(),
     createdAt: Date.now(),

@@ -1,6 +1,8 @@
 /**
  * Occlusion map: how much the top class's probability drops when each cell of a grid over the
- * model's input is covered with neutral grey. Cheap enough on a phone for a small grid.
+ * model's input is covered with neutral grey. Cheap enough on a phone for a small grid. It uses the
+ * unflipped view only: the card's test-time flips would multiply its cost for a picture of where the
+ * model looks, not for the result itself.
  */
 import { softmax } from "@pifu/core";
 import type { Classifier } from "./classifier.js";

@@ -16,11 +16,18 @@ export interface AugmentSpec {
   jitter?: { brightness: number; contrast: number; saturation: number };
 }
 
-/** The augmentation of the seed report: flips and rotation; plus crop and jitter for the stronger runs. */
+/** The augmentation of the seed report: flips and rotation; plus crop and jitter for the milder and stronger runs. */
 export const AUGMENT_PRESETS: Record<string, AugmentSpec> = {
   none: {},
   flip: { hflip: true },
   report: { hflip: true, vflip: true, rotate: 30 },
+  /** Close to the centre crop a frozen backbone sees at test time: small crops and colour shifts. */
+  mild: {
+    hflip: true,
+    vflip: true,
+    crop: { scale: [0.7, 1], ratio: [3 / 4, 4 / 3] },
+    jitter: { brightness: 0.1, contrast: 0.1, saturation: 0.1 },
+  },
   strong: {
     hflip: true,
     vflip: true,

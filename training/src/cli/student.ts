@@ -5,6 +5,7 @@
 import { readFile } from "node:fs/promises";
 import type { FlipVariant } from "@pifu/core";
 import { Command, Option } from "commander";
+import { AUGMENT_PRESETS } from "../augment/index.js";
 import { initBackend } from "../backend/index.js";
 import { QUANTIZATIONS, type Quantization } from "../export/quantize.js";
 import { DEFAULT_STUDENT_CONFIG, type StudentConfig } from "../student/config.js";
@@ -35,8 +36,13 @@ const program = new Command()
   )
   .option(
     "--augmented-views <n>",
-    `random augmentation draws per train image (crop, flips, rotation, colour; cached once) the head also trains on (default ${d.augmentedViews})`,
+    `random draws of --augment-preset per train image (cached once) that teachers and head also train on (default ${d.augmented.views})`,
     int("augmented-views"),
+  )
+  .addOption(
+    new Option("--augment-preset <name>", `preset of those draws (default ${d.augmented.preset})`).choices(
+      Object.keys(AUGMENT_PRESETS),
+    ),
   )
   .option(
     "--tta-flips <flips>",
@@ -127,12 +133,10 @@ const program = new Command()
     ),
   )
   .addOption(
-    new Option("--unsure-score <s>", "unsure score; auto picks the best separator of val errors").choices([
-      "auto",
-      "maxProb",
-      "margin",
-      "energy",
-    ]),
+    new Option(
+      "--unsure-score <s>",
+      `unsure score; auto picks the best separator of val errors (default ${d.unsure.score})`,
+    ).choices(["auto", "maxProb", "margin", "energy"]),
   )
   .option("--coverage <c>", `share of val images answered, not unsure (default ${d.unsure.coverage})`, num("coverage"))
   .option("--model-version <semver>", `model card version (default ${d.version})`)
@@ -149,6 +153,7 @@ interface Flags {
   backbone?: string;
   inputSize?: number;
   augmentedViews?: number;
+  augmentPreset?: string;
   ttaFlips?: FlipVariant[];
   teacherBackbone?: string;
   seed?: number;
@@ -196,7 +201,7 @@ async function main(): Promise<void> {
     cache: f.cache ?? c.cache,
     backbone: f.backbone ?? c.backbone,
     inputSize: f.inputSize ?? c.inputSize,
-    augmentedViews: f.augmentedViews ?? c.augmentedViews,
+    augmented: { views: f.augmentedViews ?? c.augmented.views, preset: f.augmentPreset ?? c.augmented.preset },
     testTimeFlips: f.ttaFlips ?? c.testTimeFlips,
     teacherBackbone,
     seed: f.seed ?? c.seed,
@@ -245,7 +250,7 @@ async function main(): Promise<void> {
     backbone: config.backbone,
     inputSize: config.inputSize,
     teacherBackbone: config.teacherBackbone,
-    augmentedViews: config.augmentedViews,
+    augmented: config.augmented,
     log,
   });
   const summary = await runStudent(config, log);

@@ -11,9 +11,9 @@ export function studentSplit(inputSize: number, split: "train" | "val"): string 
   return `${STUDENT_TAPS.prefix}-${inputSize}-${split}`;
 }
 
-/** The cache split holding `--augment` views of the train images (random augmentation draws). */
-export function augmentedSplit(inputSize: number): string {
-  return `${studentSplit(inputSize, "train")}-aug`;
+/** The cache split holding `--augment` views of the train images (random draws of `preset`). */
+export function augmentedSplit(inputSize: number, preset: string): string {
+  return `${studentSplit(inputSize, "train")}-aug-${preset}`;
 }
 
 export interface SplitData {
@@ -39,18 +39,19 @@ export async function loadSplit(
   withTeacherBackbone: boolean,
   inputSize: number,
   /** Also load this many cached augmentation draws per image (train only; see `augmentedSplit`). */
-  augmentedViews = 0,
+  augmented: { views: number; preset: string } = { views: 0, preset: "none" },
 ): Promise<SplitData> {
+  if (augmented.views > 0 && split !== "train") throw new Error("augmented views are cached for the train split only");
   const student = await readCachedSplit(cache, studentSplit(inputSize, split), STUDENT_TAPS.pooled, inputSize);
-  if (augmentedViews > 0) {
-    if (split !== "train") throw new Error("augmented views are cached for the train split only");
-    const augmented = await readCachedSplit(cache, augmentedSplit(inputSize), STUDENT_TAPS.pooled, inputSize);
-    sameOrder(student.images, augmented.images, "augmented views");
-    if (augmented.variants.size !== augmentedViews)
+  if (augmented.views > 0) {
+    const name = augmentedSplit(inputSize, augmented.preset);
+    const draws = await readCachedSplit(cache, name, STUDENT_TAPS.pooled, inputSize);
+    sameOrder(student.images, draws.images, "augmented views");
+    if (draws.variants.size !== augmented.views)
       throw new Error(
-        `${augmentedSplit(inputSize)} holds ${augmented.variants.size} augmented views, the run asks for ${augmentedViews}; delete it to re-embed`,
+        `${name} holds ${draws.variants.size} augmented views, the run asks for ${augmented.views}; delete it to re-embed`,
       );
-    for (const [view, rows] of augmented.variants) student.variants.set(view, rows);
+    for (const [view, rows] of draws.variants) student.variants.set(view, rows);
   }
   const studentWidth = student.shape[0] as number;
   const labels = Int32Array.from(student.images, (img) => img.labelIndex);

@@ -30,10 +30,10 @@ export async function ensureCache(options: {
   inputSize: number;
   teacherBackbone: string | null;
   /**
-   * Random augmentation draws per train image to cache (0: none). They are part of the cache, drawn
-   * with cache-activations' fixed seed whatever the run's seed.
+   * Random augmentation draws per train image to cache (views 0: none). They are part of the cache,
+   * drawn with cache-activations' fixed seed whatever the run's seed.
    */
-  augmentedViews?: number;
+  augmented?: { views: number; preset: string };
   workers?: number;
   log: (line: string) => void;
 }): Promise<void> {
@@ -73,15 +73,15 @@ export async function ensureCache(options: {
       });
     }
   }
-  if (options.augmentedViews) {
+  if (options.augmented && options.augmented.views > 0) {
     jobs.push({
-      split: augmentedSplit(options.inputSize),
+      split: augmentedSplit(options.inputSize, options.augmented.preset),
       data: options.train,
       backbone: options.backbone,
       size: options.inputSize,
       range: "-1,1",
       outputs: `${STUDENT_TAPS.pooled}:gap`,
-      views: [`--augment=${options.augmentedViews}`],
+      views: [`--augment=${options.augmented.views}`, `--preset=${options.augmented.preset}`],
     });
   }
   for (const job of jobs) {

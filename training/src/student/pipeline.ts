@@ -74,19 +74,24 @@ function rowMetrics(
   };
 }
 
-/** Picks the unsure score that best separates misclassified from correct val images. */
+/**
+ * The configured unsure score ("auto": the one that best separates misclassified from correct val
+ * images), with each score's AUROC for that separation reported either way.
+ */
 function pickUnsureRule(config: StudentConfig, logits: Float32Array, labels: Int32Array, temperature: number) {
   const predicted = argmaxRows(logits, K);
   const errorAuroc: Record<string, number> = {};
-  const candidates: UnsureRule["score"][] =
-    config.unsure.score === "auto" ? ["maxProb", "margin", "energy"] : [config.unsure.score];
+  const candidates: UnsureRule["score"][] = ["maxProb", "margin", "energy"];
   for (const score of candidates) {
     const scores = unsureScores(logits, K, temperature, score);
     const wrong = [...scores].filter((_, i) => predicted[i] !== labels[i]);
     const right = [...scores].filter((_, i) => predicted[i] === labels[i]);
     errorAuroc[score] = wrong.length && right.length ? auroc(wrong, right) : 0.5;
   }
-  const best = candidates.reduce((a, b) => ((errorAuroc[b] ?? 0) > (errorAuroc[a] ?? 0) ? b : a));
+  const best =
+    config.unsure.score === "auto"
+      ? candidates.reduce((a, b) => ((errorAuroc[b] ?? 0) > (errorAuroc[a] ?? 0) ? b : a))
+      : config.unsure.score;
   return { ...chooseUnsureRule(logits, K, temperature, best, config.unsure.coverage), errorAuroc };
 }
 
@@ -146,7 +151,7 @@ export async function runStudent(
   log: (line: string) => void = console.log,
 ): Promise<StudentSummary> {
   const withTeacherBackbone = config.teacherBackbone !== null && config.teacher.features === "concat";
-  const train = await loadSplit(config.cache, "train", withTeacherBackbone, config.inputSize, config.augmentedViews);
+  const train = await loadSplit(config.cache, "train", withTeacherBackbone, config.inputSize, config.augmented);
   const val = await loadSplit(config.cache, "val", withTeacherBackbone, config.inputSize);
   log(
     `train ${train.labels.length} images, val ${val.labels.length}; student features ${train.studentWidth}-d, teacher features ${train.teacherWidth}-d`,

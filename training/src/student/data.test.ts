@@ -1,0 +1,60 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { augmentedSplit, loadSplit, STUDENT_TAPS, studentSplit } from "./data.js";
+
+let cache: string;
+
+/** One cache shard of 2 images × 2 features per view, as cache-activations.ts writes it. */
+async function shard(split: string, views: string[], ids: string[], base: number) {
+  const dir = join(cache, split);
+  await mkdir(dir, { recursive: true });
+  const images = ids.map((id, i) => ({
+    id,
+    path: `/data/acne_rosacea/${id}.jpg`,
+    label: "acne_rosacea",
+    labelIndex: i,
+  }));
+  const shapes = { [STUDENT_TAPS.pooled]: [2] };
+  await writeFile(
+    join(dir, "0of1-index.json"),
+    JSON.stringify({ spec: { inputSize: 224 }, shapes, variants: views, images }),
+  );
+  for (const [v, view] of views.entries()) {
+    const rows = new Float32Array([base + v, base + v, base + v + 0.5, base + v + 0.5]);
+    await writeFile(join(dir, `0of1-${view}-${STUDENT_TAPS.pooled}.f32`), rows);
+  }
+}
+
+beforeAll(async () => {
+  cache = await mkdtemp(join(tmpdir(), "pifu-student-data-"));
+  await shard(studentSplit(224, "train"), ["id", "h"], ["a", "b"], 0);
+  await shard(augmentedSplit(224, "mild"), ["aug0", "aug1", "aug2"], ["a", "b"], 10);
+  await shard(augmentedSplit(224, "other-order"), ["aug0"], ["b", "a"], 20);
+});
+afterAll(() => rm(cache, { recursive: true, force: true }));
+
+describe("loadSplit with augmented views", () => {
+  it("adds the cached draws to the flips of the same images", async () => {
+    const train = await loadSplit(cache, "train", false, 224, { views: 3, preset: "mild" });
+    expect([...train.student.keys()]).toEqual(["id", "h", "aug0", "aug1", "aug2"]);
+    expect(Array.from(train.student.get("aug1") ?? [])).toEqual([11, 11, 11.5, 11.5]);
+    expect(train.teacher).toBe(train.student);
+    const plain = await loadSplit(cache, "train", false, 224);
+    expect([...plain.student.keys()]).toEqual(["id", "h"]);
+  });
+
+  it("refuses a draw count, an image order or a split that does not match", async () => {
+    await expect(loadSplit(cache, "train", false, 224, { views: 8, preset: "mild" })).rejects.toThrow(
+      /holds 3 augmented views, the run asks for 8/,
+    );
+    await expect(loadSplit(cache, "train", false, 224, { views: 1, preset: "other-order" })).rejects.toThrow(
+      /augmented views: the two caches list different images/,
+    );
+    await expect(loadSplit(cache, "val", false, 224, { views: 3, preset: "mild" })).rejects.toThrow(/train split only/);
+    await expect(loadSplit(cache, "train", false, 224, { views: 3, preset: "strong" })).rejects.toThrow(
+      /no cached activations/,
+    );
+  });
+});
