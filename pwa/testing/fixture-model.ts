@@ -4,7 +4,7 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { ModelCard } from "@pifu/core";
+import type { FlipVariant, ModelCard } from "@pifu/core";
 import { exampleCard } from "@pifu/core/testing";
 import "@tensorflow/tfjs-backend-cpu";
 import * as tf from "@tensorflow/tfjs-core";
@@ -19,6 +19,10 @@ export interface FixtureModelOptions {
   quantization?: "float32" | "float16";
   /** Conv filters in each block: more blocks and filters give a heavier model (for benchmarks). */
   filters?: number[];
+  /** The card's test-time flips; none: one plain view. */
+  testTimeFlips?: FlipVariant[];
+  /** "flatten" instead of global pooling makes the logits depend on orientation, so flips matter. */
+  pool?: "average" | "flatten";
 }
 
 /** IEEE 754 half-precision bits of a float32 value (round to nearest even), as tfjs float16 manifests hold. */
@@ -39,7 +43,13 @@ function toFloat16Bits(value: number): number {
   return rest > 0x1000 || (rest === 0x1000 && (half & 1) === 1) ? half + 1 : half;
 }
 
-function buildModel(inputSize: number, seed: number, filters: number[], classes: number): tfl.LayersModel {
+function buildModel(
+  inputSize: number,
+  seed: number,
+  filters: number[],
+  classes: number,
+  pool: "average" | "flatten",
+): tfl.LayersModel {
   const model = tfl.sequential();
   filters.forEach((n, i) => {
     model.add(
@@ -55,7 +65,7 @@ function buildModel(inputSize: number, seed: number, filters: number[], classes:
       }),
     );
   });
-  model.add(tfl.layers.globalAveragePooling2d({}));
+  model.add(pool === "flatten" ? tfl.layers.flatten() : tfl.layers.globalAveragePooling2d({}));
   model.add(
     tfl.layers.dense({
       units: classes,
@@ -67,10 +77,11 @@ function buildModel(inputSize: number, seed: number, filters: number[], classes:
 
 /** Writes the model folder and returns its card. */
 export async function writeFixtureModel(dir: string, options: FixtureModelOptions): Promise<ModelCard> {
-  const { version, inputSize = 32, seed = 1, quantization = "float16", filters = [8, 16] } = options;
+  const { version, inputSize = 32, seed = 1, quantization = "float16", filters = [8, 16], testTimeFlips } = options;
+  const pool = options.pool ?? "average";
   await tf.setBackend("cpu");
   const base = await exampleCard({ x: new Uint8Array() });
-  const model = buildModel(inputSize, seed, filters, base.classes.length);
+  const model = buildModel(inputSize, seed, filters, base.classes.length, pool);
   let artifacts: tf.io.ModelArtifacts | undefined;
   await model.save(
     tf.io.withSaveHandler(async (a) => {
@@ -106,6 +117,7 @@ export async function writeFixtureModel(dir: string, options: FixtureModelOption
     preprocessing: { inputSize, resize: "center-crop-square", interpolation: "antialiased-bilinear", range: [-1, 1] },
     // A low threshold so the random fixture still shows confident results in the UI.
     unsure: { score: "maxProb", threshold: 0.9, coverage: 0.9 },
+    ...(testTimeFlips ? { testTimeAugmentation: { flips: testTimeFlips, combine: "mean-logits" as const } } : {}),
   });
   await mkdir(dir, { recursive: true });
   for (const [name, bytes] of Object.entries(files)) await writeFile(join(dir, name), bytes);

@@ -5,7 +5,7 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { feedbackFromCsvRow } from "@pifu/core";
+import { FLIP_VARIANTS, feedbackFromCsvRow } from "@pifu/core";
 import type { Page } from "playwright-core";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,6 +13,7 @@ import { publishModelDir } from "../../api/src/cli/publish-lib.js";
 import { writeFixtureModel } from "../../pwa/testing/fixture-model.js";
 import { checkPhoto, countRows, goTo, readRows, waitForModel } from "./app-page.js";
 import { type Chromium, launchChromium } from "./browser.js";
+import { nodeTop3 } from "./node-check.js";
 import { type Stack, startStack } from "./stack.js";
 
 /** PIFU_SCREENSHOTS=1 refreshes the committed screenshots in docs/screenshots. */
@@ -49,7 +50,10 @@ beforeAll(async () => {
     ["1.2.0", 3],
   ] as const) {
     modelDirs[version] = join(work, version);
-    await writeFixtureModel(modelDirs[version], { version, seed });
+    // 1.1.0's card asks for the four test-time flips, as the shipped model's does, on a model whose
+    // logits depend on orientation.
+    const flipped = version === "1.1.0" ? { testTimeFlips: [...FLIP_VARIANTS], pool: "flatten" as const } : {};
+    await writeFixtureModel(modelDirs[version], { version, seed, ...flipped });
   }
   stack = await startStack({
     embeddedModelDir: modelDirs["1.0.0"]!,
@@ -230,6 +234,19 @@ describe("the PWA in Chromium against the real API", () => {
     await expect(page.getByTestId("model-version").getAttribute("data-version")).resolves.toBe("1.1.0");
     await checkPhoto(page, 15);
     expect(await page.getByTestId("match").count()).toBe(3);
+    // The card's four flipped views are averaged in the browser: the page shows what Node computes
+    // with them, which differs from one plain view.
+    const shown = await page
+      .getByTestId("match")
+      .evaluateAll((items) =>
+        items.map((item) => [item.getAttribute("data-class"), item.querySelector(".match-percent")?.textContent]),
+      );
+    const { withFlips, plain } = await nodeTop3(modelDirs["1.1.0"]!, 15);
+    expect(shown.map(([label]) => label)).toEqual(withFlips.map((m) => m.label));
+    for (const [i, [, percent]] of shown.entries())
+      expect(Math.abs(Number.parseInt(percent ?? "", 10) - (withFlips[i]?.percent ?? -9))).toBeLessThanOrEqual(1);
+    const gap = Math.max(...withFlips.map((m) => Math.abs(m.percent - (plain.get(m.label) ?? 0))));
+    expect(gap).toBeGreaterThanOrEqual(3);
   });
 
   it("discards a stored model that no longer verifies and falls back to the embedded one", async () => {
