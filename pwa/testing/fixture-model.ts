@@ -77,8 +77,15 @@ function buildModel(
 
 /** Writes the model folder and returns its card. */
 export async function writeFixtureModel(dir: string, options: FixtureModelOptions): Promise<ModelCard> {
-  const { version, inputSize = 32, seed = 1, quantization = "float16", filters = [8, 16], testTimeFlips } = options;
-  const pool = options.pool ?? "average";
+  const {
+    version,
+    inputSize = 32,
+    seed = 1,
+    quantization = "float16",
+    filters = [8, 16],
+    testTimeFlips,
+    pool = "average",
+  } = options;
   await tf.setBackend("cpu");
   const base = await exampleCard({ x: new Uint8Array() });
   const model = buildModel(inputSize, seed, filters, base.classes.length, pool);

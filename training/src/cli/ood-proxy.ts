@@ -20,7 +20,7 @@ import {
   summarizeFolds,
 } from "../student/ood-proxy.js";
 import { oodProxyMarkdown } from "../student/ood-proxy-report.js";
-import { flips, num, side } from "./parse.js";
+import { num, side, ttaFlipsOption } from "./parse.js";
 
 const CLASS_IDS = SKIN8_CLASSES.map((c) => c.id);
 const d = DEFAULT_STUDENT_CONFIG;
@@ -32,11 +32,7 @@ const program = new Command()
   )
   .option("--cache <dir>", `cached activations of skin8 train and val (default ${d.cache})`)
   .option("--input-size <px>", `the student's input size, as cached (default ${d.inputSize})`, side("input-size"))
-  .option(
-    "--tta-flips <flips>",
-    `flip views averaged at test time, as the card will ask the PWA to (default ${d.testTimeFlips.join(",")}; "id" for one plain pass)`,
-    flips("tta-flips"),
-  )
+  .addOption(ttaFlipsOption(d.testTimeFlips))
   .option("--held-out <ids>", "comma-separated class ids to hold out, one fold each (default: all 8)")
   .option("--seed <n>", `seed (default ${d.seed})`, num("seed"))
   .option("--coverage <c>", `share of in-val images answered (default ${d.unsure.coverage})`, num("coverage"))

@@ -1,5 +1,6 @@
 /** Flag value parsers for the commander CLIs: a clear error naming the flag instead of NaN. */
-import { FLIP_VARIANTS, TestTimeAugmentationSchema } from "@pifu/core";
+import { FLIP_VARIANTS, type FlipVariant, TestTimeAugmentationSchema } from "@pifu/core";
+import { Option } from "commander";
 
 export const num = (name: string) => (value: string) => {
   const n = Number(value);
@@ -28,3 +29,10 @@ export const flips = (name: string) => (value: string) => {
   }
   return parsed.data;
 };
+
+/** `--tta-flips`, shared by the CLIs that train a student head (`defaults`: the config's flips). */
+export const ttaFlipsOption = (defaults: readonly FlipVariant[]) =>
+  new Option(
+    "--tta-flips <flips>",
+    `flip views averaged at test time, as the card will ask the PWA to (default ${defaults.join(",")}; "id" for one plain pass)`,
+  ).argParser(flips("tta-flips"));

@@ -13,7 +13,7 @@ import { ensureCache } from "../student/ensure-cache.js";
 import { runStudent } from "../student/pipeline.js";
 import { LOSS_KINDS, type LossKind } from "../train/losses.js";
 import { CLASS_WEIGHTINGS, type ClassWeighting } from "../train/weights.js";
-import { flips, int, num, side } from "./parse.js";
+import { int, num, side, ttaFlipsOption } from "./parse.js";
 
 const widths = (value: string) => (value === "" || value === "none" ? [] : value.split(",").map(num("hidden")));
 const d = DEFAULT_STUDENT_CONFIG;
@@ -44,11 +44,7 @@ const program = new Command()
       Object.keys(AUGMENT_PRESETS),
     ),
   )
-  .option(
-    "--tta-flips <flips>",
-    `flip views averaged at test time, as the card will ask the PWA to (default ${d.testTimeFlips.join(",")}; "id" for one plain pass)`,
-    flips("tta-flips"),
-  )
+  .addOption(ttaFlipsOption(d.testTimeFlips))
   .option("--teacher-backbone <path>", `extra teacher backbone, or "none" (default ${d.teacherBackbone})`)
   .option("--seed <n>", `seed (default ${d.seed})`, num("seed"))
   .option(

@@ -14,7 +14,6 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import {
   DEFAULT_PREPROCESS,
-  FLIP_VARIANTS,
   type FlipVariant,
   type PreprocessSpec,
   preprocess,
@@ -26,7 +25,7 @@ import { foldIfSupported } from "../backbones/fold-batchnorm.js";
 import { compileFusedInference } from "../backbones/fused-inference.js";
 import { loadLayersModelFrom } from "../backbones/load.js";
 import { initBackend, tf } from "../backend/index.js";
-import { int, side } from "../cli/parse.js";
+import { flips, int, side } from "../cli/parse.js";
 import { decodeImage, readDataset } from "../data/index.js";
 import { Rng } from "../data/rng.js";
 import { innerNetwork, tapModel } from "./backbone.js";
@@ -69,9 +68,7 @@ const augmentRng = new Rng(int("seed")(values.seed));
 const variants: ViewName[] =
   augmentViews > 0
     ? Array.from({ length: augmentViews }, (_, v) => `aug${v}` as const)
-    : (values.variants.split(",") as FlipVariant[]);
-for (const v of variants)
-  if (augmentViews === 0 && !FLIP_VARIANTS.includes(v as FlipVariant)) throw new Error(`unknown variant ${v}`);
+    : flips("variants")(values.variants);
 const [shardIndex = 0, shardCount = 1] = values.shard.split("/").map(Number);
 const batchSize = Number(values.batch);
 
@@ -99,6 +96,11 @@ const chunks = new Map<string, Float32Array[]>();
 const kept: typeof images = [];
 const failed: string[] = [];
 const started = Date.now();
+const tensorOf = (inputs: Float32Array[]) => {
+  const batchData = new Float32Array(inputs.length * size * size * 3);
+  for (const [i, x] of inputs.entries()) batchData.set(x, i * x.length);
+  return tf.tensor4d(batchData, [inputs.length, size, size, 3]);
+};
 for (let start = 0; start < images.length; start += batchSize) {
   const batch = images.slice(start, start + batchSize);
   const decoded: { id: string; pixels: RawImage }[] = [];
@@ -111,11 +113,6 @@ for (let start = 0; start < images.length; start += batchSize) {
     }
   }
   if (decoded.length === 0) continue;
-  const tensorOf = (inputs: Float32Array[]) => {
-    const batchData = new Float32Array(inputs.length * size * size * 3);
-    for (const [i, x] of inputs.entries()) batchData.set(x, i * x.length);
-    return tf.tensor4d(batchData, [inputs.length, size, size, 3]);
-  };
   const input = augmentViews > 0 ? undefined : tensorOf(decoded.map((d) => preprocess(d.pixels, spec)));
   for (const [v, variant] of variants.entries()) {
     const viewInput =
