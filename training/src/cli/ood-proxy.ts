@@ -20,7 +20,7 @@ import {
   summarizeFolds,
 } from "../student/ood-proxy.js";
 import { oodProxyMarkdown } from "../student/ood-proxy-report.js";
-import { num, side, ttaFlipsOption } from "./parse.js";
+import { inputSizeOption, num, ttaFlipsOption } from "./parse.js";
 
 const CLASS_IDS = SKIN8_CLASSES.map((c) => c.id);
 const d = DEFAULT_STUDENT_CONFIG;
@@ -31,7 +31,7 @@ const program = new Command()
     "For each skin8 class: train the shipped student head configuration without it (teachers included), fit T on the other classes' val images, and report how well each unsure score tells that class's images from the others' val images (AUROC, unsure rates at the shipped coverage).",
   )
   .option("--cache <dir>", `cached activations of skin8 train and val (default ${d.cache})`)
-  .option("--input-size <px>", `the student's input size, as cached (default ${d.inputSize})`, side("input-size"))
+  .addOption(inputSizeOption(d.inputSize))
   .addOption(ttaFlipsOption(d.testTimeFlips))
   .option("--held-out <ids>", "comma-separated class ids to hold out, one fold each (default: all 8)")
   .option("--seed <n>", `seed (default ${d.seed})`, num("seed"))

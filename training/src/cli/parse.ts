@@ -36,3 +36,10 @@ export const ttaFlipsOption = (defaults: readonly FlipVariant[]) =>
     "--tta-flips <flips>",
     `flip views averaged at test time, as the card will ask the PWA to (default ${defaults.join(",")}; "id" for one plain pass)`,
   ).argParser(flips("tta-flips"));
+
+/** The student's input side, as both the student and the OOD proxy CLIs take it. */
+export const inputSizeOption = (defaultSize: number) =>
+  new Option(
+    "--input-size <px>",
+    `square side photos are fed to the student at, as cached (default ${defaultSize})`,
+  ).argParser(side("input-size"));

@@ -13,7 +13,7 @@ import { ensureCache } from "../student/ensure-cache.js";
 import { runStudent } from "../student/pipeline.js";
 import { LOSS_KINDS, type LossKind } from "../train/losses.js";
 import { CLASS_WEIGHTINGS, type ClassWeighting } from "../train/weights.js";
-import { int, num, side, ttaFlipsOption } from "./parse.js";
+import { inputSizeOption, int, num, ttaFlipsOption } from "./parse.js";
 
 const widths = (value: string) => (value === "" || value === "none" ? [] : value.split(",").map(num("hidden")));
 const d = DEFAULT_STUDENT_CONFIG;
@@ -21,7 +21,7 @@ const d = DEFAULT_STUDENT_CONFIG;
 const program = new Command()
   .name("student")
   .description(
-    "Train per-subset teachers, distil a MobileNetV2-0.35 student (frozen backbone + head, optionally Conv_1 fine-tuned), calibrate it on val, export it quantized with a model card, and evaluate the exported folder.",
+    "Train per-subset teachers, distil a MobileNetV2-0.35 student (frozen backbone + head, optionally its tail fine-tuned on cached activations), calibrate it on val, export it quantized with a model card, and evaluate the exported folder.",
   )
   .requiredOption("--data <dir>", "training images, one folder per class")
   .requiredOption("--val <dir>", "validation images (calibration, unsure threshold, selection)")
@@ -29,11 +29,7 @@ const program = new Command()
   .option("--config <file>", "JSON file with any StudentConfig fields; flags override it")
   .option("--cache <dir>", `activation cache (default ${d.cache})`)
   .option("--backbone <path>", `student backbone (default ${d.backbone})`)
-  .option(
-    "--input-size <px>",
-    `square side photos are fed to the student at (default ${d.inputSize})`,
-    side("input-size"),
-  )
+  .addOption(inputSizeOption(d.inputSize))
   .option(
     "--augmented-views <n>",
     `random draws of --augment-preset per train image (cached once) that teachers and head also train on (default ${d.augmented.views})`,
@@ -119,6 +115,11 @@ const program = new Command()
     num("finetune-crop"),
   )
   .option(
+    "--finetune-augmented-views <n>",
+    "cached draws of --augment-preset per train image at the cut that the tail also trains on (default 0)",
+    int("finetune-augmented-views"),
+  )
+  .option(
     "--finetune-patience <n>",
     "stop fine-tuning after this many epochs without a better val macro-F1 (default 4)",
     num("finetune-patience"),
@@ -177,6 +178,7 @@ interface Flags {
   finetunePatience?: number;
   finetuneBackboneLrScale?: number;
   finetuneCrop?: number;
+  finetuneAugmentedViews?: number;
   quantization?: Quantization;
   unsureScore?: StudentConfig["unsure"]["score"];
   coverage?: number;
@@ -229,6 +231,7 @@ async function main(): Promise<void> {
           patience: f.finetunePatience ?? 4,
           backboneLrScale: f.finetuneBackboneLrScale ?? 1,
           cropSize: f.finetuneCrop ?? 0,
+          augmentedViews: f.finetuneAugmentedViews ?? 0,
         }
       : c.finetune,
     quantization: f.quantization ?? c.quantization,
@@ -247,6 +250,7 @@ async function main(): Promise<void> {
     inputSize: config.inputSize,
     teacherBackbone: config.teacherBackbone,
     augmented: config.augmented,
+    finetune: config.finetune,
     log,
   });
   const summary = await runStudent(config, log);

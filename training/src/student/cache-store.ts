@@ -82,6 +82,31 @@ export async function readCachedSplit(
   return { images, shape, variants };
 }
 
+/**
+ * Whether every one of `shardCount` shards of a split has all of `layers` cached (by any tagged run);
+ * reads only the index files.
+ */
+export async function hasCachedLayers(
+  cacheDir: string,
+  split: string,
+  layers: readonly string[],
+  shardCount: number,
+): Promise<boolean> {
+  const dir = join(cacheDir, split);
+  if (!existsSync(dir)) return false;
+  const indexFiles = (await readdir(dir)).filter((f) => f.endsWith("-index.json"));
+  for (let shard = 0; shard < shardCount; shard++) {
+    const suffix = `${shard}of${shardCount}-index.json`;
+    const cached = new Set<string>();
+    for (const file of indexFiles.filter((f) => f === suffix || f.endsWith(`-${suffix}`))) {
+      const index = JSON.parse(await readFile(join(dir, file), "utf8")) as ShardIndex;
+      for (const layer of Object.keys(index.shapes)) cached.add(layer);
+    }
+    if (!layers.every((layer) => cached.has(layer))) return false;
+  }
+  return true;
+}
+
 /** Row-wise concatenation of two feature matrices ([n, a] and [n, b] → [n, a + b]). */
 export function concatRows(a: Float32Array, aWidth: number, b: Float32Array, bWidth: number): Float32Array {
   const n = a.length / aWidth;

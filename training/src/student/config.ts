@@ -39,7 +39,8 @@ export interface StudentConfig {
    * frozen) with the head, keeping the epoch with the best val macro-F1 (early stopping after
    * `patience` epochs without improvement); null = frozen. The head learns at `learningRate`, the
    * backbone's layers at `learningRate · backboneLrScale`; `cropSize` > 0 trains on random square crops
-   * of the cached maps (0 = whole maps).
+   * of the cached maps (0 = whole maps); `augmentedViews` > 0 adds that many cached draws of
+   * `augmented.preset` per train image at the cut to the 4 flips (the head's own training is unaffected).
    */
   finetune: {
     epochs: number;
@@ -48,6 +49,7 @@ export interface StudentConfig {
     patience: number;
     backboneLrScale: number;
     cropSize: number;
+    augmentedViews: number;
   } | null;
   quantization: Quantization;
   /**

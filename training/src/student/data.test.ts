@@ -2,12 +2,19 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { augmentedSplit, loadSplit, STUDENT_TAPS, studentSplit } from "./data.js";
+import { augmentedSplit, loadCutActivations, loadSplit, STUDENT_TAPS, studentSplit } from "./data.js";
 
 let cache: string;
 
-/** One cache shard of 2 images × 2 features per view, as cache-activations.ts writes it. */
-async function shard(split: string, views: string[], ids: string[], base: number) {
+/** One cache shard of 2 images × 2 features per view of one layer, as cache-activations.ts writes it. */
+async function shard(
+  split: string,
+  views: string[],
+  ids: string[],
+  base: number,
+  { layer = STUDENT_TAPS.pooled as string, tag = "" } = {},
+) {
+  const prefix = `${tag}0of1`;
   const dir = join(cache, split);
   await mkdir(dir, { recursive: true });
   const images = ids.map((id, i) => ({
@@ -16,14 +23,14 @@ async function shard(split: string, views: string[], ids: string[], base: number
     label: "acne_rosacea",
     labelIndex: i,
   }));
-  const shapes = { [STUDENT_TAPS.pooled]: [2] };
+  const shapes = { [layer]: [2] };
   await writeFile(
-    join(dir, "0of1-index.json"),
+    join(dir, `${prefix}-index.json`),
     JSON.stringify({ spec: { inputSize: 224 }, shapes, variants: views, images }),
   );
   for (const [v, view] of views.entries()) {
     const rows = new Float32Array([base + v, base + v, base + v + 0.5, base + v + 0.5]);
-    await writeFile(join(dir, `0of1-${view}-${STUDENT_TAPS.pooled}.f32`), rows);
+    await writeFile(join(dir, `${prefix}-${view}-${layer}.f32`), rows);
   }
 }
 
@@ -32,6 +39,10 @@ beforeAll(async () => {
   await shard(studentSplit(224, "train"), ["id", "h"], ["a", "b"], 0);
   await shard(augmentedSplit(224, "mild"), ["aug0", "aug1", "aug2"], ["a", "b"], 10);
   await shard(augmentedSplit(224, "other-order"), ["aug0"], ["b", "a"], 20);
+  const cut = { layer: STUDENT_TAPS.cut, tag: "cut-" };
+  await shard(studentSplit(224, "train"), ["id", "h"], ["a", "b"], 30, cut);
+  await shard(studentSplit(224, "val"), ["id", "h"], ["a", "b"], 30, cut);
+  await shard(augmentedSplit(224, "cut"), ["aug0", "aug1"], ["a", "b"], 40, cut);
 });
 afterAll(() => rm(cache, { recursive: true, force: true }));
 
@@ -47,7 +58,7 @@ describe("loadSplit with augmented views", () => {
 
   it("refuses a draw count, an image order or a split that does not match", async () => {
     await expect(loadSplit(cache, "train", false, 224, { views: 8, preset: "mild" })).rejects.toThrow(
-      /holds 3 augmented views, the run asks for 8/,
+      /holds 3 augmented views of out_relu, the run asks for 8/,
     );
     await expect(loadSplit(cache, "train", false, 224, { views: 1, preset: "other-order" })).rejects.toThrow(
       /augmented views: the two caches list different images/,
@@ -55,6 +66,18 @@ describe("loadSplit with augmented views", () => {
     await expect(loadSplit(cache, "val", false, 224, { views: 3, preset: "mild" })).rejects.toThrow(/train split only/);
     await expect(loadSplit(cache, "train", false, 224, { views: 3, preset: "strong" })).rejects.toThrow(
       /no cached activations/,
+    );
+  });
+});
+
+describe("loadCutActivations", () => {
+  it("adds the draws cached at the cut layer to its flips, for the train split only", async () => {
+    const cut = await loadCutActivations(cache, "train", STUDENT_TAPS.cut, 224, { views: 2, preset: "cut" });
+    expect([...cut.variants.keys()]).toEqual(["id", "h", "aug0", "aug1"]);
+    expect(Array.from(cut.variants.get("aug1") ?? [])).toEqual([41, 41, 41.5, 41.5]);
+    expect([...(await loadCutActivations(cache, "val", STUDENT_TAPS.cut, 224)).variants.keys()]).toEqual(["id", "h"]);
+    await expect(loadCutActivations(cache, "val", STUDENT_TAPS.cut, 224, { views: 2, preset: "cut" })).rejects.toThrow(
+      /train split only/,
     );
   });
 });

@@ -41,18 +41,7 @@ export async function loadSplit(
   /** Also load this many cached augmentation draws per image (train only; see `augmentedSplit`). */
   augmented: { views: number; preset: string } = { views: 0, preset: "none" },
 ): Promise<SplitData> {
-  if (augmented.views > 0 && split !== "train") throw new Error("augmented views are cached for the train split only");
-  const student = await readCachedSplit(cache, studentSplit(inputSize, split), STUDENT_TAPS.pooled, inputSize);
-  if (augmented.views > 0) {
-    const name = augmentedSplit(inputSize, augmented.preset);
-    const draws = await readCachedSplit(cache, name, STUDENT_TAPS.pooled, inputSize);
-    sameOrder(student.images, draws.images, "augmented views");
-    if (draws.variants.size !== augmented.views)
-      throw new Error(
-        `${name} holds ${draws.variants.size} augmented views, the run asks for ${augmented.views}; delete it to re-embed`,
-      );
-    for (const [view, rows] of draws.variants) student.variants.set(view, rows);
-  }
+  const student = await readWithAugmented(cache, split, STUDENT_TAPS.pooled, inputSize, augmented);
   const studentWidth = student.shape[0] as number;
   const labels = Int32Array.from(student.images, (img) => img.labelIndex);
   if (!withTeacherBackbone) {
@@ -85,6 +74,35 @@ export async function loadSplit(
   };
 }
 
-export async function loadCutActivations(cache: string, split: "train" | "val", layer: string, inputSize: number) {
-  return readCachedSplit(cache, studentSplit(inputSize, split), layer, inputSize);
+/** A cut layer's cached activations (the input of a fine-tuned tail), with augmented draws when asked. */
+export async function loadCutActivations(
+  cache: string,
+  split: "train" | "val",
+  layer: string,
+  inputSize: number,
+  augmented: { views: number; preset: string } = { views: 0, preset: "none" },
+) {
+  return readWithAugmented(cache, split, layer, inputSize, augmented);
+}
+
+/** One layer of the student backbone's cached split, plus `augmented.views` cached draws per image (train only). */
+async function readWithAugmented(
+  cache: string,
+  split: "train" | "val",
+  layer: string,
+  inputSize: number,
+  augmented: { views: number; preset: string },
+) {
+  if (augmented.views > 0 && split !== "train") throw new Error("augmented views are cached for the train split only");
+  const cached = await readCachedSplit(cache, studentSplit(inputSize, split), layer, inputSize);
+  if (augmented.views === 0) return cached;
+  const name = augmentedSplit(inputSize, augmented.preset);
+  const draws = await readCachedSplit(cache, name, layer, inputSize);
+  sameOrder(cached.images, draws.images, "augmented views");
+  if (draws.variants.size !== augmented.views)
+    throw new Error(
+      `${name} holds ${draws.variants.size} augmented views of ${layer}, the run asks for ${augmented.views}; delete it to re-embed`,
+    );
+  for (const [view, rows] of draws.variants) cached.variants.set(view, rows);
+  return cached;
 }

@@ -1,8 +1,7 @@
 /** Fills the activation cache a student run needs, one cache-activations.ts process per core. */
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { hasCachedLayers } from "./cache-store.js";
 import { augmentedSplit, STUDENT_TAPS, studentSplit, TEACHER_TAPS } from "./data.js";
 
 const SCRIPT = fileURLToPath(new URL("./cache-activations.ts", import.meta.url));
@@ -21,8 +20,7 @@ function run(args: string[], log: (line: string) => void): Promise<void> {
   });
 }
 
-export async function ensureCache(options: {
-  cache: string;
+export interface CacheNeeds {
   train: string;
   val: string;
   backbone: string;
@@ -34,66 +32,98 @@ export async function ensureCache(options: {
    * drawn with cache-activations' fixed seed whatever the run's seed.
    */
   augmented?: { views: number; preset: string };
-  workers?: number;
-  log: (line: string) => void;
-}): Promise<void> {
-  const workers = options.workers ?? 2;
-  const jobs: {
-    split: string;
-    data: string;
-    backbone: string;
-    size: number;
-    range: string;
-    outputs: string;
-    /** The views: flips, or `--augment=N` random draws. */
-    views: string[];
-  }[] = [];
+  /** A fine-tuned tail's input layer, and its augmented draws (of `augmented.preset`) per train image. */
+  finetune?: { cut: string; augmentedViews: number } | null;
+}
+
+/** One cache-activations run (split across the workers). */
+export interface CacheJob {
+  split: string;
+  data: string;
+  backbone: string;
+  size: number;
+  range: string;
+  /** layer:mode pairs (raw maps or global averages). */
+  outputs: string[];
+  /** The views: flips, or `--augment=N` random draws. */
+  views: string[];
+  /** Names the job's files so that layers cached by later jobs sit beside earlier ones. */
+  tag?: string;
+}
+
+const layersOf = (job: CacheJob) => job.outputs.map((output) => output.split(":")[0] as string);
+
+/** The cache jobs a student run with these needs depends on, cached or not. */
+export function cacheJobs(needs: CacheNeeds): CacheJob[] {
+  const student = { backbone: needs.backbone, size: needs.inputSize, range: "-1,1" };
+  const flips = ["--variants=id,h,v,hv"];
+  const jobs: CacheJob[] = [];
   for (const [split, data] of [
-    ["train", options.train],
-    ["val", options.val],
+    ["train", needs.train],
+    ["val", needs.val],
   ] as const) {
     jobs.push({
-      split: studentSplit(options.inputSize, split),
+      ...student,
+      split: studentSplit(needs.inputSize, split),
       data,
-      backbone: options.backbone,
-      size: options.inputSize,
-      range: "-1,1",
-      outputs: `${STUDENT_TAPS.cut}:raw,${STUDENT_TAPS.pooled}:gap`,
-      views: ["--variants=id,h,v,hv"],
+      outputs: [`${STUDENT_TAPS.cut}:raw`, `${STUDENT_TAPS.pooled}:gap`],
+      views: flips,
     });
-    if (options.teacherBackbone) {
+    if (needs.teacherBackbone) {
       jobs.push({
         split: `${TEACHER_TAPS.prefix}-${split}`,
         data,
-        backbone: options.teacherBackbone,
+        backbone: needs.teacherBackbone,
         size: 224,
         range: "0,1",
-        outputs: `${TEACHER_TAPS.pooled}:gap`,
+        outputs: [`${TEACHER_TAPS.pooled}:gap`],
         views: ["--variants=id"],
       });
     }
+    if (needs.finetune && needs.finetune.cut !== STUDENT_TAPS.cut) {
+      const { cut } = needs.finetune;
+      jobs.push({
+        ...student,
+        split: studentSplit(needs.inputSize, split),
+        data,
+        outputs: [`${cut}:raw`],
+        views: flips,
+        tag: cut,
+      });
+    }
   }
-  if (options.augmented && options.augmented.views > 0) {
-    jobs.push({
-      split: augmentedSplit(options.inputSize, options.augmented.preset),
-      data: options.train,
-      backbone: options.backbone,
-      size: options.inputSize,
-      range: "-1,1",
-      outputs: `${STUDENT_TAPS.pooled}:gap`,
-      views: [`--augment=${options.augmented.views}`, `--preset=${options.augmented.preset}`],
-    });
+  const preset = needs.augmented?.preset ?? "strong";
+  const draws = (views: number) => [`--augment=${views}`, `--preset=${preset}`];
+  const augmented = { ...student, split: augmentedSplit(needs.inputSize, preset), data: needs.train };
+  if (needs.augmented && needs.augmented.views > 0) {
+    jobs.push({ ...augmented, outputs: [`${STUDENT_TAPS.pooled}:gap`], views: draws(needs.augmented.views) });
   }
+  if (needs.finetune && needs.finetune.augmentedViews > 0) {
+    const { cut, augmentedViews } = needs.finetune;
+    jobs.push({ ...augmented, outputs: [`${cut}:raw`], views: draws(augmentedViews), tag: cut });
+  }
+  return jobs;
+}
+
+/** The jobs whose layers are not yet cached for every worker's shard. */
+export async function missingJobs(cache: string, jobs: readonly CacheJob[], workers: number): Promise<CacheJob[]> {
+  const missing: CacheJob[] = [];
+  for (const job of jobs) if (!(await hasCachedLayers(cache, job.split, layersOf(job), workers))) missing.push(job);
+  return missing;
+}
+
+export async function ensureCache(
+  options: CacheNeeds & { cache: string; workers?: number; log: (line: string) => void },
+): Promise<void> {
+  const workers = options.workers ?? 2;
+  const jobs = cacheJobs(options);
+  const missing = new Set(await missingJobs(options.cache, jobs, workers));
   for (const job of jobs) {
-    if (
-      Array.from({ length: workers }, (_, s) => join(options.cache, job.split, `${s}of${workers}-index.json`)).every(
-        (p) => existsSync(p),
-      )
-    ) {
-      options.log(`cache ${job.split}: present`);
+    if (!missing.has(job)) {
+      options.log(`cache ${job.split} (${layersOf(job).join(", ")}): present`);
       continue;
     }
-    options.log(`cache ${job.split}: embedding ${job.data} with ${workers} workers`);
+    options.log(`cache ${job.split} (${layersOf(job).join(", ")}): embedding ${job.data} with ${workers} workers`);
     await Promise.all(
       Array.from({ length: workers }, (_, shard) =>
         run(
@@ -103,8 +133,9 @@ export async function ensureCache(options: {
             `--size=${job.size}`,
             `--data=${job.data}`,
             `--split=${job.split}`,
-            `--outputs=${job.outputs}`,
+            `--outputs=${job.outputs.join(",")}`,
             ...job.views,
+            ...(job.tag ? [`--tag=${job.tag}`] : []),
             `--out=${options.cache}`,
             `--shard=${shard}/${workers}`,
           ],

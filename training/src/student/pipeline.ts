@@ -240,7 +240,10 @@ export async function runStudent(
       .filter((layer) => layer.getClassName() !== "BatchNormalization" && layer.weights.length > 0)
       .map((layer) => layer.name);
     log(`fine-tuning ${trainable.join(", ")} (batch norms frozen) on cached ${cut} activations`);
-    const cutTrain = await loadCutActivations(config.cache, "train", cut, config.inputSize);
+    const cutTrain = await loadCutActivations(config.cache, "train", cut, config.inputSize, {
+      views: config.finetune.augmentedViews,
+      preset: config.augmented.preset,
+    });
     const cutVal = await loadCutActivations(config.cache, "val", cut, config.inputSize);
     valLogits = fineTuneTail({
       tail,

@@ -1,0 +1,84 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hasCachedLayers } from "./cache-store.js";
+import { type CacheNeeds, cacheJobs, missingJobs } from "./ensure-cache.js";
+
+let cache: string;
+
+/** An index file as cache-activations.ts writes it (the .f32 files do not matter here). */
+async function index(split: string, file: string, layers: string[]) {
+  await mkdir(join(cache, split), { recursive: true });
+  const shapes = Object.fromEntries(layers.map((layer) => [layer, [1]]));
+  await writeFile(join(cache, split, file), JSON.stringify({ shapes, variants: ["id"], images: [] }));
+}
+
+const needs: CacheNeeds = {
+  train: "/data/train",
+  val: "/data/val",
+  backbone: "/backbones/mnv2",
+  inputSize: 224,
+  teacherBackbone: null,
+  augmented: { views: 0, preset: "strong" },
+  finetune: { cut: "block_9_add", augmentedViews: 8 },
+};
+
+beforeAll(async () => {
+  cache = await mkdtemp(join(tmpdir(), "pifu-ensure-cache-"));
+});
+afterAll(() => rm(cache, { recursive: true, force: true }));
+
+describe("cacheJobs", () => {
+  it("caches a fine-tuning cut other than the default one, and its augmented draws, under the cut's tag", () => {
+    const jobs = cacheJobs(needs).map(({ split, outputs, views, tag }) => ({ split, outputs, views, tag }));
+    expect(jobs).toEqual([
+      { split: "mnv2-224-train", outputs: ["block_15_add:raw", "out_relu:gap"], views: ["--variants=id,h,v,hv"] },
+      { split: "mnv2-224-train", outputs: ["block_9_add:raw"], views: ["--variants=id,h,v,hv"], tag: "block_9_add" },
+      { split: "mnv2-224-val", outputs: ["block_15_add:raw", "out_relu:gap"], views: ["--variants=id,h,v,hv"] },
+      { split: "mnv2-224-val", outputs: ["block_9_add:raw"], views: ["--variants=id,h,v,hv"], tag: "block_9_add" },
+      {
+        split: "mnv2-224-train-aug-strong",
+        outputs: ["block_9_add:raw"],
+        views: ["--augment=8", "--preset=strong"],
+        tag: "block_9_add",
+      },
+    ]);
+  });
+
+  it("adds the teacher backbone and the head's augmented draws, and no cut job for the default cut", () => {
+    const jobs = cacheJobs({
+      ...needs,
+      teacherBackbone: "/backbones/darknet",
+      augmented: { views: 4, preset: "mild" },
+      finetune: { cut: "block_15_add", augmentedViews: 0 },
+    });
+    expect(jobs.map((job) => `${job.split} ${job.outputs.join(",")}`)).toEqual([
+      "mnv2-224-train block_15_add:raw,out_relu:gap",
+      "darknet-train leaky_re_lu_14:gap",
+      "mnv2-224-val block_15_add:raw,out_relu:gap",
+      "darknet-val leaky_re_lu_14:gap",
+      "mnv2-224-train-aug-mild out_relu:gap",
+    ]);
+    expect(jobs.find((job) => job.split.startsWith("darknet"))).toMatchObject({ size: 224, range: "0,1" });
+  });
+});
+
+describe("missingJobs", () => {
+  it("counts a layer as cached only when every worker's shard has it, under whichever tag", async () => {
+    await index("mnv2-224-train", "0of2-index.json", ["block_15_add", "out_relu"]);
+    await index("mnv2-224-train", "1of2-index.json", ["block_15_add", "out_relu"]);
+    await index("mnv2-224-train", "b9-0of2-index.json", ["block_9_add"]);
+    expect(await hasCachedLayers(cache, "mnv2-224-train", ["block_15_add", "out_relu"], 2)).toBe(true);
+    expect(await hasCachedLayers(cache, "mnv2-224-train", ["block_9_add"], 2)).toBe(false);
+    expect(await hasCachedLayers(cache, "mnv2-224-train", ["out_relu"], 3)).toBe(false);
+    await index("mnv2-224-train", "b9-1of2-index.json", ["block_9_add"]);
+
+    const missing = await missingJobs(cache, cacheJobs(needs), 2);
+    expect(missing.map((job) => `${job.split} ${job.outputs.join(",")}`)).toEqual([
+      "mnv2-224-val block_15_add:raw,out_relu:gap",
+      "mnv2-224-val block_9_add:raw",
+      "mnv2-224-train-aug-strong block_9_add:raw",
+    ]);
+  });
+});
