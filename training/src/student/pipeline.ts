@@ -252,6 +252,8 @@ export async function runStudent(
       train: { inputs: cutTrain.variants, shape: cutTrain.shape, labels: train.labels },
       valInputs: cutVal.variants,
       select: (logits) => evaluateProbabilities(softmaxRows(logits, K, 1), val.labels, CLASS_IDS).metrics.macroF1,
+      describe: (logits) =>
+        `accuracy ${evaluateProbabilities(softmaxRows(logits, K, 1), val.labels, CLASS_IDS).metrics.accuracy.toFixed(3)}`,
       numClasses: K,
       config,
       kd,

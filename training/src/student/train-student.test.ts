@@ -51,7 +51,13 @@ function tail(): tfl.LayersModel {
   return tfl.model({ inputs: input, outputs: conv, name: "tail" });
 }
 
-function run(options: { select: (logits: Float32Array) => number; backboneLrScale: number; cropSize?: number }) {
+function run(options: {
+  select: (logits: Float32Array) => number;
+  backboneLrScale: number;
+  cropSize?: number;
+  describe?: (logits: Float32Array) => string;
+  log?: (line: string) => void;
+}) {
   const model = tail();
   const head = buildHead(3, 2, { hidden: [], dropout: 0 }, 1);
   const train = maps(16, 1);
@@ -76,10 +82,21 @@ function run(options: { select: (logits: Float32Array) => number; backboneLrScal
 }
 
 describe("fineTuneTail", () => {
-  it("keeps the starting weights when no epoch scores better", () => {
-    const { valLogits, convBefore, convAfter } = run({ select: () => 0, backboneLrScale: 1 });
+  it("keeps the starting weights when no epoch scores better, and logs each epoch's described val figures", () => {
+    const lines: string[] = [];
+    const describe = (logits: Float32Array) => `rows ${logits.length / 2}`;
+    const { valLogits, convBefore, convAfter } = run({
+      select: () => 0,
+      backboneLrScale: 1,
+      describe,
+      log: (line) => lines.push(line),
+    });
     expect(convAfter).toEqual(convBefore);
     expect(valLogits).toHaveLength(16);
+    const epochLines = lines.filter((line) => line.includes("fine-tune epoch"));
+    expect(epochLines).toHaveLength(3);
+    for (const line of epochLines) expect(line).toMatch(/val score 0\.0000, rows 8$/);
+    expect(lines.at(-1)).toMatch(/keeping the weights after epoch 0/);
   });
 
   it("trains the tail at its own rate, on random crops, and scores val on whole maps", () => {

@@ -94,6 +94,8 @@ export function fineTuneTail(options: {
   /** Val activations per flip variant; scored over `config.testTimeFlips`. */
   valInputs: ReadonlyMap<ViewName, Float32Array>;
   select: (valLogits: Float32Array) => number;
+  /** Other val figures for the per-epoch log line (the score alone is noisy on small classes). */
+  describe?: (valLogits: Float32Array) => string;
   numClasses: number;
   config: StudentConfig;
   kd: KdTargets | undefined;
@@ -158,9 +160,11 @@ export function fineTuneTail(options: {
     },
     rng,
     onEpoch: (epoch, loss) => {
-      const score = options.select(predictVal());
+      const valLogits = predictVal();
+      const score = options.select(valLogits);
+      const more = options.describe ? `, ${options.describe(valLogits)}` : "";
       options.log?.(
-        `  fine-tune epoch ${epoch + 1}/${options.epochs} loss ${loss.toFixed(4)} val score ${score.toFixed(4)}`,
+        `  fine-tune epoch ${epoch + 1}/${options.epochs} loss ${loss.toFixed(4)} val score ${score.toFixed(4)}${more}`,
       );
       if (score > best.score) {
         for (const ws of best.weights) tf.dispose(ws);
