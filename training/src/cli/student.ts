@@ -119,6 +119,12 @@ const program = new Command()
     "cached draws of --augment-preset per train image at the cut that the tail also trains on (default 0)",
     int("finetune-augmented-views"),
   )
+  .addOption(
+    new Option(
+      "--finetune-keep <which>",
+      'weights kept: "best" (the epoch with the best val macro-F1, the frozen start included) or "last" (val never chooses) (default best)',
+    ).choices(["best", "last"]),
+  )
   .option(
     "--finetune-patience <n>",
     "stop fine-tuning after this many epochs without a better val macro-F1 (default 4)",
@@ -179,6 +185,7 @@ interface Flags {
   finetuneBackboneLrScale?: number;
   finetuneCrop?: number;
   finetuneAugmentedViews?: number;
+  finetuneKeep?: "best" | "last";
   quantization?: Quantization;
   unsureScore?: StudentConfig["unsure"]["score"];
   coverage?: number;
@@ -232,6 +239,7 @@ async function main(): Promise<void> {
           backboneLrScale: f.finetuneBackboneLrScale ?? 1,
           cropSize: f.finetuneCrop ?? 0,
           augmentedViews: f.finetuneAugmentedViews ?? 0,
+          keep: f.finetuneKeep ?? "best",
         }
       : c.finetune,
     quantization: f.quantization ?? c.quantization,

@@ -41,6 +41,7 @@ export interface StudentConfig {
    * backbone's layers at `learningRate · backboneLrScale`; `cropSize` > 0 trains on random square crops
    * of the cached maps (0 = whole maps); `augmentedViews` > 0 adds that many cached draws of
    * `augmented.preset` per train image at the cut to the 4 flips (the head's own training is unaffected).
+   * `keep: "last"` runs every epoch and keeps the final weights instead (val reports, never chooses).
    */
   finetune: {
     epochs: number;
@@ -50,6 +51,7 @@ export interface StudentConfig {
     backboneLrScale: number;
     cropSize: number;
     augmentedViews: number;
+    keep: "best" | "last";
   } | null;
   quantization: Quantization;
   /**

@@ -262,6 +262,7 @@ export async function runStudent(
       backboneLrScale: config.finetune.backboneLrScale,
       ...(config.finetune.cropSize > 0 ? { cropSize: config.finetune.cropSize } : {}),
       patience: config.finetune.patience,
+      keep: config.finetune.keep,
       log,
     });
     const row = rowMetrics(

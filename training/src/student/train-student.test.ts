@@ -57,6 +57,8 @@ function run(options: {
   cropSize?: number;
   describe?: (logits: Float32Array) => string;
   log?: (line: string) => void;
+  keep?: "best" | "last";
+  patience?: number;
 }) {
   const model = tail();
   const head = buildHead(3, 2, { hidden: [], dropout: 0 }, 1);
@@ -111,5 +113,13 @@ describe("fineTuneTail", () => {
     let epochs = 0;
     const still = run({ select: () => ++epochs, backboneLrScale: 0, cropSize: 2 });
     expect(still.convAfter).toEqual(still.convBefore);
+  });
+
+  it('with keep "last" runs every epoch and keeps the final weights however val scores them', () => {
+    const lines: string[] = [];
+    const last = run({ select: () => 0, backboneLrScale: 1, keep: "last", patience: 1, log: (l) => lines.push(l) });
+    expect(last.convAfter).not.toEqual(last.convBefore);
+    expect(lines.filter((line) => line.includes("fine-tune epoch"))).toHaveLength(3);
+    expect(lines.at(-1)).toBe("  keeping the last epoch's weights");
   });
 });

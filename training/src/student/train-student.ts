@@ -83,8 +83,10 @@ export function trainStudentHead(
  * Fine-tunes the layers of `tail` named in `trainable` (the backbone after the cached activation)
  * together with the head, on cached activations. The whole tail runs in inference mode, so batch
  * norms keep ImageNet's moving statistics. After every epoch the val logits are scored with `select`
- * (higher is better); training stops after `patience` epochs without improvement and the best
- * weights (possibly the starting ones) are restored. Returns the val logits of those weights.
+ * (higher is better). With `keep: "best"` (default) training stops after `patience` epochs without
+ * improvement and the best weights (possibly the starting ones) are restored; with `keep: "last"` it
+ * runs every epoch and keeps the final weights, so val only reports and never chooses. Returns the
+ * val logits of the kept weights.
  */
 export function fineTuneTail(options: {
   tail: tfl.LayersModel;
@@ -106,9 +108,11 @@ export function fineTuneTail(options: {
   /** Train on random `cropSize`² crops of the cached maps (validation sees whole maps); default: no crop. */
   cropSize?: number;
   patience: number;
+  keep?: "best" | "last";
   log?: (line: string) => void;
 }): Float32Array {
   const { tail, head, config } = options;
+  const keepBest = (options.keep ?? "best") === "best";
   for (const layer of tail.layers) layer.trainable = options.trainable.includes(layer.name);
   const rng = new Rng(config.seed + 7);
   const pooled = (x: tf.Tensor) => tf.mean(tail.apply(x, { training: false }) as tf.Tensor, [1, 2]);
@@ -171,10 +175,14 @@ export function fineTuneTail(options: {
         best = { epoch: epoch + 1, score, weights: snapshot() };
       }
     },
-    stop: (epoch) => epoch + 1 - best.epoch >= options.patience,
+    stop: (epoch) => keepBest && epoch + 1 - best.epoch >= options.patience,
   });
-  options.log?.(`  keeping the weights after epoch ${best.epoch} (val score ${best.score.toFixed(4)})`);
-  for (const [i, layer] of tracked.entries()) layer.setWeights(best.weights[i] as tf.Tensor[]);
+  if (keepBest) {
+    options.log?.(`  keeping the weights after epoch ${best.epoch} (val score ${best.score.toFixed(4)})`);
+    for (const [i, layer] of tracked.entries()) layer.setWeights(best.weights[i] as tf.Tensor[]);
+  } else {
+    options.log?.("  keeping the last epoch's weights");
+  }
   for (const ws of best.weights) tf.dispose(ws);
   return predictVal();
 }
