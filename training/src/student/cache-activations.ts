@@ -64,7 +64,8 @@ const outputs = values.outputs.split(",").map((s) => {
 const augmentViews = values.augment === undefined ? 0 : int("augment")(values.augment);
 const preset = AUGMENT_PRESETS[values.preset];
 if (!preset) throw new Error(`unknown --preset ${values.preset}; valid: ${Object.keys(AUGMENT_PRESETS).join(", ")}`);
-const augmentRng = new Rng(int("seed")(values.seed));
+const augmentSeed = int("seed")(values.seed);
+const augmentRng = new Rng(augmentSeed);
 const variants: ViewName[] =
   augmentViews > 0
     ? Array.from({ length: augmentViews }, (_, v) => `aug${v}` as const)
@@ -163,7 +164,7 @@ await writeFile(
       outputs,
       shapes,
       variants,
-      ...(augmentViews > 0 ? { augment: { preset: values.preset, seed: Number(values.seed) } } : {}),
+      ...(augmentViews > 0 ? { augment: { preset: values.preset, seed: augmentSeed } } : {}),
       images: kept,
       failed,
     },

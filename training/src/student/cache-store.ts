@@ -42,18 +42,19 @@ export async function readCachedSplit(
 ): Promise<CachedSplit> {
   const dir = join(cacheDir, split);
   if (!existsSync(dir)) throw new Error(`no cached activations in ${dir}; run student/cache-activations.ts first`);
-  const indexFiles = (await readdir(dir)).filter((f) => f.endsWith("-index.json")).sort();
+  const indexes = await shardIndexes(dir);
   const shards: { prefix: string; index: ShardIndex }[] = [];
   const layersSeen = new Set<string>();
-  for (const file of indexFiles) {
-    const index = JSON.parse(await readFile(join(dir, file), "utf8")) as ShardIndex;
+  for (const { prefix, index } of indexes) {
     if (inputSize !== undefined && index.spec && index.spec.inputSize !== inputSize)
-      throw new Error(`${join(dir, file)} was cached at ${index.spec.inputSize} px, not ${inputSize}`);
+      throw new Error(
+        `${join(dir, `${prefix}-index.json`)} was cached at ${index.spec.inputSize} px, not ${inputSize}`,
+      );
     for (const name of Object.keys(index.shapes)) layersSeen.add(name);
     // Runs with different tags cache different layers of the same images; take the ones with `layer`.
-    if (index.shapes[layer]) shards.push({ prefix: file.slice(0, -"-index.json".length), index });
+    if (index.shapes[layer]) shards.push({ prefix, index });
   }
-  if (indexFiles.length > 0 && shards.length === 0)
+  if (indexes.length > 0 && shards.length === 0)
     throw new Error(`${split} has no cached layer ${layer}; it has ${[...layersSeen].join(", ")}`);
   const images: CachedImage[] = [];
   const parts = new Map<ViewName, Float32Array[]>();
@@ -94,17 +95,27 @@ export async function hasCachedLayers(
 ): Promise<boolean> {
   const dir = join(cacheDir, split);
   if (!existsSync(dir)) return false;
-  const indexFiles = (await readdir(dir)).filter((f) => f.endsWith("-index.json"));
+  const indexes = await shardIndexes(dir);
   for (let shard = 0; shard < shardCount; shard++) {
-    const suffix = `${shard}of${shardCount}-index.json`;
+    const name = `${shard}of${shardCount}`;
     const cached = new Set<string>();
-    for (const file of indexFiles.filter((f) => f === suffix || f.endsWith(`-${suffix}`))) {
-      const index = JSON.parse(await readFile(join(dir, file), "utf8")) as ShardIndex;
+    for (const { index } of indexes.filter((x) => x.prefix === name || x.prefix.endsWith(`-${name}`))) {
       for (const layer of Object.keys(index.shapes)) cached.add(layer);
     }
     if (!layers.every((layer) => cached.has(layer))) return false;
   }
   return true;
+}
+
+/** Every shard index in a split's folder, by file prefix ("[tag-]KofN"), in name order. */
+async function shardIndexes(dir: string): Promise<{ prefix: string; index: ShardIndex }[]> {
+  const files = (await readdir(dir)).filter((f) => f.endsWith("-index.json")).sort();
+  return Promise.all(
+    files.map(async (file) => ({
+      prefix: file.slice(0, -"-index.json".length),
+      index: JSON.parse(await readFile(join(dir, file), "utf8")) as ShardIndex,
+    })),
+  );
 }
 
 /** Row-wise concatenation of two feature matrices ([n, a] and [n, b] → [n, a + b]). */

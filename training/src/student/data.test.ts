@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { augmentedSplit, loadCutActivations, loadSplit, STUDENT_TAPS, studentSplit } from "./data.js";
+import { augmentedSplit, loadSplit, loadStudentLayer, STUDENT_TAPS, studentSplit } from "./data.js";
 
 let cache: string;
 
@@ -70,13 +70,13 @@ describe("loadSplit with augmented views", () => {
   });
 });
 
-describe("loadCutActivations", () => {
+describe("loadStudentLayer", () => {
   it("adds the draws cached at the cut layer to its flips, for the train split only", async () => {
-    const cut = await loadCutActivations(cache, "train", STUDENT_TAPS.cut, 224, { views: 2, preset: "cut" });
+    const cut = await loadStudentLayer(cache, "train", STUDENT_TAPS.cut, 224, { views: 2, preset: "cut" });
     expect([...cut.variants.keys()]).toEqual(["id", "h", "aug0", "aug1"]);
     expect(Array.from(cut.variants.get("aug1") ?? [])).toEqual([41, 41, 41.5, 41.5]);
-    expect([...(await loadCutActivations(cache, "val", STUDENT_TAPS.cut, 224)).variants.keys()]).toEqual(["id", "h"]);
-    await expect(loadCutActivations(cache, "val", STUDENT_TAPS.cut, 224, { views: 2, preset: "cut" })).rejects.toThrow(
+    expect([...(await loadStudentLayer(cache, "val", STUDENT_TAPS.cut, 224)).variants.keys()]).toEqual(["id", "h"]);
+    await expect(loadStudentLayer(cache, "val", STUDENT_TAPS.cut, 224, { views: 2, preset: "cut" })).rejects.toThrow(
       /train split only/,
     );
   });

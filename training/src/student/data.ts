@@ -38,10 +38,10 @@ export async function loadSplit(
   split: "train" | "val",
   withTeacherBackbone: boolean,
   inputSize: number,
-  /** Also load this many cached augmentation draws per image (train only; see `augmentedSplit`). */
+  /** Also load this many cached augmentation draws per image (train only). */
   augmented: { views: number; preset: string } = { views: 0, preset: "none" },
 ): Promise<SplitData> {
-  const student = await readWithAugmented(cache, split, STUDENT_TAPS.pooled, inputSize, augmented);
+  const student = await loadStudentLayer(cache, split, STUDENT_TAPS.pooled, inputSize, augmented);
   const studentWidth = student.shape[0] as number;
   const labels = Int32Array.from(student.images, (img) => img.labelIndex);
   if (!withTeacherBackbone) {
@@ -74,24 +74,16 @@ export async function loadSplit(
   };
 }
 
-/** A cut layer's cached activations (the input of a fine-tuned tail), with augmented draws when asked. */
-export async function loadCutActivations(
+/**
+ * One layer of the student backbone's cached split (pooled features, or a fine-tuned tail's cut),
+ * plus `augmented.views` cached draws per image (train only; see `augmentedSplit`).
+ */
+export async function loadStudentLayer(
   cache: string,
   split: "train" | "val",
   layer: string,
   inputSize: number,
   augmented: { views: number; preset: string } = { views: 0, preset: "none" },
-) {
-  return readWithAugmented(cache, split, layer, inputSize, augmented);
-}
-
-/** One layer of the student backbone's cached split, plus `augmented.views` cached draws per image (train only). */
-async function readWithAugmented(
-  cache: string,
-  split: "train" | "val",
-  layer: string,
-  inputSize: number,
-  augmented: { views: number; preset: string },
 ) {
   if (augmented.views > 0 && split !== "train") throw new Error("augmented views are cached for the train split only");
   const cached = await readCachedSplit(cache, studentSplit(inputSize, split), layer, inputSize);

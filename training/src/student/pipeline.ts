@@ -22,7 +22,7 @@ import { confusionSvg } from "../report/svg.js";
 import { assembleStudent, foldStudent } from "./assemble.js";
 import { innerNetwork } from "./backbone.js";
 import type { StudentConfig } from "./config.js";
-import { loadCutActivations, loadSplit, type SplitData } from "./data.js";
+import { loadSplit, loadStudentLayer, type SplitData } from "./data.js";
 import { studentMarkdown } from "./report.js";
 import { trainConfiguredTeachers } from "./teachers.js";
 import { fineTuneTail, trainStudentHead } from "./train-student.js";
@@ -240,20 +240,21 @@ export async function runStudent(
       .filter((layer) => layer.getClassName() !== "BatchNormalization" && layer.weights.length > 0)
       .map((layer) => layer.name);
     log(`fine-tuning ${trainable.join(", ")} (batch norms frozen) on cached ${cut} activations`);
-    const cutTrain = await loadCutActivations(config.cache, "train", cut, config.inputSize, {
+    const cutTrain = await loadStudentLayer(config.cache, "train", cut, config.inputSize, {
       views: config.finetune.augmentedViews,
       preset: config.augmented.preset,
     });
-    const cutVal = await loadCutActivations(config.cache, "val", cut, config.inputSize);
+    const cutVal = await loadStudentLayer(config.cache, "val", cut, config.inputSize);
     valLogits = fineTuneTail({
       tail,
       head: main.head,
       trainable,
       train: { inputs: cutTrain.variants, shape: cutTrain.shape, labels: train.labels },
       valInputs: cutVal.variants,
-      select: (logits) => evaluateProbabilities(softmaxRows(logits, K, 1), val.labels, CLASS_IDS).metrics.macroF1,
-      describe: (logits) =>
-        `accuracy ${evaluateProbabilities(softmaxRows(logits, K, 1), val.labels, CLASS_IDS).metrics.accuracy.toFixed(3)}`,
+      select: (logits) => {
+        const { macroF1, accuracy } = evaluateProbabilities(softmaxRows(logits, K, 1), val.labels, CLASS_IDS).metrics;
+        return { score: macroF1, note: `accuracy ${accuracy.toFixed(3)}` };
+      },
       numClasses: K,
       config,
       kd,

@@ -52,10 +52,9 @@ function tail(): tfl.LayersModel {
 }
 
 function run(options: {
-  select: (logits: Float32Array) => number;
+  select: (logits: Float32Array) => { score: number; note?: string };
   backboneLrScale: number;
   cropSize?: number;
-  describe?: (logits: Float32Array) => string;
   log?: (line: string) => void;
   keep?: "best" | "last";
   patience?: number;
@@ -86,11 +85,9 @@ function run(options: {
 describe("fineTuneTail", () => {
   it("keeps the starting weights when no epoch scores better, and logs each epoch's described val figures", () => {
     const lines: string[] = [];
-    const describe = (logits: Float32Array) => `rows ${logits.length / 2}`;
     const { valLogits, convBefore, convAfter } = run({
-      select: () => 0,
+      select: (logits) => ({ score: 0, note: `rows ${logits.length / 2}` }),
       backboneLrScale: 1,
-      describe,
       log: (line) => lines.push(line),
     });
     expect(convAfter).toEqual(convBefore);
@@ -105,19 +102,25 @@ describe("fineTuneTail", () => {
     const scored: number[] = [];
     const select = (logits: Float32Array) => {
       scored.push(logits.length);
-      return scored.length; // every epoch "improves", so the last weights are kept
+      return { score: scored.length }; // every epoch "improves", so the last weights are kept
     };
     const moved = run({ select, backboneLrScale: 1, cropSize: 2 });
     expect(moved.convAfter).not.toEqual(moved.convBefore);
     expect(scored.every((n) => n === 16)).toBe(true);
     let epochs = 0;
-    const still = run({ select: () => ++epochs, backboneLrScale: 0, cropSize: 2 });
+    const still = run({ select: () => ({ score: ++epochs }), backboneLrScale: 0, cropSize: 2 });
     expect(still.convAfter).toEqual(still.convBefore);
   });
 
   it('with keep "last" runs every epoch and keeps the final weights however val scores them', () => {
     const lines: string[] = [];
-    const last = run({ select: () => 0, backboneLrScale: 1, keep: "last", patience: 1, log: (l) => lines.push(l) });
+    const last = run({
+      select: () => ({ score: 0 }),
+      backboneLrScale: 1,
+      keep: "last",
+      patience: 1,
+      log: (l) => lines.push(l),
+    });
     expect(last.convAfter).not.toEqual(last.convBefore);
     expect(lines.filter((line) => line.includes("fine-tune epoch"))).toHaveLength(3);
     expect(lines.at(-1)).toBe("  keeping the last epoch's weights");

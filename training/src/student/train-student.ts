@@ -83,7 +83,7 @@ export function trainStudentHead(
  * Fine-tunes the layers of `tail` named in `trainable` (the backbone after the cached activation)
  * together with the head, on cached activations. The whole tail runs in inference mode, so batch
  * norms keep ImageNet's moving statistics. After every epoch the val logits are scored with `select`
- * (higher is better). With `keep: "best"` (default) training stops after `patience` epochs without
+ * (score: higher is better; note: other figures for the log line). With `keep: "best"` (default) training stops after `patience` epochs without
  * improvement and the best weights (possibly the starting ones) are restored; with `keep: "last"` it
  * runs every epoch and keeps the final weights, so val only reports and never chooses. Returns the
  * val logits of the kept weights.
@@ -95,9 +95,8 @@ export function fineTuneTail(options: {
   train: { inputs: Map<ViewName, Float32Array>; shape: number[]; labels: Int32Array };
   /** Val activations per flip variant; scored over `config.testTimeFlips`. */
   valInputs: ReadonlyMap<ViewName, Float32Array>;
-  select: (valLogits: Float32Array) => number;
-  /** Other val figures for the per-epoch log line (the score alone is noisy on small classes). */
-  describe?: (valLogits: Float32Array) => string;
+  /** `note`: other val figures for the per-epoch log line (the score alone is noisy on small classes). */
+  select: (valLogits: Float32Array) => { score: number; note?: string };
   numClasses: number;
   config: StudentConfig;
   kd: KdTargets | undefined;
@@ -143,8 +142,9 @@ export function fineTuneTail(options: {
   };
   const predictVal = () => testTimeLogits(predictVariant, options.valInputs, config.testTimeFlips);
   const tracked = [...tail.layers.filter((layer) => layer.trainable), ...head.layers];
-  const snapshot = () => tracked.map((layer) => layer.getWeights().map((w) => w.clone()));
-  let best = { epoch: 0, score: options.select(predictVal()), weights: snapshot() };
+  // Only "best" ever restores weights, so only it needs copies of them.
+  const snapshot = () => (keepBest ? tracked.map((layer) => layer.getWeights().map((w) => w.clone())) : []);
+  let best = { epoch: 0, score: options.select(predictVal()).score, weights: snapshot() };
   options.log?.(`  before fine-tuning: val score ${best.score.toFixed(4)}`);
   trainClassifier({
     forward: (x, training) => forward(head, pooled(training ? randomCrop(x) : x), training, rng),
@@ -164,9 +164,8 @@ export function fineTuneTail(options: {
     },
     rng,
     onEpoch: (epoch, loss) => {
-      const valLogits = predictVal();
-      const score = options.select(valLogits);
-      const more = options.describe ? `, ${options.describe(valLogits)}` : "";
+      const { score, note } = options.select(predictVal());
+      const more = note ? `, ${note}` : "";
       options.log?.(
         `  fine-tune epoch ${epoch + 1}/${options.epochs} loss ${loss.toFixed(4)} val score ${score.toFixed(4)}${more}`,
       );
