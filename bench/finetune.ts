@@ -1,6 +1,8 @@
 /**
  * Fine-tuning throughput on wasm (forward + backward + Adam, images/s) for a backbone cut at several
- * layers, training the tail on cached activations, against training the whole network from pixels.
+ * layers, training the tail on cached activations, against training the whole network from pixels,
+ * and the student's fresh-draw fine-tuning (`npm run student -- --finetune-images`): a new `strong`
+ * augmentation of each photo, core preprocess and the frozen trunk on every step, then the tail.
  * `benchFineTune(options)` returns the JSON; `npx tsx bench/finetune.ts [--backbone DIR] [--cuts a,b]
  * [--batch 16] [--steps 3] [--whole true|false]` prints it and writes bench/results/finetune.json.
  */
@@ -9,13 +11,17 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { availableParallelism, loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { DEFAULT_PREPROCESS, preprocess, type RawImage } from "@pifu/core";
 import type { LayersModel } from "@tensorflow/tfjs-layers";
+import { AUGMENT_PRESETS, augmentImage } from "../training/src/augment/index.js";
 import { loadLayersModelFrom } from "../training/src/backbones/load.js";
 import { sharedBackbonesDir } from "../training/src/backbones/registry.js";
 import { initBackend, tf } from "../training/src/backend/index.js";
 import { Rng } from "../training/src/data/index.js";
 import { buildFineTuneModel, flattenModel, listCutPoints, splitModel } from "../training/src/finetune/index.js";
 import { registerWasmGradientKernels } from "../training/src/kernels/index.js";
+import { innerNetwork } from "../training/src/student/backbone.js";
+import { augmentedImageBatches, frozenTrunk, TRAIN_PHOTO_SCALE } from "../training/src/student/image-batches.js";
 
 export interface BenchFineTuneOptions {
   /** folder (or model.json / URL) of the backbone */
@@ -24,6 +30,8 @@ export interface BenchFineTuneOptions {
   cuts: string[];
   /** also time training every layer from 224x224 pixels */
   whole: boolean;
+  /** cut for the fresh-draw row (none: no such row) */
+  freshDrawCut?: string;
   batchSize: number;
   /** timed steps per configuration, after one untimed warm-up step */
   steps: number;
@@ -50,6 +58,7 @@ const defaults: BenchFineTuneOptions = {
   // tails from block_13 (14x14 -> 7x7), block_15, block_16, and the last 1x1 conv (Conv_1)
   cuts: ["block_12_add", "block_14_add", "block_15_add", "block_16_project_BN"],
   whole: true,
+  freshDrawCut: "block_9_add",
   batchSize: 16,
   steps: 3,
   numClasses: 8,
@@ -87,6 +96,53 @@ function timeTraining(model: LayersModel, inputShape: number[], o: BenchFineTune
   tf.dispose([x, y]);
   optimizer.dispose();
   return { firstStepSeconds, secondsPerStep, imagesPerSecond: o.batchSize / secondsPerStep };
+}
+
+export interface FreshDrawRow {
+  cutLayer: string;
+  /** stored photo size the draws are taken from (shorter side = TRAIN_PHOTO_SCALE × 224) */
+  photoSize: [number, number];
+  /** per image: augmentation + core preprocess in JS, the frozen trunk, the tail's train step */
+  msPerImage: { augmentAndPreprocess: number; trunk: number; trainStep: number };
+  imagesPerSecond: number;
+}
+
+async function benchFreshDraws(o: BenchFineTuneOptions, cutLayer: string): Promise<FreshDrawRow> {
+  const network = innerNetwork((await loadLayersModelFrom(o.backbone)).model);
+  const side = 224;
+  const photoSize: [number, number] = [Math.round(side * TRAIN_PHOTO_SCALE * (4 / 3)), side * TRAIN_PHOTO_SCALE];
+  const rng = new Rng(5);
+  // Pixel values do not change the cost of augmenting, preprocessing or running a photo.
+  const photos: RawImage[] = Array.from({ length: o.batchSize }, () => ({
+    data: Uint8Array.from({ length: photoSize[0] * photoSize[1] * 3 }, () => rng.int(256)),
+    width: photoSize[0],
+    height: photoSize[1],
+    channels: 3,
+  }));
+  const strong = AUGMENT_PRESETS.strong ?? {};
+  const spec = { ...DEFAULT_PREPROCESS, inputSize: side };
+  const trunk = await frozenTrunk(network, cutLayer, side);
+  const model = buildFineTuneModel(splitModel(network, cutLayer).tail, o.numClasses, { seed: 1 });
+  const indices = photos.map((_, i) => i);
+  const source = augmentedImageBatches({ images: photos, augment: strong, spec, trunk });
+  const perImage = (ms: number) => ms / (o.steps * o.batchSize);
+  let t0 = performance.now();
+  for (let i = 0; i < o.steps; i++) for (const photo of photos) preprocess(augmentImage(photo, strong, rng), spec);
+  const augmentAndPreprocess = perImage(performance.now() - t0);
+  t0 = performance.now();
+  const batches = Array.from({ length: o.steps }, () => source.batch(indices, rng).x);
+  const sourceMs = perImage(performance.now() - t0);
+  const trainStep = timeTraining(model, trunk.shape, o);
+  tf.dispose(batches);
+  const trainMs = (1000 * trainStep.secondsPerStep) / o.batchSize;
+  const row: FreshDrawRow = {
+    cutLayer,
+    photoSize,
+    msPerImage: { augmentAndPreprocess, trunk: Math.max(0, sourceMs - augmentAndPreprocess), trainStep: trainMs },
+    imagesPerSecond: 1000 / (sourceMs + trainMs),
+  };
+  o.log(`fresh draws through ${cutLayer}: ${row.imagesPerSecond.toFixed(1)} img/s`);
+  return row;
 }
 
 function trainableParams(model: LayersModel): number {
@@ -140,6 +196,7 @@ export async function benchFineTune(options: Partial<BenchFineTuneOptions> = {})
   for (const cut of o.cuts) rows.push(await benchCut(o, cut));
   if (o.whole) rows.push(await benchCut(o, undefined));
   const trunkImagesPerSecond = o.cuts[0] ? await benchTrunk(o, o.cuts[0]) : undefined;
+  const freshDraws = o.freshDrawCut ? await benchFreshDraws(o, o.freshDrawCut) : undefined;
   return {
     part: "finetune",
     date: new Date().toISOString(),
@@ -152,6 +209,7 @@ export async function benchFineTune(options: Partial<BenchFineTuneOptions> = {})
     cutPoints,
     rows,
     trunkForward: o.cuts[0] ? { cutLayer: o.cuts[0], imagesPerSecond: trunkImagesPerSecond } : undefined,
+    freshDraws,
     note: "tail rows train on cached activations (random values of the right shape); the whole-network row trains from 224x224 pixels. Timings on a shared 2-core machine: see loadAverage1m.",
   };
 }

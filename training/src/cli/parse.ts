@@ -1,6 +1,7 @@
 /** Flag value parsers for the commander CLIs: a clear error naming the flag instead of NaN. */
 import { FLIP_VARIANTS, type FlipVariant, TestTimeAugmentationSchema } from "@pifu/core";
 import { Option } from "commander";
+import { BACKEND_NAMES } from "../backend/index.js";
 
 export const num = (name: string) => (value: string) => {
   const n = Number(value);
@@ -38,6 +39,12 @@ export const ttaFlipsOption = (defaults: readonly FlipVariant[]) =>
   ).argParser(flips("tta-flips"));
 
 /** The student's input side, as both the student and the OOD proxy CLIs take it. */
+/** `--backend`, shared by the training CLIs. */
+export const backendOption = () =>
+  new Option("--backend <name>", "tfjs backend; auto tries node-gpu, node, then wasm").choices(
+    BACKEND_NAMES as unknown as string[],
+  );
+
 export const inputSizeOption = (defaultSize: number) =>
   new Option(
     "--input-size <px>",

@@ -6,14 +6,15 @@ import { readFile } from "node:fs/promises";
 import type { FlipVariant } from "@pifu/core";
 import { Command, Option } from "commander";
 import { AUGMENT_PRESETS } from "../augment/index.js";
-import { initBackend } from "../backend/index.js";
+import { type BackendName, initBackend } from "../backend/index.js";
 import { QUANTIZATIONS, type Quantization } from "../export/quantize.js";
 import { DEFAULT_STUDENT_CONFIG, type StudentConfig } from "../student/config.js";
 import { ensureCache } from "../student/ensure-cache.js";
+import { checkFineTune } from "../student/finetune-inputs.js";
 import { runStudent } from "../student/pipeline.js";
 import { LOSS_KINDS, type LossKind } from "../train/losses.js";
 import { CLASS_WEIGHTINGS, type ClassWeighting } from "../train/weights.js";
-import { inputSizeOption, int, num, ttaFlipsOption } from "./parse.js";
+import { backendOption, inputSizeOption, int, num, ttaFlipsOption } from "./parse.js";
 
 const widths = (value: string) => (value === "" || value === "none" ? [] : value.split(",").map(num("hidden")));
 const d = DEFAULT_STUDENT_CONFIG;
@@ -21,7 +22,7 @@ const d = DEFAULT_STUDENT_CONFIG;
 const program = new Command()
   .name("student")
   .description(
-    "Train per-subset teachers, distil a MobileNetV2-0.35 student (frozen backbone + head, optionally its tail fine-tuned on cached activations), calibrate it on val, export it quantized with a model card, and evaluate the exported folder.",
+    "Train per-subset teachers, distil a MobileNetV2-0.35 student (frozen backbone + head, optionally its tail fine-tuned on cached activations or fresh augmentation), calibrate it on val, export it quantized with a model card, and evaluate the exported folder.",
   )
   .requiredOption("--data <dir>", "training images, one folder per class")
   .requiredOption("--val <dir>", "validation images (calibration, unsure threshold, selection)")
@@ -96,13 +97,18 @@ const program = new Command()
   .option("--lr <x>", `student head learning rate (default ${d.learningRate})`, num("lr"))
   .option(
     "--finetune-epochs <n>",
-    "also fine-tune the backbone's tail for up to this many epochs on cached activations (default 0 = frozen)",
+    "also fine-tune the backbone's tail for up to this many epochs (default 0 = frozen)",
     num("finetune-epochs"),
   )
   .option("--finetune-lr <x>", "fine-tuning learning rate (default 1e-4)", num("finetune-lr"))
   .option(
     "--finetune-cut <layer>",
-    "cached activation the fine-tuned tail starts from (default block_15_add: block_16 + Conv_1)",
+    'layer the fine-tuned tail starts after (default block_15_add: block_16 + Conv_1); "input" (with --finetune-images) trains the whole backbone',
+  )
+  .option("--finetune-batch <n>", "fine-tuning batch size (default 32)", int("finetune-batch"))
+  .option(
+    "--finetune-images",
+    "fine-tune on a fresh --augment-preset draw of every photo at every step, run through the frozen layers up to the cut, instead of cached activations (GPU-sized work)",
   )
   .option(
     "--finetune-backbone-lr-scale <x>",
@@ -141,6 +147,7 @@ const program = new Command()
       `unsure score; auto picks the best separator of val errors (default ${d.unsure.score})`,
     ).choices(["auto", "maxProb", "margin", "energy"]),
   )
+  .addOption(backendOption().default("auto"))
   .option("--coverage <c>", `share of val images answered, not unsure (default ${d.unsure.coverage})`, num("coverage"))
   .option("--model-version <semver>", `model card version (default ${d.version})`)
   .option("--no-ablation", "skip the ablation rows")
@@ -186,6 +193,9 @@ interface Flags {
   finetuneCrop?: number;
   finetuneAugmentedViews?: number;
   finetuneKeep?: "best" | "last";
+  finetuneImages?: boolean;
+  finetuneBatch?: number;
+  backend: BackendName;
   quantization?: Quantization;
   unsureScore?: StudentConfig["unsure"]["score"];
   coverage?: number;
@@ -240,6 +250,8 @@ async function main(): Promise<void> {
           cropSize: f.finetuneCrop ?? 0,
           augmentedViews: f.finetuneAugmentedViews ?? 0,
           keep: f.finetuneKeep ?? "best",
+          images: f.finetuneImages ?? false,
+          batchSize: f.finetuneBatch ?? 32,
         }
       : c.finetune,
     quantization: f.quantization ?? c.quantization,
@@ -248,8 +260,9 @@ async function main(): Promise<void> {
     ablation: f.ablation && c.ablation,
     foldBatchNorm: f.foldBatchnorm && c.foldBatchNorm,
   };
+  checkFineTune(config.finetune);
   const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
-  await initBackend("wasm", log);
+  await initBackend(f.backend, log);
   await ensureCache({
     cache: config.cache,
     train: config.train,
@@ -258,7 +271,8 @@ async function main(): Promise<void> {
     inputSize: config.inputSize,
     teacherBackbone: config.teacherBackbone,
     augmented: config.augmented,
-    finetune: config.finetune,
+    // Fresh-draw fine-tuning reads the photos, not cached activations at the cut.
+    finetune: config.finetune?.images ? null : config.finetune,
     log,
   });
   const summary = await runStudent(config, log);

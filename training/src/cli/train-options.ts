@@ -3,15 +3,15 @@
  * row). Precedence: built-in defaults < the backbone's defaults < --config JSON < flags on the line.
  */
 import { readFile } from "node:fs/promises";
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import { MIX_MODES } from "../augment/index.js";
 import { AUGMENT_PRESETS } from "../augment/pixels.js";
 import { BACKBONES, resolveBackbone } from "../backbones/index.js";
-import { BACKEND_NAMES, parseBackendName } from "../backend/index.js";
+import { parseBackendName } from "../backend/index.js";
 import { DEFAULT_CONFIG, type TrainConfig } from "../train/config.js";
 import { LOSS_KINDS } from "../train/losses.js";
 import { CLASS_WEIGHTINGS } from "../train/weights.js";
-import { int, num } from "./parse.js";
+import { backendOption, int, num } from "./parse.js";
 
 const range = (value: string): [number, number] => {
   const parts = value.split(",").map(Number);
@@ -65,11 +65,7 @@ export function addTrainOptions(program: Command, withDataFlags = true): Command
     )
     .option("--range <min,max>", "input range of a path/URL backbone (default -1,1)", range)
     .option("--input-size <px>", "input side of a path/URL backbone (default 224)", int("input-size"))
-    .addOption(
-      new Option("--backend <name>", "tfjs backend; auto tries node-gpu, node, then wasm").choices(
-        BACKEND_NAMES as unknown as string[],
-      ),
-    )
+    .addOption(backendOption())
     .option(
       "--workers <n>",
       `embedding worker threads, 0 = in process (default ${DEFAULT_CONFIG.workers})`,

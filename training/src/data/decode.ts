@@ -14,12 +14,23 @@ export class DecodeError extends Error {
   }
 }
 
+export interface DecodeOptions {
+  /** Shrink (never enlarge) so that the shorter side is at most this many pixels. */
+  maxShortSide?: number;
+}
+
 /** Decodes bytes already in memory; throws DecodeError for corrupt, truncated or unsupported data. */
-export async function decodeBytes(bytes: Uint8Array, path = "<memory>"): Promise<RawImage> {
+export async function decodeBytes(
+  bytes: Uint8Array,
+  path = "<memory>",
+  options: DecodeOptions = {},
+): Promise<RawImage> {
   try {
     // failOn "truncated" rejects cut-off JPEG/PNG files instead of returning grey padding.
-    const { data, info } = await sharp(bytes, { failOn: "truncated" })
-      .rotate()
+    let pipeline = sharp(bytes, { failOn: "truncated" }).rotate();
+    const side = options.maxShortSide;
+    if (side !== undefined) pipeline = pipeline.resize(side, side, { fit: "outside", withoutEnlargement: true });
+    const { data, info } = await pipeline
       .toColourspace("srgb")
       .removeAlpha()
       .raw()
@@ -45,6 +56,6 @@ async function readImageFile(path: string): Promise<Buffer> {
 }
 
 /** Reads and decodes one image file. */
-export async function decodeImage(path: string): Promise<RawImage> {
-  return decodeBytes(await readImageFile(path), path);
+export async function decodeImage(path: string, options: DecodeOptions = {}): Promise<RawImage> {
+  return decodeBytes(await readImageFile(path), path, options);
 }

@@ -3,6 +3,7 @@ import { initBackend, tf } from "../backend/index.js";
 import { Rng } from "../data/rng.js";
 import { buildHead, forward } from "../train/head.js";
 import { createLoss, DEFAULT_LOSS } from "../train/losses.js";
+import { cachedBatches } from "./batches.js";
 import { curriculumSchedule, fullSchedule } from "./curriculum.js";
 import { kdLoss, kdTerms, subsetsByCount } from "./kd-loss.js";
 import { type TrainerOptions, trainClassifier } from "./trainer.js";
@@ -90,8 +91,7 @@ describe("trainClassifier", () => {
   const fourRows = (head: ReturnType<typeof buildHead>) =>
     ({
       forward: (x, training) => forward(head, x, training),
-      inputs: new Map([["id", Float32Array.from([1, 0, 0, 1, 1, 0, 0, 1])]]),
-      rowShape: [2],
+      source: cachedBatches(new Map([["id", Float32Array.from([1, 0, 0, 1, 1, 0, 0, 1])]]), [2]),
       labels: Int32Array.from([0, 1, 0, 1]),
       numClasses: 2,
       loss: createLoss(DEFAULT_LOSS, [2, 2]),
@@ -128,5 +128,41 @@ describe("trainClassifier", () => {
     expect(frozenByScale.map((v) => Array.from(v.dataSync()))).toEqual(before);
     expect(Array.from(output?.getWeights()[0]?.dataSync() ?? [])).not.toEqual(outputBefore);
     head.dispose();
+  });
+});
+
+describe("cachedBatches", () => {
+  const views = new Map([
+    ["id", Float32Array.from([0, 1, 2, 3, 4, 5])],
+    ["h", Float32Array.from([10, 11, 12, 13, 14, 15])],
+  ] as const);
+
+  it("takes each sample's row from one randomly drawn cached view", () => {
+    const { x, views: picked } = cachedBatches(views, [2]).batch([2, 0], new Rng(3));
+    expect(x.shape).toEqual([2, 2]);
+    const rows = x.arraySync() as number[][];
+    for (const [j, i] of [2, 0].entries()) {
+      const offset = picked[j] === "h" ? 10 : 0;
+      expect(rows[j]).toEqual([offset + 2 * i, offset + 2 * i + 1]);
+    }
+    x.dispose();
+  });
+
+  it("draws the views from the rng, so a seed replays them", () => {
+    const source = cachedBatches(views, [2]);
+    const draw = (seed: number) => {
+      const rng = new Rng(seed);
+      return Array.from({ length: 8 }, () => {
+        const batch = source.batch([0, 1, 2], rng);
+        batch.x.dispose();
+        return batch.views.join();
+      });
+    };
+    expect(draw(9)).toEqual(draw(9));
+    expect(new Set(draw(9).join().split(","))).toEqual(new Set(["id", "h"]));
+  });
+
+  it("refuses an empty cache", () => {
+    expect(() => cachedBatches(new Map(), [2])).toThrow(/at least one cached view/);
   });
 });

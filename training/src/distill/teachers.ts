@@ -10,6 +10,7 @@ import { evaluateProbabilities, softmaxRows } from "../metrics/index.js";
 import type { ViewName } from "../student/cache-store.js";
 import { buildHead, forward, type HeadSpec, predictLogits } from "../train/head.js";
 import { createLoss, type LossSpec } from "../train/losses.js";
+import { cachedBatches } from "./batches.js";
 import { fullSchedule } from "./curriculum.js";
 import type { KdTargets } from "./trainer.js";
 import { trainClassifier } from "./trainer.js";
@@ -75,8 +76,7 @@ export function trainTeachers(options: {
     );
     trainClassifier({
       forward: (x, training) => forward(head, x, training, rng),
-      inputs,
-      rowShape: [width],
+      source: cachedBatches(inputs, [width]),
       labels,
       numClasses: subset.classes.length,
       loss: createLoss(spec.loss, counts),

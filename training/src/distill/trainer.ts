@@ -1,7 +1,7 @@
 /**
- * Mini-batch training of a classifier on cached inputs (features or cut activations) with the
- * engine's losses, optional multi-teacher distillation and a sample schedule (curriculum). Each
- * sample in a batch is drawn from one randomly chosen cached flip variant.
+ * Mini-batch training of a classifier on batches from a source (cached features or cut activations,
+ * or freshly augmented photos) with the engine's losses, optional multi-teacher distillation and a
+ * sample schedule (curriculum).
  */
 
 import { tf } from "../backend/index.js";
@@ -9,6 +9,7 @@ import type { Rng } from "../data/rng.js";
 import type { ViewName } from "../student/cache-store.js";
 import type { Loss } from "../train/losses.js";
 import { cosineLearningRate } from "../train/schedule.js";
+import type { BatchSource } from "./batches.js";
 import { kdLoss } from "./kd-loss.js";
 
 export interface KdTargets {
@@ -23,8 +24,7 @@ export interface KdTargets {
 export interface TrainerOptions {
   /** Logits for a batch; `training` switches dropout on. */
   forward: (x: tf.Tensor, training: boolean) => tf.Tensor2D;
-  inputs: Map<ViewName, Float32Array>;
-  rowShape: readonly number[];
+  source: BatchSource;
   labels: Int32Array;
   numClasses: number;
   loss: Loss;
@@ -50,9 +50,7 @@ function teacherVariant(kd: KdTargets, variant: ViewName): Float32Array {
 }
 
 export function trainClassifier(options: TrainerOptions): void {
-  const { inputs, rowShape, labels, numClasses, loss, kd, rng, batchSize } = options;
-  const variants = [...inputs.keys()];
-  const rowSize = rowShape.reduce((a, b) => a * b, 1);
+  const { source, labels, numClasses, loss, kd, rng, batchSize } = options;
   const optimizer = tf.train.adam(options.learningRate);
   const slower = options.slower && options.slower.scale !== 1 ? options.slower : undefined;
   const slowOptimizer = slower ? tf.train.adam(options.learningRate * slower.scale) : undefined;
@@ -67,16 +65,15 @@ export function trainClassifier(options: TrainerOptions): void {
     let batches = 0;
     for (let start = 0; start < order.length; start += batchSize) {
       const batch = order.slice(start, start + batchSize);
-      const x = new Float32Array(batch.length * rowSize);
+      const { x: xs, views } = source.batch(batch, rng);
       const y = new Int32Array(batch.length);
       const teacher = kd ? new Float32Array(batch.length * numClasses) : undefined;
       const mask = kd ? new Float32Array(batch.length * numClasses) : undefined;
       for (const [j, i] of batch.entries()) {
-        const variant = variants[rng.int(variants.length)] as ViewName;
-        x.set((inputs.get(variant) as Float32Array).subarray(i * rowSize, (i + 1) * rowSize), j * rowSize);
         y[j] = labels[i] as number;
         if (kd && teacher && mask) {
-          teacher.set(teacherVariant(kd, variant).subarray(i * numClasses, (i + 1) * numClasses), j * numClasses);
+          const view = views[j] as ViewName;
+          teacher.set(teacherVariant(kd, view).subarray(i * numClasses, (i + 1) * numClasses), j * numClasses);
           mask.set(kd.mask.subarray(i * numClasses, (i + 1) * numClasses), j * numClasses);
         }
       }
@@ -85,7 +82,6 @@ export function trainClassifier(options: TrainerOptions): void {
       if (slowOptimizer && slower)
         (slowOptimizer as unknown as { learningRate: number }).learningRate = learningRate * slower.scale;
       const batchLoss = () => {
-        const xs = tf.tensor(x, [batch.length, ...rowShape]);
         const ys = tf.tensor1d(y, "int32");
         const logits = options.forward(xs, true);
         const ones = tf.ones([batch.length]) as tf.Tensor1D;
@@ -102,6 +98,7 @@ export function trainClassifier(options: TrainerOptions): void {
         : optimizer.minimize(batchLoss, true);
       lossSum += value ? (value.dataSync()[0] as number) : 0;
       value?.dispose();
+      xs.dispose();
       batches++;
       step++;
     }

@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import * as tfl from "@tensorflow/tfjs-layers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend, tf } from "../backend/index.js";
 import { exportModelFolder } from "../export/card.js";
@@ -9,6 +8,7 @@ import { loadLayersModelFromDir } from "../export/load.js";
 import { testCardFields } from "../export/test-model.js";
 import { splitModel } from "../finetune/index.js";
 import { registerWasmGradientKernels } from "../kernels/index.js";
+import { backboneShapedNetwork } from "../testing/fixtures.js";
 import { buildHead, forward } from "../train/head.js";
 import { assembleStudent, foldStudent } from "./assemble.js";
 
@@ -22,21 +22,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** A backbone-shaped network ending in a feature map, like MobileNetV2's out_relu. */
-function network(): tfl.LayersModel {
-  const image = tfl.input({ shape: [12, 12, 3], name: "image" });
-  const seeded = (seed: number) => tfl.initializers.glorotUniform({ seed });
-  let x = tfl.layers
-    .conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: "same", kernelInitializer: seeded(1), name: "stem" })
-    .apply(image) as tfl.SymbolicTensor;
-  x = tfl.layers.reLU({ maxValue: 6, name: "stem_relu" }).apply(x) as tfl.SymbolicTensor;
-  x = tfl.layers
-    .conv2d({ filters: 16, kernelSize: 1, kernelInitializer: seeded(2), name: "Conv_1" })
-    .apply(x) as tfl.SymbolicTensor;
-  x = tfl.layers.batchNormalization({ name: "Conv_1_bn" }).apply(x) as tfl.SymbolicTensor;
-  x = tfl.layers.reLU({ maxValue: 6, name: "out_relu" }).apply(x) as tfl.SymbolicTensor;
-  return tfl.model({ inputs: image, outputs: x, name: "tiny_backbone" });
-}
+const network = () => backboneShapedNetwork(12, 8, 16);
 
 describe("the exported student", () => {
   it("carries the tail weights trained on cached activations and the head", async () => {

@@ -1,4 +1,4 @@
-/** Opens a layers-model backbone (possibly nested Sequential/Model wrappers) at named layers. */
+/** Finds the network inside a layers-model backbone (possibly nested Sequential/Model wrappers). */
 import * as tfl from "@tensorflow/tfjs-layers";
 
 /** The innermost functional model: the one whose layers are the network's own (convs, BNs, ...). */
@@ -10,14 +10,4 @@ export function innerNetwork(model: tfl.LayersModel): tfl.LayersModel {
     if (nested.length !== 1 || !only) return current;
     current = only;
   }
-}
-
-/** A model from the network's input to the named layers' outputs. */
-export function tapModel(network: tfl.LayersModel, layerNames: readonly string[]): tfl.LayersModel {
-  const outputs = layerNames.map((name) => {
-    const out = network.getLayer(name).output;
-    if (Array.isArray(out)) throw new Error(`layer ${name} has several outputs`);
-    return out;
-  });
-  return tfl.model({ inputs: network.inputs, outputs });
 }

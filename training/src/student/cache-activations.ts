@@ -21,14 +21,13 @@ import {
   SKIN8_CLASS_IDS,
 } from "@pifu/core";
 import { AUGMENT_PRESETS, augmentImage } from "../augment/index.js";
-import { foldIfSupported } from "../backbones/fold-batchnorm.js";
-import { compileFusedInference } from "../backbones/fused-inference.js";
+import { inferenceTap } from "../backbones/inference-tap.js";
 import { loadLayersModelFrom } from "../backbones/load.js";
 import { initBackend, tf } from "../backend/index.js";
 import { flips, int, side } from "../cli/parse.js";
 import { decodeImage, readDataset } from "../data/index.js";
 import { Rng } from "../data/rng.js";
-import { innerNetwork, tapModel } from "./backbone.js";
+import { innerNetwork } from "./backbone.js";
 import type { ViewName } from "./cache-store.js";
 import { flipBatch } from "./flips.js";
 
@@ -75,19 +74,10 @@ const batchSize = Number(values.batch);
 
 await initBackend("wasm", console.log);
 const network = innerNetwork((await loadLayersModelFrom(values.backbone, spec.inputSize)).model);
-// One tapped layer: fold the batch norms and run fused kernels (several times faster on wasm).
-const [onlyOutput] = outputs;
-const fold =
-  outputs.length === 1 && onlyOutput ? await foldIfSupported(network, { output: onlyOutput.layer }) : undefined;
-const folded = fold && "summary" in fold ? fold.model : undefined;
-const tap =
-  folded ??
-  tapModel(
-    network,
-    outputs.map((o) => o.layer),
-  );
-const fused = folded ? compileFusedInference(folded) : undefined;
-const predict = (input: tf.Tensor): tf.Tensor | tf.Tensor[] => (fused ? fused(input) : tap.predict(input));
+const tap = await inferenceTap(
+  network,
+  outputs.map((o) => o.layer),
+);
 const dataset = await readDataset(values.data, { classes: SKIN8_CLASS_IDS });
 const images = dataset.items
   .filter((_, i) => i % shardCount === shardIndex)
@@ -120,8 +110,7 @@ for (let start = 0; start < images.length; start += batchSize) {
       input ??
       tensorOf(decoded.map((d) => preprocess(augmentImage(d.pixels, preset, augmentRng.fork(`${d.id}/${v}`)), spec)));
     const results = tf.tidy(() => {
-      const outs = predict(input ? flipBatch(input, variant as FlipVariant) : viewInput);
-      const list = Array.isArray(outs) ? outs : [outs];
+      const list = tap.predict(input ? flipBatch(input, variant as FlipVariant) : viewInput);
       return list.map((t, i) => (outputs[i]?.mode === "gap" && t.rank === 4 ? tf.mean(t, [1, 2]) : t));
     });
     for (const [i, t] of results.entries()) {
@@ -154,7 +143,7 @@ for (const [key, list] of chunks) {
   await writeFile(join(dir, `${prefix}-${key}.f32`), all);
 }
 const shapes = Object.fromEntries(
-  outputs.map((o, i) => [o.layer, o.mode === "gap" ? [tap.outputs[i]?.shape.at(-1)] : tap.outputs[i]?.shape.slice(1)]),
+  outputs.map((o, i) => [o.layer, o.mode === "gap" ? [tap.shapes[i]?.at(-1)] : tap.shapes[i]]),
 );
 await writeFile(
   join(dir, `${prefix}-index.json`),

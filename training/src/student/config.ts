@@ -42,6 +42,9 @@ export interface StudentConfig {
    * of the cached maps (0 = whole maps); `augmentedViews` > 0 adds that many cached draws of
    * `augmented.preset` per train image at the cut to the 4 flips (the head's own training is unaffected).
    * `keep: "last"` runs every epoch and keeps the final weights instead (val reports, never chooses).
+   * `images: true` trains on a fresh draw of `augmented.preset` per photo and step instead of cached
+   * activations: the frozen trunk before the cut runs on every batch (cut "input": the whole network
+   * trains), which pays off on a GPU backend.
    */
   finetune: {
     epochs: number;
@@ -52,6 +55,9 @@ export interface StudentConfig {
     cropSize: number;
     augmentedViews: number;
     keep: "best" | "last";
+    images: boolean;
+    /** Fine-tuning batch size (the whole network at 224 px needs under 32 on wasm's 4 GB heap). */
+    batchSize: number;
   } | null;
   quantization: Quantization;
   /**

@@ -22,7 +22,9 @@ import { confusionSvg } from "../report/svg.js";
 import { assembleStudent, foldStudent } from "./assemble.js";
 import { innerNetwork } from "./backbone.js";
 import type { StudentConfig } from "./config.js";
-import { loadSplit, loadStudentLayer, type SplitData } from "./data.js";
+import { loadSplit, type SplitData } from "./data.js";
+import { fineTuneInputs } from "./finetune-inputs.js";
+import { INPUT_CUT } from "./image-batches.js";
 import { studentMarkdown } from "./report.js";
 import { trainConfiguredTeachers } from "./teachers.js";
 import { fineTuneTail, trainStudentHead } from "./train-student.js";
@@ -235,22 +237,22 @@ export async function runStudent(
     const { splitModel } = await import("../finetune/index.js");
     registerWasmGradientKernels();
     const { cut } = config.finetune;
-    const { tail } = splitModel(network, cut);
+    const { tail } = cut === INPUT_CUT ? { tail: network } : splitModel(network, cut);
     trainable = tail.layers
       .filter((layer) => layer.getClassName() !== "BatchNormalization" && layer.weights.length > 0)
       .map((layer) => layer.name);
-    log(`fine-tuning ${trainable.join(", ")} (batch norms frozen) on cached ${cut} activations`);
-    const cutTrain = await loadStudentLayer(config.cache, "train", cut, config.inputSize, {
-      views: config.finetune.augmentedViews,
-      preset: config.augmented.preset,
+    const inputs = await fineTuneInputs(config, config.finetune, network, {
+      train: train.images.map((image) => image.path),
+      val: val.images.map((image) => image.path),
     });
-    const cutVal = await loadStudentLayer(config.cache, "val", cut, config.inputSize);
+    log(`fine-tuning ${trainable.join(", ")} (batch norms frozen) on ${inputs.description}`);
     valLogits = fineTuneTail({
       tail,
       head: main.head,
       trainable,
-      train: { inputs: cutTrain.variants, shape: cutTrain.shape, labels: train.labels },
-      valInputs: cutVal.variants,
+      train: { source: inputs.source, labels: train.labels },
+      shape: inputs.shape,
+      valInputs: inputs.valInputs,
       select: (logits) => {
         const { macroF1, accuracy } = evaluateProbabilities(softmaxRows(logits, K, 1), val.labels, CLASS_IDS).metrics;
         return { score: macroF1, note: `accuracy ${accuracy.toFixed(3)}` };
@@ -264,6 +266,7 @@ export async function runStudent(
       ...(config.finetune.cropSize > 0 ? { cropSize: config.finetune.cropSize } : {}),
       patience: config.finetune.patience,
       keep: config.finetune.keep,
+      batchSize: config.finetune.batchSize,
       log,
     });
     const row = rowMetrics(

@@ -2,6 +2,7 @@ import * as tfl from "@tensorflow/tfjs-layers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend/index.js";
 import { Rng } from "../data/rng.js";
+import { cachedBatches } from "../distill/batches.js";
 import { registerWasmGradientKernels } from "../kernels/index.js";
 import { buildHead } from "../train/head.js";
 import { DEFAULT_STUDENT_CONFIG, type StudentConfig } from "./config.js";
@@ -68,7 +69,8 @@ function run(options: {
     tail: model,
     head,
     trainable: ["tail_conv"],
-    train: { inputs: new Map([["id", train.inputs]]), shape, labels: train.labels },
+    train: { source: cachedBatches(new Map([["id", train.inputs]]), shape), labels: train.labels },
+    shape,
     valInputs: new Map([["id", val.inputs]]),
     numClasses: 2,
     config,

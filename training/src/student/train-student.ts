@@ -5,6 +5,7 @@ import type * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../backend/index.js";
 import { classCounts } from "../data/index.js";
 import { Rng } from "../data/rng.js";
+import { type BatchSource, cachedBatches } from "../distill/batches.js";
 import { curriculumSchedule, fullSchedule } from "../distill/curriculum.js";
 import { type KdTargets, trainClassifier } from "../distill/trainer.js";
 import { buildHead, forward, predictLogits } from "../train/head.js";
@@ -53,8 +54,7 @@ export function trainStudentHead(
   );
   trainClassifier({
     forward: (x, training) => forward(head, x, training, rng),
-    inputs: train.student,
-    rowShape: [train.studentWidth],
+    source: cachedBatches(train.student, [train.studentWidth]),
     labels: train.labels,
     numClasses,
     loss: createLoss(config.loss, counts),
@@ -80,8 +80,9 @@ export function trainStudentHead(
 }
 
 /**
- * Fine-tunes the layers of `tail` named in `trainable` (the backbone after the cached activation)
- * together with the head, on cached activations. The whole tail runs in inference mode, so batch
+ * Fine-tunes the layers of `tail` named in `trainable` (the backbone after the cut) together with the
+ * head, on batches of activations at the cut: cached ones (`cachedBatches`) or fresh augmented photos
+ * run through the frozen trunk (`augmentedImageBatches`). The whole tail runs in inference mode, so batch
  * norms keep ImageNet's moving statistics. After every epoch the val logits are scored with `select`
  * (score: higher is better; note: other figures for the log line). With `keep: "best"` (default) training stops after `patience` epochs without
  * improvement and the best weights (possibly the starting ones) are restored; with `keep: "last"` it
@@ -92,7 +93,9 @@ export function fineTuneTail(options: {
   tail: tfl.LayersModel;
   head: tfl.Sequential;
   trainable: readonly string[];
-  train: { inputs: Map<ViewName, Float32Array>; shape: number[]; labels: Int32Array };
+  train: { source: BatchSource; labels: Int32Array };
+  /** The activation shape at the cut, [height, width, channels]. */
+  shape: readonly number[];
   /** Val activations per flip variant; scored over `config.testTimeFlips`. */
   valInputs: ReadonlyMap<ViewName, Float32Array>;
   /** `note`: other val figures for the per-epoch log line (the score alone is noisy on small classes). */
@@ -104,10 +107,12 @@ export function fineTuneTail(options: {
   learningRate: number;
   /** The tail's share of `learningRate` (the head gets all of it). */
   backboneLrScale: number;
-  /** Train on random `cropSize`² crops of the cached maps (validation sees whole maps); default: no crop. */
+  /** Train on random `cropSize`² crops of the activation maps (validation sees whole maps); default: no crop. */
   cropSize?: number;
   patience: number;
   keep?: "best" | "last";
+  /** Default 32. */
+  batchSize?: number;
   log?: (line: string) => void;
 }): Float32Array {
   const { tail, head, config } = options;
@@ -115,9 +120,9 @@ export function fineTuneTail(options: {
   for (const layer of tail.layers) layer.trainable = options.trainable.includes(layer.name);
   const rng = new Rng(config.seed + 7);
   const pooled = (x: tf.Tensor) => tf.mean(tail.apply(x, { training: false }) as tf.Tensor, [1, 2]);
-  const [height = 0, width = 0] = options.train.shape;
+  const [height = 0, width = 0] = options.shape;
   const crop = Math.min(options.cropSize ?? height, height, width);
-  // A random crop of the cached map per batch: translation and a smaller field of view, as augmentation.
+  // A random crop of the activation map per batch: translation and a smaller field of view, as augmentation.
   const randomCrop = (x: tf.Tensor) =>
     crop < height || crop < width
       ? tf.slice(x, [0, rng.int(height - crop + 1), rng.int(width - crop + 1), 0], [-1, crop, crop, -1])
@@ -126,16 +131,14 @@ export function fineTuneTail(options: {
     Array.from(options.train.labels, (label) => ({ label })),
     options.numClasses,
   );
-  const rowSize = options.train.shape.reduce((a, b) => a * b, 1);
+  const rowSize = options.shape.reduce((a, b) => a * b, 1);
   const predictVariant = (inputs: Float32Array) => {
     const n = inputs.length / rowSize;
     const out = new Float32Array(n * options.numClasses);
     for (let i = 0; i < n; i += 32) {
       const m = Math.min(32, n - i);
       const rows = inputs.subarray(i * rowSize, (i + m) * rowSize);
-      const logits = tf.tidy(() =>
-        forward(head, pooled(tf.tensor(rows, [m, ...options.train.shape])), false).dataSync(),
-      );
+      const logits = tf.tidy(() => forward(head, pooled(tf.tensor(rows, [m, ...options.shape])), false).dataSync());
       out.set(logits, i * options.numClasses);
     }
     return out;
@@ -148,15 +151,14 @@ export function fineTuneTail(options: {
   options.log?.(`  before fine-tuning: val score ${best.score.toFixed(4)}`);
   trainClassifier({
     forward: (x, training) => forward(head, pooled(training ? randomCrop(x) : x), training, rng),
-    inputs: options.train.inputs,
-    rowShape: options.train.shape,
+    source: options.train.source,
     labels: options.train.labels,
     numClasses: options.numClasses,
     loss: createLoss(config.loss, counts),
     ...(options.kd ? { kd: options.kd } : {}),
     schedule: fullSchedule(options.train.labels.length),
     epochs: options.epochs,
-    batchSize: 32,
+    batchSize: options.batchSize ?? 32,
     learningRate: options.learningRate,
     slower: {
       variables: tail.layers.flatMap((layer) => layer.trainableWeights.map((weight) => weight.read() as tf.Variable)),

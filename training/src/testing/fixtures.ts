@@ -111,3 +111,29 @@ export async function writeTinyBackbone(dir: string, inputSize = 16, seed = 7): 
   model.dispose();
   return dir;
 }
+
+/**
+ * A backbone-shaped functional network ending in a feature map, named like MobileNetV2's layers:
+ * image → stem (3×3, stride 2) → stem_relu → Conv_1 (1×1) → Conv_1_bn → out_relu.
+ */
+export function backboneShapedNetwork(size: number, stemFilters: number, features: number): tfl.LayersModel {
+  const image = tfl.input({ shape: [size, size, 3], name: "image" });
+  const seeded = (seed: number) => tfl.initializers.glorotUniform({ seed });
+  let x = tfl.layers
+    .conv2d({
+      filters: stemFilters,
+      kernelSize: 3,
+      strides: 2,
+      padding: "same",
+      kernelInitializer: seeded(1),
+      name: "stem",
+    })
+    .apply(image) as tfl.SymbolicTensor;
+  x = tfl.layers.reLU({ maxValue: 6, name: "stem_relu" }).apply(x) as tfl.SymbolicTensor;
+  x = tfl.layers
+    .conv2d({ filters: features, kernelSize: 1, kernelInitializer: seeded(2), name: "Conv_1" })
+    .apply(x) as tfl.SymbolicTensor;
+  x = tfl.layers.batchNormalization({ name: "Conv_1_bn" }).apply(x) as tfl.SymbolicTensor;
+  x = tfl.layers.reLU({ maxValue: 6, name: "out_relu" }).apply(x) as tfl.SymbolicTensor;
+  return tfl.model({ inputs: image, outputs: x, name: "tiny_backbone" });
+}

@@ -1,0 +1,39 @@
+import { execFile } from "node:child_process";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+
+const run = promisify(execFile);
+const ROOT = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
+const TSX = join(ROOT, "node_modules/.bin/tsx");
+const SCRIPT = join(ROOT, "training/src/cli/student.ts");
+
+/** The CLI's exit code and stderr; the folders do not exist, so a run that got past its checks would fail later. */
+async function student(...flags: string[]) {
+  const args = [SCRIPT, "--data=/nonexistent/train", "--val=/nonexistent/val", "--out=/nonexistent/out", ...flags];
+  return run(TSX, args, { cwd: ROOT }).then(
+    () => ({ code: 0, stderr: "" }),
+    (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
+  );
+}
+
+describe("npm run student: fine-tuning flags", { timeout: 30_000 }, () => {
+  it("refuses the input cut without --finetune-images before anything is trained", async () => {
+    const { code, stderr } = await student("--finetune-epochs=2", "--finetune-cut=input");
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/student: the "input" cut trains the whole backbone and needs --finetune-images/);
+  });
+
+  it("refuses cached draws beside fresh ones", async () => {
+    const { code, stderr } = await student("--finetune-epochs=2", "--finetune-images", "--finetune-augmented-views=4");
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/with --finetune-images every step draws fresh ones/);
+  });
+
+  it("names the valid backends", async () => {
+    const { code, stderr } = await student("--backend=tpu");
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/Allowed choices are auto, node-gpu, node, wasm, cpu/);
+  });
+});

@@ -1,0 +1,108 @@
+/**
+ * Fine-tuning on fresh augmentation: every step draws a new augmentation of each photo (crop, flips,
+ * rotation, colour; applied before core `preprocess`, so the model still sees the phone's
+ * preprocessing), runs it through the frozen trunk before the cut and hands the activations to the
+ * trainable tail. Val is the same trunk on each plain photo in every test-time flip, computed once.
+ */
+import type { FlipVariant, PreprocessSpec, RawImage } from "@pifu/core";
+import { preprocess } from "@pifu/core";
+import type * as tfl from "@tensorflow/tfjs-layers";
+import { type AugmentSpec, augmentImage } from "../augment/index.js";
+import { inferenceTap } from "../backbones/inference-tap.js";
+import { tf } from "../backend/index.js";
+import { type DecodeOptions, decodeImage } from "../data/index.js";
+import type { BatchSource } from "../distill/batches.js";
+import type { ViewName } from "./cache-store.js";
+import { flipBatch } from "./flips.js";
+
+/** The cut that trains the whole network: the trunk is the identity and the tail is every layer. */
+export const INPUT_CUT = "input";
+
+/**
+ * Train photos are kept in memory with their shorter side at this multiple of the input size: small
+ * enough for all of skin8 train (~1.4 GB at 224 px), large enough that a crop of half the area is
+ * still resampled down, as the phone's full-size photos are.
+ */
+export const TRAIN_PHOTO_SCALE = 1.5;
+
+/**
+ * A fresh draw's view name. Its teacher targets fall back to the unflipped photo's (the teachers ran
+ * on cached features, which a fresh draw has none of).
+ */
+const FRESH_VIEW: ViewName = "aug0";
+
+/** The frozen part of the network before the cut, for inference only. */
+export interface Trunk {
+  predict(pixels: tf.Tensor4D): tf.Tensor;
+  /** The activation shape at the cut, without the batch axis. */
+  shape: number[];
+}
+
+export async function frozenTrunk(network: tfl.LayersModel, cut: string, inputSize: number): Promise<Trunk> {
+  if (cut === INPUT_CUT) return { predict: (pixels) => pixels.clone(), shape: [inputSize, inputSize, 3] };
+  const tap = await inferenceTap(network, [cut]);
+  return { predict: (pixels) => tap.predict(pixels)[0] as tf.Tensor, shape: tap.shapes[0] as number[] };
+}
+
+/** Decodes every photo, a few at a time; a photo that fails to decode throws DecodeError naming it. */
+export async function decodeAll(
+  paths: readonly string[],
+  options: DecodeOptions = {},
+  concurrency = 4,
+): Promise<RawImage[]> {
+  const images: RawImage[] = [];
+  for (let start = 0; start < paths.length; start += concurrency) {
+    const chunk = paths.slice(start, start + concurrency);
+    images.push(...(await Promise.all(chunk.map((path) => decodeImage(path, options)))));
+  }
+  return images;
+}
+
+function pixelBatch(images: readonly RawImage[], spec: PreprocessSpec): tf.Tensor4D {
+  const size = spec.inputSize;
+  const row = size * size * 3;
+  const data = new Float32Array(images.length * row);
+  for (const [j, image] of images.entries()) data.set(preprocess(image, spec), j * row);
+  return tf.tensor4d(data, [images.length, size, size, 3]);
+}
+
+/** Each batch: a fresh draw of `augment` per photo, preprocessed, through the frozen trunk. */
+export function augmentedImageBatches(options: {
+  images: readonly RawImage[];
+  augment: AugmentSpec;
+  spec: PreprocessSpec;
+  trunk: Trunk;
+}): BatchSource {
+  const { images, augment, spec, trunk } = options;
+  return {
+    batch(indices, rng) {
+      const drawn = indices.map((i) => augmentImage(images[i] as RawImage, augment, rng));
+      const pixels = pixelBatch(drawn, spec);
+      const x = tf.tidy(() => trunk.predict(pixels));
+      pixels.dispose();
+      return { x, views: indices.map(() => FRESH_VIEW) };
+    },
+  };
+}
+
+/** The trunk's activations for each photo (decoded at full size) in each flip, rows in `paths` order. */
+export async function flipActivations(
+  paths: readonly string[],
+  spec: PreprocessSpec,
+  trunk: Trunk,
+  flips: readonly FlipVariant[],
+  batchSize = 16,
+): Promise<Map<ViewName, Float32Array>> {
+  const rowSize = trunk.shape.reduce((a, b) => a * b, 1);
+  const out = new Map<ViewName, Float32Array>(flips.map((flip) => [flip, new Float32Array(paths.length * rowSize)]));
+  for (let start = 0; start < paths.length; start += batchSize) {
+    const pixels = pixelBatch(await decodeAll(paths.slice(start, start + batchSize)), spec);
+    for (const flip of flips) {
+      const rows = tf.tidy(() => trunk.predict(flipBatch(pixels, flip)));
+      (out.get(flip) as Float32Array).set(await rows.data(), start * rowSize);
+      rows.dispose();
+    }
+    pixels.dispose();
+  }
+  return out;
+}
