@@ -4,11 +4,12 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { Command, Option } from "commander";
-import { BACKEND_NAMES, type BackendName, initBackend } from "../backend/index.js";
+import { Command } from "commander";
+import { type BackendName, initBackend } from "../backend/index.js";
 import { openModelDir } from "../evaluate/model-dir.js";
 import { evaluateModel } from "../evaluate/run.js";
 import { evaluationMarkdown } from "../metrics/index.js";
+import { backendOption } from "./parse.js";
 
 const program = new Command()
   .name("evaluate")
@@ -26,9 +27,7 @@ const program = new Command()
   )
   .option("--json <file>", "write the full result as JSON here")
   .option("--batch <n>", "images per forward pass", "16")
-  .addOption(
-    new Option("--backend <name>", "tfjs backend").choices(BACKEND_NAMES as unknown as string[]).default("wasm"),
-  )
+  .addOption(backendOption().default("wasm"))
   .showHelpAfterError();
 
 async function main(): Promise<void> {

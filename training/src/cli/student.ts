@@ -8,16 +8,18 @@ import { Command, Option } from "commander";
 import { AUGMENT_PRESETS } from "../augment/index.js";
 import { type BackendName, initBackend } from "../backend/index.js";
 import { QUANTIZATIONS, type Quantization } from "../export/quantize.js";
-import { DEFAULT_STUDENT_CONFIG, type StudentConfig } from "../student/config.js";
+import { DEFAULT_STUDENT_CONFIG, FINETUNE_DEFAULTS, type StudentConfig } from "../student/config.js";
 import { ensureCache } from "../student/ensure-cache.js";
 import { checkFineTune } from "../student/finetune-inputs.js";
 import { runStudent } from "../student/pipeline.js";
 import { LOSS_KINDS, type LossKind } from "../train/losses.js";
 import { CLASS_WEIGHTINGS, type ClassWeighting } from "../train/weights.js";
+import { type FineTuneFlags, fineTuneConfig } from "./finetune-flags.js";
 import { backendOption, inputSizeOption, int, num, ttaFlipsOption } from "./parse.js";
 
 const widths = (value: string) => (value === "" || value === "none" ? [] : value.split(",").map(num("hidden")));
 const d = DEFAULT_STUDENT_CONFIG;
+const ft = d.finetune ?? FINETUNE_DEFAULTS;
 
 const program = new Command()
   .name("student")
@@ -97,22 +99,23 @@ const program = new Command()
   .option("--lr <x>", `student head learning rate (default ${d.learningRate})`, num("lr"))
   .option(
     "--finetune-epochs <n>",
-    "also fine-tune the backbone's tail for up to this many epochs (default 0 = frozen)",
+    `fine-tune the backbone's tail for this many epochs; 0 = frozen backbone (default ${d.finetune?.epochs ?? 0})`,
     num("finetune-epochs"),
   )
-  .option("--finetune-lr <x>", "fine-tuning learning rate (default 1e-4)", num("finetune-lr"))
+  .option("--finetune-lr <x>", `fine-tuning learning rate (default ${ft.learningRate})`, num("finetune-lr"))
   .option(
     "--finetune-cut <layer>",
-    'layer the fine-tuned tail starts after (default block_15_add: block_16 + Conv_1); "input" (with --finetune-images) trains the whole backbone',
+    `layer the fine-tuned tail starts after (default ${ft.cut}); "input" (with --finetune-images) trains the whole backbone`,
   )
-  .option("--finetune-batch <n>", "fine-tuning batch size (default 32)", int("finetune-batch"))
+  .option("--finetune-batch <n>", `fine-tuning batch size (default ${ft.batchSize})`, int("finetune-batch"))
   .option(
     "--finetune-images",
-    "fine-tune on a fresh --augment-preset draw of every photo at every step, run through the frozen layers up to the cut, instead of cached activations (GPU-sized work)",
+    `fine-tune on a fresh --augment-preset draw of every photo at every step, run through the frozen layers up to the cut (default ${ft.images})`,
   )
+  .option("--no-finetune-images", "fine-tune on cached activations at the cut instead")
   .option(
     "--finetune-backbone-lr-scale <x>",
-    "the backbone tail's learning rate as a share of --finetune-lr, which the head gets (default 1)",
+    `the backbone tail's learning rate as a share of --finetune-lr, which the head gets (default ${ft.backboneLrScale})`,
     num("finetune-backbone-lr-scale"),
   )
   .option(
@@ -128,12 +131,12 @@ const program = new Command()
   .addOption(
     new Option(
       "--finetune-keep <which>",
-      'weights kept: "best" (the epoch with the best val macro-F1, the frozen start included) or "last" (val never chooses) (default best)',
+      `weights kept: "best" (the epoch with the best val macro-F1, the frozen start included) or "last" (val never chooses) (default ${ft.keep})`,
     ).choices(["best", "last"]),
   )
   .option(
     "--finetune-patience <n>",
-    "stop fine-tuning after this many epochs without a better val macro-F1 (default 4)",
+    `with --finetune-keep best, stop after this many epochs without a better val macro-F1 (default ${ft.patience})`,
     num("finetune-patience"),
   )
   .addOption(
@@ -154,7 +157,7 @@ const program = new Command()
   .option("--no-fold-batchnorm", "export the batch norms as layers instead of folding them into the convolutions")
   .showHelpAfterError();
 
-interface Flags {
+interface Flags extends FineTuneFlags {
   data: string;
   val: string;
   out: string;
@@ -185,16 +188,6 @@ interface Flags {
   weighting?: ClassWeighting;
   epochs?: number;
   lr?: number;
-  finetuneEpochs?: number;
-  finetuneLr?: number;
-  finetuneCut?: string;
-  finetunePatience?: number;
-  finetuneBackboneLrScale?: number;
-  finetuneCrop?: number;
-  finetuneAugmentedViews?: number;
-  finetuneKeep?: "best" | "last";
-  finetuneImages?: boolean;
-  finetuneBatch?: number;
   backend: BackendName;
   quantization?: Quantization;
   unsureScore?: StudentConfig["unsure"]["score"];
@@ -240,20 +233,7 @@ async function main(): Promise<void> {
     loss: { ...c.loss, kind: f.loss ?? c.loss.kind, weighting: f.weighting ?? c.loss.weighting },
     epochs: f.epochs ?? c.epochs,
     learningRate: f.lr ?? c.learningRate,
-    finetune: f.finetuneEpochs
-      ? {
-          epochs: f.finetuneEpochs,
-          learningRate: f.finetuneLr ?? 1e-4,
-          cut: f.finetuneCut ?? "block_15_add",
-          patience: f.finetunePatience ?? 4,
-          backboneLrScale: f.finetuneBackboneLrScale ?? 1,
-          cropSize: f.finetuneCrop ?? 0,
-          augmentedViews: f.finetuneAugmentedViews ?? 0,
-          keep: f.finetuneKeep ?? "best",
-          images: f.finetuneImages ?? false,
-          batchSize: f.finetuneBatch ?? 32,
-        }
-      : c.finetune,
+    finetune: fineTuneConfig(f, c.finetune),
     quantization: f.quantization ?? c.quantization,
     unsure: { score: f.unsureScore ?? c.unsure.score, coverage: f.coverage ?? c.unsure.coverage },
     version: f.modelVersion ?? c.version,

@@ -83,10 +83,13 @@ describe("model folder export", () => {
       const exported = await exportModelFolder(model, out, await cardFields(), q);
       expect(exported.card.quantization).toBe(q);
       const json = JSON.parse(await readFile(join(out, "model.json"), "utf8"));
-      const kernel = json.weightsManifest[0].weights.find((w: { name: string }) => w.name.endsWith("kernel"));
-      expect(kernel.quantization?.dtype).toBe(q === "float32" ? undefined : q);
-      const gamma = json.weightsManifest[0].weights.find((w: { name: string }) => w.name.endsWith("gamma"));
-      expect(gamma.quantization?.dtype).toBe(q === "float32" ? undefined : "float16");
+      const entry = (suffix: string) =>
+        json.weightsManifest[0].weights.find((w: { name: string }) => w.name.endsWith(suffix));
+      expect(entry("conv/kernel").quantization?.dtype).toBe(q === "float32" ? undefined : q);
+      expect(entry("logits/kernel").quantization?.dtype).toBe(q === "float32" ? undefined : q);
+      // Per-channel vectors and depthwise kernels stay float32 in every format.
+      for (const kept of ["gamma", "moving_variance", "depthwise_kernel", "logits/bias"])
+        expect(entry(kept).quantization, kept).toBeUndefined();
       const reloaded = await loadLayersModelFromDir(out);
       results[q] = (reloaded.predict(x) as tf.Tensor).dataSync() as Float32Array;
     }
@@ -98,7 +101,10 @@ describe("model folder export", () => {
     }
     const size16 = (await readFile(join(dir, "float16", "group1-shard1of1.bin"))).byteLength;
     const size32 = (await readFile(join(dir, "float32", "group1-shard1of1.bin"))).byteLength;
-    expect(size16).toBe(size32 / 2);
+    const kernelBytes = model.weights
+      .filter((w) => /kernel$/.test(w.originalName) && !/depthwise_kernel$/.test(w.originalName))
+      .reduce((n, w) => n + 4 * w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
+    expect(size16).toBe(size32 - kernelBytes / 2);
   });
 
   it("the card verifies, and a changed weight file fails verification by sha256", async () => {

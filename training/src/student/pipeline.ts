@@ -3,7 +3,7 @@
  * curriculum) → optional tail fine-tuning → temperature scaling and unsure rule on val → export
  * (quantized) with a model card → evaluation of the exported folder exactly as the PWA runs it.
  */
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DEFAULT_PREPROCESS, SKIN8_CLASSES, type UnsureRule } from "@pifu/core";
 import { loadLayersModelFrom } from "../backbones/load.js";
@@ -13,9 +13,9 @@ import { classCounts } from "../data/index.js";
 import { subsetsByCount } from "../distill/kd-loss.js";
 import type { TeacherReport } from "../distill/teachers.js";
 import type { KdTargets } from "../distill/trainer.js";
-import { openModelDir } from "../evaluate/model-dir.js";
-import { type EvaluateResult, evaluateModel } from "../evaluate/run.js";
-import { type CardFields, exportModelFolder, writeModelCard } from "../export/card.js";
+import { exportEvaluated } from "../evaluate/export-evaluated.js";
+import type { EvaluateResult } from "../evaluate/run.js";
+import type { CardFields } from "../export/card.js";
 import type { Quantization } from "../export/quantize.js";
 import { argmaxRows, evaluateProbabilities, softmaxRows } from "../metrics/index.js";
 import { confusionSvg } from "../report/svg.js";
@@ -310,41 +310,12 @@ export async function runStudent(
     ...(["float32", "float16", "uint8"] as const).filter((x) => x !== config.quantization),
   ]) {
     const dir = q === config.quantization ? modelDir : join(config.out, "quantization", q);
-    await rm(dir, { recursive: true, force: true });
-    const result = await exportModelFolder(student, dir, fields, q);
-    const opened = await openModelDir(dir);
-    const { result: evaluation } = await evaluateModel({ model: opened.model, card: opened.card, data: config.val });
-    opened.model.dispose();
+    const { totalBytes, evaluation } = await exportEvaluated(student, dir, fields, q, config.val);
     log(
-      `exported ${q}: ${result.totalBytes} bytes; val accuracy ${evaluation.accuracy.toFixed(3)}, macro-F1 ${evaluation.macroF1.toFixed(4)}`,
+      `exported ${q}: ${totalBytes} bytes; val accuracy ${evaluation.accuracy.toFixed(3)}, macro-F1 ${evaluation.macroF1.toFixed(4)}`,
     );
-    quantization.push({
-      quantization: q,
-      macroF1: evaluation.macroF1,
-      accuracy: evaluation.accuracy,
-      totalBytes: result.totalBytes,
-    });
-    if (q === config.quantization) {
-      const rest = evaluation;
-      const card = {
-        ...result.card,
-        metrics: {
-          val: {
-            accuracy: rest.accuracy,
-            macroF1: rest.macroF1,
-            weightedF1: rest.weightedF1,
-            top3Accuracy: rest.top3Accuracy,
-            ece: rest.ece,
-            support: rest.support,
-            perClass: rest.perClass,
-            ...(rest.perSource ? { perSource: rest.perSource } : {}),
-          },
-        },
-      };
-      const cardSize = await writeModelCard(dir, card);
-      const filesSize = result.card.files.reduce((n, f) => n + f.size, 0);
-      exported = { dir, totalBytes: filesSize + cardSize, evaluation };
-    }
+    quantization.push({ quantization: q, macroF1: evaluation.macroF1, accuracy: evaluation.accuracy, totalBytes });
+    if (q === config.quantization) exported = { dir, totalBytes, evaluation };
   }
   if (!exported) throw new Error("the chosen quantization was not exported");
   const summary: StudentSummary = {
