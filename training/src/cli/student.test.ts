@@ -20,7 +20,7 @@ async function student(...flags: string[]) {
 
 describe("npm run student: fine-tuning flags", { timeout: 30_000 }, () => {
   it("refuses the input cut without --finetune-images before anything is trained", async () => {
-    const { code, stderr } = await student("--finetune-epochs=2", "--finetune-cut=input");
+    const { code, stderr } = await student("--finetune-epochs=2", "--finetune-cut=input", "--no-finetune-images");
     expect(code).toBe(1);
     expect(stderr).toMatch(/student: the "input" cut trains the whole backbone and needs --finetune-images/);
   });
