@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { augmentedSplit, loadSplit, loadStudentLayer, STUDENT_TAPS, studentSplit } from "./data.js";
+import { augmentedSplit, checkCacheSource, loadSplit, loadStudentLayer, STUDENT_TAPS, studentSplit } from "./data.js";
 
 let cache: string;
 
@@ -79,5 +79,21 @@ describe("loadStudentLayer", () => {
     await expect(loadStudentLayer(cache, "val", STUDENT_TAPS.cut, 224, { views: 2, preset: "cut" })).rejects.toThrow(
       /train split only/,
     );
+  });
+});
+
+describe("checkCacheSource", () => {
+  const images = [{ id: "a", path: "/data/acne_rosacea/a.jpg", label: "acne_rosacea", labelIndex: 0 }];
+
+  it("accepts a cache built from the run's data folder", () => {
+    expect(() => checkCacheSource(images, "/data", "CACHE")).not.toThrow();
+    expect(() => checkCacheSource(images, "/data/", "CACHE")).not.toThrow();
+  });
+
+  it("refuses a cache built from another data set, naming the folder and the cache", () => {
+    expect(() => checkCacheSource(images, "/other", "CACHE")).toThrow(
+      /activation cache CACHE was built from another data set .*outside \/other/,
+    );
+    expect(() => checkCacheSource(images, "/dat", "CACHE")).toThrow(/another data set/);
   });
 });

@@ -1,5 +1,6 @@
 /** The cached inputs of a student run: student features (+ cut activations) and teacher features. */
 
+import { relative, resolve } from "node:path";
 import { type CachedImage, concatRows, readCachedSplit, type ViewName } from "./cache-store.js";
 
 /** Cache split prefixes and tapped layers of the two backbones the student run knows. */
@@ -97,4 +98,17 @@ export async function loadStudentLayer(
     );
   for (const [view, rows] of draws.variants) cached.variants.set(view, rows);
   return cached;
+}
+
+/**
+ * Throws unless every cached image lies in `dir`: cache splits are named by backbone, input size and
+ * split, not by data folder, so a cache built from another data set would otherwise be trained on.
+ */
+export function checkCacheSource(images: readonly CachedImage[], dir: string, cache: string): void {
+  const root = resolve(dir);
+  const outside = images.find((image) => relative(root, resolve(image.path)).startsWith(".."));
+  if (outside)
+    throw new Error(
+      `the activation cache ${cache} was built from another data set (it holds ${outside.path}, outside ${root}); pass --cache with a fresh folder or delete it`,
+    );
 }

@@ -22,7 +22,7 @@ import { confusionSvg } from "../report/svg.js";
 import { assembleStudent, foldStudent } from "./assemble.js";
 import { innerNetwork } from "./backbone.js";
 import type { StudentConfig } from "./config.js";
-import { loadSplit, type SplitData } from "./data.js";
+import { checkCacheSource, loadSplit, type SplitData } from "./data.js";
 import { fineTuneInputs } from "./finetune-inputs.js";
 import { INPUT_CUT } from "./image-batches.js";
 import { studentMarkdown } from "./report.js";
@@ -155,6 +155,8 @@ export async function runStudent(
   const withTeacherBackbone = config.teacherBackbone !== null && config.teacher.features === "concat";
   const train = await loadSplit(config.cache, "train", withTeacherBackbone, config.inputSize, config.augmented);
   const val = await loadSplit(config.cache, "val", withTeacherBackbone, config.inputSize);
+  checkCacheSource(train.images, config.train, config.cache);
+  checkCacheSource(val.images, config.val, config.cache);
   log(
     `train ${train.labels.length} images, val ${val.labels.length}; student features ${train.studentWidth}-d, teacher features ${train.teacherWidth}-d`,
   );
