@@ -38,13 +38,13 @@ export const ttaFlipsOption = (defaults: readonly FlipVariant[]) =>
     `flip views averaged at test time, as the card will ask the PWA to (default ${defaults.join(",")}; "id" for one plain pass)`,
   ).argParser(flips("tta-flips"));
 
-/** The student's input side, as both the student and the OOD proxy CLIs take it. */
 /** `--backend`, shared by the training CLIs. */
 export const backendOption = () =>
   new Option("--backend <name>", "tfjs backend; auto tries node-gpu, node, then wasm").choices(
     BACKEND_NAMES as unknown as string[],
   );
 
+/** The student's input side, as both the student and the OOD proxy CLIs take it. */
 export const inputSizeOption = (defaultSize: number) =>
   new Option(
     "--input-size <px>",

@@ -251,8 +251,7 @@ async function main(): Promise<void> {
     inputSize: config.inputSize,
     teacherBackbone: config.teacherBackbone,
     augmented: config.augmented,
-    // Fresh-draw fine-tuning reads the photos, not cached activations at the cut.
-    finetune: config.finetune?.images ? null : config.finetune,
+    finetune: config.finetune,
     log,
   });
   const summary = await runStudent(config, log);

@@ -29,24 +29,13 @@ export async function exportEvaluated(
   await rm(dir, { recursive: true, force: true });
   const exported = await exportModelFolder(model, dir, fields, quantization);
   const opened = await openModelDir(dir);
-  const { result: evaluation } = await evaluateModel({ model: opened.model, card: opened.card, data: val });
+  const { result: evaluation, evaluation: scored } = await evaluateModel({
+    model: opened.model,
+    card: opened.card,
+    data: val,
+  });
   opened.model.dispose();
-  const { accuracy, macroF1, weightedF1, top3Accuracy, ece, support, perClass, perSource } = evaluation;
-  const card: ModelCard = {
-    ...exported.card,
-    metrics: {
-      val: {
-        accuracy,
-        macroF1,
-        weightedF1,
-        top3Accuracy,
-        ece,
-        support,
-        perClass,
-        ...(perSource ? { perSource } : {}),
-      },
-    },
-  };
+  const card: ModelCard = { ...exported.card, metrics: { val: scored.metrics } };
   const cardSize = await writeModelCard(dir, card);
   const filesSize = exported.card.files.reduce((n, f) => n + f.size, 0);
   return { card, totalBytes: filesSize + cardSize, evaluation };

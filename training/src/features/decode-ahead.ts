@@ -4,19 +4,22 @@
  * decoded or waiting to be used at once, which bounds memory however large the photos are.
  */
 import type { RawImage } from "@pifu/core";
-import { decodeImage } from "../data/decode.js";
+import { type DecodeOptions, decodeImage } from "../data/decode.js";
 
 export class DecodeAhead {
   private running = 0;
   private readonly waiting: (() => void)[] = [];
 
-  constructor(readonly depth = 8) {}
+  constructor(
+    readonly depth = 8,
+    readonly options: DecodeOptions = {},
+  ) {}
 
   /** Decodes `path` and hands the pixels to `use` (synchronous), holding one of the `depth` slots throughout. */
   async with<T>(path: string, use: (image: RawImage) => T): Promise<T> {
     await this.acquire();
     try {
-      return use(await decodeImage(path));
+      return use(await decodeImage(path, this.options));
     } finally {
       this.release();
     }

@@ -46,6 +46,14 @@ describe("cacheJobs", () => {
     ]);
   });
 
+  it("caches nothing at the cut when the tail fine-tunes on fresh draws of the photos", () => {
+    const jobs = cacheJobs({ ...needs, finetune: { cut: "block_9_add", augmentedViews: 0, images: true } });
+    expect(jobs.map(({ split, outputs }) => ({ split, outputs }))).toEqual([
+      { split: "mnv2-224-train", outputs: ["block_15_add:raw", "out_relu:gap"] },
+      { split: "mnv2-224-val", outputs: ["block_15_add:raw", "out_relu:gap"] },
+    ]);
+  });
+
   it("adds the teacher backbone and the head's augmented draws, and no cut job for the default cut", () => {
     const jobs = cacheJobs({
       ...needs,

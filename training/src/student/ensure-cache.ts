@@ -32,8 +32,11 @@ export interface CacheNeeds {
    * drawn with cache-activations' fixed seed whatever the run's seed.
    */
   augmented?: { views: number; preset: string };
-  /** A fine-tuned tail's input layer, and its augmented draws (of `augmented.preset`) per train image. */
-  finetune?: { cut: string; augmentedViews: number } | null;
+  /**
+   * A fine-tuned tail's input layer, and its augmented draws (of `augmented.preset`) per train image;
+   * fine-tuning on fresh draws (`images`) reads the photos and needs nothing cached at the cut.
+   */
+  finetune?: { cut: string; augmentedViews: number; images?: boolean } | null;
 }
 
 /** One cache-activations run (split across the workers). */
@@ -57,6 +60,8 @@ const layersOf = (job: CacheJob) => job.outputs.map((output) => output.split(":"
 export function cacheJobs(needs: CacheNeeds): CacheJob[] {
   const student = { backbone: needs.backbone, size: needs.inputSize, range: "-1,1" };
   const flips = ["--variants=id,h,v,hv"];
+  // Fine-tuning that trains on cached activations at its cut (fresh draws read the photos instead).
+  const cachedTail = needs.finetune && !needs.finetune.images ? needs.finetune : null;
   const jobs: CacheJob[] = [];
   for (const [split, data] of [
     ["train", needs.train],
@@ -80,8 +85,8 @@ export function cacheJobs(needs: CacheNeeds): CacheJob[] {
         views: ["--variants=id"],
       });
     }
-    if (needs.finetune && needs.finetune.cut !== STUDENT_TAPS.cut) {
-      const { cut } = needs.finetune;
+    if (cachedTail && cachedTail.cut !== STUDENT_TAPS.cut) {
+      const { cut } = cachedTail;
       jobs.push({
         ...student,
         split: studentSplit(needs.inputSize, split),
@@ -98,8 +103,8 @@ export function cacheJobs(needs: CacheNeeds): CacheJob[] {
   if (needs.augmented && needs.augmented.views > 0) {
     jobs.push({ ...augmented, outputs: [`${STUDENT_TAPS.pooled}:gap`], views: draws(needs.augmented.views) });
   }
-  if (needs.finetune && needs.finetune.augmentedViews > 0) {
-    const { cut, augmentedViews } = needs.finetune;
+  if (cachedTail && cachedTail.augmentedViews > 0) {
+    const { cut, augmentedViews } = cachedTail;
     jobs.push({ ...augmented, outputs: [`${cut}:raw`], views: draws(augmentedViews), tag: cut });
   }
   return jobs;

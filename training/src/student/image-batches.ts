@@ -10,8 +10,9 @@ import type * as tfl from "@tensorflow/tfjs-layers";
 import { type AugmentSpec, augmentImage } from "../augment/index.js";
 import { inferenceTap } from "../backbones/inference-tap.js";
 import { tf } from "../backend/index.js";
-import { type DecodeOptions, decodeImage } from "../data/index.js";
+import type { DecodeOptions } from "../data/index.js";
 import type { BatchSource } from "../distill/batches.js";
+import { DecodeAhead } from "../features/decode-ahead.js";
 import type { ViewName } from "./cache-store.js";
 import { flipBatch } from "./flips.js";
 
@@ -44,18 +45,10 @@ export async function frozenTrunk(network: tfl.LayersModel, cut: string, inputSi
   return { predict: (pixels) => tap.predict(pixels)[0] as tf.Tensor, shape: tap.shapes[0] as number[] };
 }
 
-/** Decodes every photo, a few at a time; a photo that fails to decode throws DecodeError naming it. */
-export async function decodeAll(
-  paths: readonly string[],
-  options: DecodeOptions = {},
-  concurrency = 4,
-): Promise<RawImage[]> {
-  const images: RawImage[] = [];
-  for (let start = 0; start < paths.length; start += concurrency) {
-    const chunk = paths.slice(start, start + concurrency);
-    images.push(...(await Promise.all(chunk.map((path) => decodeImage(path, options)))));
-  }
-  return images;
+/** Decodes every photo, `depth` at a time; a photo that fails to decode throws DecodeError naming it. */
+export async function decodeAll(paths: readonly string[], options: DecodeOptions = {}, depth = 4): Promise<RawImage[]> {
+  const ahead = new DecodeAhead(depth, options);
+  return Promise.all(paths.map((path) => ahead.with(path, (image) => image)));
 }
 
 function pixelBatch(images: readonly RawImage[], spec: PreprocessSpec): tf.Tensor4D {

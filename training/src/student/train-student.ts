@@ -84,10 +84,10 @@ export function trainStudentHead(
  * head, on batches of activations at the cut: cached ones (`cachedBatches`) or fresh augmented photos
  * run through the frozen trunk (`augmentedImageBatches`). The whole tail runs in inference mode, so batch
  * norms keep ImageNet's moving statistics. After every epoch the val logits are scored with `select`
- * (score: higher is better; note: other figures for the log line). With `keep: "best"` (default) training stops after `patience` epochs without
- * improvement and the best weights (possibly the starting ones) are restored; with `keep: "last"` it
- * runs every epoch and keeps the final weights, so val only reports and never chooses. Returns the
- * val logits of the kept weights.
+ * (score: higher is better; note: other figures for the log line). With `keep: "best"` (default)
+ * training stops after `patience` epochs without improvement and the best weights (possibly the
+ * starting ones) are restored; with `keep: "last"` it runs every epoch and keeps the final weights,
+ * so val only reports and never chooses. Returns the val logits of the kept weights.
  */
 export function fineTuneTail(options: {
   tail: tfl.LayersModel;
