@@ -24,5 +24,10 @@ describe("fineTuneConfig", () => {
       images: false,
     });
     expect(fineTuneConfig({ finetuneEpochs: 0, finetuneImages: true }, configured)).toBeNull();
+    expect(fineTuneConfig({ finetuneMix: "cutmix", finetuneMixProbability: 0.3 }, configured)?.mix).toEqual({
+      mode: "cutmix",
+      alpha: FINETUNE_DEFAULTS.mix.alpha,
+      probability: 0.3,
+    });
   });
 });

@@ -1,4 +1,5 @@
 /** The student CLI's fine-tuning flags, merged over the configured fine-tuning. */
+import type { MixMode } from "../augment/index.js";
 import { FINETUNE_DEFAULTS, type StudentConfig } from "../student/config.js";
 
 export interface FineTuneFlags {
@@ -12,6 +13,9 @@ export interface FineTuneFlags {
   finetuneKeep?: "best" | "last";
   finetuneImages?: boolean;
   finetuneBatch?: number;
+  finetuneMix?: MixMode;
+  finetuneMixAlpha?: number;
+  finetuneMixProbability?: number;
 }
 
 /**
@@ -32,5 +36,10 @@ export function fineTuneConfig(f: FineTuneFlags, configured: StudentConfig["fine
     keep: f.finetuneKeep ?? base.keep,
     images: f.finetuneImages ?? base.images,
     batchSize: f.finetuneBatch ?? base.batchSize,
+    mix: {
+      mode: f.finetuneMix ?? base.mix.mode,
+      alpha: f.finetuneMixAlpha ?? base.mix.alpha,
+      probability: f.finetuneMixProbability ?? base.mix.probability,
+    },
   };
 }

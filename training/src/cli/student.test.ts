@@ -31,6 +31,14 @@ describe("npm run student: fine-tuning flags", { timeout: 30_000 }, () => {
     expect(stderr).toMatch(/with --finetune-images every step draws fresh ones/);
   });
 
+  it("refuses mixing cached activations and names the mix modes", async () => {
+    const cached = await student("--finetune-mix=cutmix", "--no-finetune-images");
+    expect(cached.code).toBe(1);
+    expect(cached.stderr).toMatch(/--finetune-mix mixes photos, so it needs --finetune-images/);
+    const unknown = await student("--finetune-mix=blend");
+    expect(unknown.stderr).toMatch(/Allowed choices are none, mixup, cutmix/);
+  });
+
   it("names the valid backends", async () => {
     const { code, stderr } = await student("--backend=tpu");
     expect(code).toBe(1);

@@ -5,7 +5,7 @@
 import { readFile } from "node:fs/promises";
 import type { FlipVariant } from "@pifu/core";
 import { Command, Option } from "commander";
-import { AUGMENT_PRESETS } from "../augment/index.js";
+import { AUGMENT_PRESETS, MIX_MODES } from "../augment/index.js";
 import { type BackendName, initBackend } from "../backend/index.js";
 import { QUANTIZATIONS, type Quantization } from "../export/quantize.js";
 import { DEFAULT_STUDENT_CONFIG, FINETUNE_DEFAULTS, type StudentConfig } from "../student/config.js";
@@ -113,6 +113,18 @@ const program = new Command()
     `fine-tune on a fresh --augment-preset draw of every photo at every step, run through the frozen layers up to the cut (default ${ft.images})`,
   )
   .option("--no-finetune-images", "fine-tune on cached activations at the cut instead")
+  .addOption(
+    new Option(
+      "--finetune-mix <mode>",
+      `mix the fresh draws within each batch (with --finetune-images; default ${ft.mix.mode})`,
+    ).choices(MIX_MODES as unknown as string[]),
+  )
+  .option("--finetune-mix-alpha <x>", `λ ~ Beta(α, α) (default ${ft.mix.alpha})`, num("finetune-mix-alpha"))
+  .option(
+    "--finetune-mix-probability <p>",
+    `share of rows mixed (default ${ft.mix.probability})`,
+    num("finetune-mix-probability"),
+  )
   .option(
     "--finetune-backbone-lr-scale <x>",
     `the backbone tail's learning rate as a share of --finetune-lr, which the head gets (default ${ft.backboneLrScale})`,

@@ -12,6 +12,11 @@ export interface TrainBatch {
   x: tf.Tensor;
   /** The view each row was taken from; it picks the row's distillation target. */
   views: ViewName[];
+  /**
+   * Present when rows were mixed (mixup/CutMix): row j is `lambda[j]` of its own sample and
+   * 1 − `lambda[j]` of the sample at batch position `partner[j]` (itself where the row is unmixed).
+   */
+  mix?: { partner: Int32Array; lambda: Float32Array };
 }
 
 export interface BatchSource {

@@ -3,9 +3,9 @@ import { initBackend, tf } from "../backend/index.js";
 import { Rng } from "../data/rng.js";
 import { buildHead, forward } from "../train/head.js";
 import { createLoss, DEFAULT_LOSS } from "../train/losses.js";
-import { cachedBatches } from "./batches.js";
+import { type BatchSource, cachedBatches } from "./batches.js";
 import { curriculumSchedule, fullSchedule } from "./curriculum.js";
-import { kdLoss, kdTerms, subsetsByCount } from "./kd-loss.js";
+import { kdLoss, kdTerms, mixedKdLoss, subsetsByCount } from "./kd-loss.js";
 import { type TrainerOptions, trainClassifier } from "./trainer.js";
 
 beforeAll(async () => {
@@ -56,6 +56,37 @@ describe("multi-teacher KD loss", () => {
     const [q0 = 0, q1 = 0] = softmax(-0.5, 1);
     const expected0 = 4 * (p0 * Math.log(p0 / q0) + p1 * Math.log(p1 / q1));
     expect(kdTerms(student, teacher, mask(), 2).dataSync()[0]).toBeCloseTo(expected0, 4);
+  });
+
+  it("weighs a mixed row's own and partner's teacher terms by λ", () => {
+    const student = tf.tensor2d([
+      [-1, 2, 0, 0],
+      [0, 0, 3, 0.5],
+    ]);
+    const own = {
+      teacherLogits: tf.tensor2d([
+        [2, -1, 0, 0],
+        [0, 0, 0.5, 3],
+      ]),
+      classMask: mask(),
+    };
+    const partner = {
+      teacherLogits: tf.tensor2d([
+        [0, 0, 1, -2],
+        [4, 1, 0, 0],
+      ]),
+      classMask: tf.tensor2d([
+        [0, 0, 1, 1],
+        [1, 1, 0, 0],
+      ]),
+    };
+    const mixed = (lambda: number[]) =>
+      mixedKdLoss(student, own, partner, tf.tensor1d(lambda), 2, 1).dataSync()[0] as number;
+    const ownOnly = kdLoss(student, own.teacherLogits, own.classMask, 2, 1).dataSync()[0] as number;
+    const partnerOnly = kdLoss(student, partner.teacherLogits, partner.classMask, 2, 1).dataSync()[0] as number;
+    expect(mixed([1, 1])).toBeCloseTo(ownOnly, 5);
+    expect(mixed([0, 0])).toBeCloseTo(partnerOnly, 5);
+    expect(mixed([0.25, 0.25])).toBeCloseTo(0.25 * ownOnly + 0.75 * partnerOnly, 5);
   });
 });
 
@@ -111,6 +142,32 @@ describe("trainClassifier", () => {
       stop: (epoch) => epoch === 2,
     });
     expect(epochs).toEqual([0, 1, 2]);
+    head.dispose();
+  });
+
+  it("trains mixed rows towards their partner's label by 1 − λ", () => {
+    // Every row is entirely its partner (λ = 0), so the head must learn the swapped labels.
+    const rows = Float32Array.from([1, 0, 0, 1, 1, 0, 0, 1]);
+    const swapped: BatchSource = {
+      batch(indices) {
+        const x = tf.tensor2d(
+          indices.flatMap((i) => Array.from(rows.subarray(i * 2, i * 2 + 2))),
+          [indices.length, 2],
+        );
+        const partner = Int32Array.from(indices, (_, j) => (j + 1) % indices.length);
+        // Each row's own features stay; only the target moves to the partner, whose label differs.
+        return { x, views: indices.map(() => "id"), mix: { partner, lambda: new Float32Array(indices.length) } };
+      },
+    };
+    const head = buildHead(2, 2, { hidden: [], dropout: 0 }, 1);
+    trainClassifier({
+      ...fourRows(head),
+      source: swapped,
+      schedule: () => [0, 1],
+      epochs: 60,
+    });
+    const predicted = tf.argMax(forward(head, tf.tensor2d([1, 0, 0, 1], [2, 2]), false), 1).dataSync();
+    expect(Array.from(predicted)).toEqual([1, 0]);
     head.dispose();
   });
 

@@ -43,6 +43,26 @@ export function kdLoss(
   );
 }
 
+/**
+ * The KD term of mixed rows (mixup/CutMix): α · mean_i [λ_i · KD_i(own teacher) + (1 − λ_i) · KD_i(partner's
+ * teacher)], the same λ-weighting the CE term gets.
+ */
+export function mixedKdLoss(
+  studentLogits: tf.Tensor2D,
+  own: { teacherLogits: tf.Tensor2D; classMask: tf.Tensor2D },
+  partner: { teacherLogits: tf.Tensor2D; classMask: tf.Tensor2D },
+  lambda: tf.Tensor1D,
+  temperature: number,
+  alpha: number,
+): tf.Scalar {
+  return tf.tidy(() => {
+    const ownTerms = kdTerms(studentLogits, own.teacherLogits, own.classMask, temperature);
+    const partnerTerms = kdTerms(studentLogits, partner.teacherLogits, partner.classMask, temperature);
+    const mixed = tf.add(tf.mul(lambda, ownTerms), tf.mul(tf.sub(1, lambda), partnerTerms));
+    return tf.mul(tf.mean(mixed), alpha) as tf.Scalar;
+  });
+}
+
 /** Assigns classes to subsets by training count: many (≥ manyAt), medium (≥ fewBelow), few. */
 export function subsetsByCount(
   counts: readonly number[],

@@ -10,7 +10,7 @@ import type { ViewName } from "../student/cache-store.js";
 import type { Loss } from "../train/losses.js";
 import { cosineLearningRate } from "../train/schedule.js";
 import type { BatchSource } from "./batches.js";
-import { kdLoss } from "./kd-loss.js";
+import { kdLoss, mixedKdLoss } from "./kd-loss.js";
 
 export interface KdTargets {
   /** Variant → teacher logits [n, K] (each row filled on its teacher's classes). */
@@ -49,8 +49,33 @@ function teacherVariant(kd: KdTargets, variant: ViewName): Float32Array {
   return found;
 }
 
+interface BatchTargets {
+  labels: Int32Array;
+  /** [rows, K] teacher logits and class masks; absent without distillation. */
+  teacher?: Float32Array;
+  mask?: Float32Array;
+}
+
+/** The label and distillation target of each sample, row j taken from sample `samples[j]` in view `views[j]`. */
+function gatherTargets(
+  options: Pick<TrainerOptions, "labels" | "numClasses" | "kd">,
+  samples: readonly number[],
+  views: readonly ViewName[],
+): BatchTargets {
+  const { labels, numClasses: k, kd } = options;
+  const targets: BatchTargets = { labels: Int32Array.from(samples, (i) => labels[i] as number) };
+  if (!kd) return targets;
+  const teacher = new Float32Array(samples.length * k);
+  const mask = new Float32Array(samples.length * k);
+  for (const [j, i] of samples.entries()) {
+    teacher.set(teacherVariant(kd, views[j] as ViewName).subarray(i * k, (i + 1) * k), j * k);
+    mask.set(kd.mask.subarray(i * k, (i + 1) * k), j * k);
+  }
+  return { ...targets, teacher, mask };
+}
+
 export function trainClassifier(options: TrainerOptions): void {
-  const { source, labels, numClasses, loss, kd, rng, batchSize } = options;
+  const { source, numClasses, loss, kd, rng, batchSize } = options;
   const optimizer = tf.train.adam(options.learningRate);
   const slower = options.slower && options.slower.scale !== 1 ? options.slower : undefined;
   const slowOptimizer = slower ? tf.train.adam(options.learningRate * slower.scale) : undefined;
@@ -65,31 +90,36 @@ export function trainClassifier(options: TrainerOptions): void {
     let batches = 0;
     for (let start = 0; start < order.length; start += batchSize) {
       const batch = order.slice(start, start + batchSize);
-      const { x: xs, views } = source.batch(batch, rng);
-      const y = new Int32Array(batch.length);
-      const teacher = kd ? new Float32Array(batch.length * numClasses) : undefined;
-      const mask = kd ? new Float32Array(batch.length * numClasses) : undefined;
-      for (const [j, i] of batch.entries()) {
-        y[j] = labels[i] as number;
-        if (kd && teacher && mask) {
-          const view = views[j] as ViewName;
-          teacher.set(teacherVariant(kd, view).subarray(i * numClasses, (i + 1) * numClasses), j * numClasses);
-          mask.set(kd.mask.subarray(i * numClasses, (i + 1) * numClasses), j * numClasses);
-        }
-      }
+      const { x: xs, views, mix } = source.batch(batch, rng);
+      const own = gatherTargets(options, batch, views);
+      const partner = mix
+        ? gatherTargets(
+            options,
+            Array.from(mix.partner, (p) => batch[p] as number),
+            Array.from(mix.partner, (p) => views[p] as ViewName),
+          )
+        : own;
       const learningRate = cosineLearningRate(step, totalSteps, options.learningRate, options.learningRate * 0.01);
       (optimizer as unknown as { learningRate: number }).learningRate = learningRate;
       if (slowOptimizer && slower)
         (slowOptimizer as unknown as { learningRate: number }).learningRate = learningRate * slower.scale;
       const batchLoss = () => {
-        const ys = tf.tensor1d(y, "int32");
+        const n = batch.length;
+        const ys = tf.tensor1d(own.labels, "int32");
+        const yb = mix ? tf.tensor1d(partner.labels, "int32") : ys;
+        const lambda = mix ? tf.tensor1d(mix.lambda) : (tf.ones([n]) as tf.Tensor1D);
         const logits = options.forward(xs, true);
-        const ones = tf.ones([batch.length]) as tf.Tensor1D;
-        let total = loss.compute(logits, { a: ys, b: ys, lambda: ones });
-        if (kd && teacher && mask) {
-          const t = tf.tensor2d(teacher, [batch.length, numClasses]);
-          const m = tf.tensor2d(mask, [batch.length, numClasses]);
-          total = tf.add(total, kdLoss(logits, t, m, kd.temperature, kd.alpha)) as tf.Scalar;
+        let total = loss.compute(logits, { a: ys, b: yb, lambda });
+        if (kd && own.teacher && partner.teacher) {
+          const teacherOf = (t: BatchTargets) => ({
+            teacherLogits: tf.tensor2d(t.teacher as Float32Array, [n, numClasses]),
+            classMask: tf.tensor2d(t.mask as Float32Array, [n, numClasses]),
+          });
+          const ownTeacher = teacherOf(own);
+          const term = mix
+            ? mixedKdLoss(logits, ownTeacher, teacherOf(partner), lambda, kd.temperature, kd.alpha)
+            : kdLoss(logits, ownTeacher.teacherLogits, ownTeacher.classMask, kd.temperature, kd.alpha);
+          total = tf.add(total, term) as tf.Scalar;
         }
         return total;
       };

@@ -3,6 +3,7 @@ import type { FlipVariant, UnsureRule } from "@pifu/core";
 import type { Quantization } from "../export/quantize.js";
 import type { HeadSpec } from "../train/head.js";
 import type { LossSpec } from "../train/losses.js";
+import type { BatchMix } from "./image-batches.js";
 
 export interface StudentConfig {
   train: string;
@@ -58,6 +59,8 @@ export interface StudentConfig {
     images: boolean;
     /** Fine-tuning batch size (the whole network at 224 px needs under 32 on wasm's 4 GB heap). */
     batchSize: number;
+    /** mixup or CutMix of the fresh draws within each batch (with `images` only). */
+    mix: BatchMix;
   } | null;
   quantization: Quantization;
   /**
@@ -86,6 +89,7 @@ export const FINETUNE_DEFAULTS: NonNullable<StudentConfig["finetune"]> = {
   keep: "best",
   images: false,
   batchSize: 32,
+  mix: { mode: "none", alpha: 1, probability: 0.5 },
 };
 
 export const DEFAULT_STUDENT_CONFIG: Omit<StudentConfig, "train" | "val" | "out"> = {

@@ -8,6 +8,7 @@ import type { StudentConfig } from "./config.js";
 import { loadStudentLayer } from "./data.js";
 import {
   augmentedImageBatches,
+  type BatchMix,
   decodeAll,
   flipActivations,
   frozenTrunk,
@@ -52,11 +53,15 @@ export async function fineTuneInputs(
   const trunk = await frozenTrunk(network, cut, config.inputSize);
   const images = await decodeAll(photos.train, { maxShortSide: Math.round(config.inputSize * TRAIN_PHOTO_SCALE) });
   return {
-    source: augmentedImageBatches({ images, augment, spec, trunk }),
+    source: augmentedImageBatches({ images, augment, spec, trunk, mix: finetune.mix }),
     shape: trunk.shape,
     valInputs: await flipActivations(photos.val, spec, trunk, config.testTimeFlips),
-    description: `a fresh "${config.augmented.preset}" draw per photo and step, through the frozen trunk to ${cut}`,
+    description: `a fresh "${config.augmented.preset}" draw per photo and step${mixNote(finetune.mix)}, through the frozen trunk to ${cut}`,
   };
+}
+
+function mixNote(mix: BatchMix): string {
+  return mix.mode === "none" ? "" : ` (${mix.mode}, α ${mix.alpha}, on ${Math.round(mix.probability * 100)}% of rows)`;
 }
 
 /** Refuses fine-tuning settings that cannot work together, before any training starts. */
@@ -70,4 +75,8 @@ export function checkFineTune(finetune: StudentConfig["finetune"]): void {
     throw new Error(
       "--finetune-augmented-views adds cached draws; with --finetune-images every step draws fresh ones, so leave it out",
     );
+  if (finetune.mix.mode !== "none" && !finetune.images)
+    throw new Error("--finetune-mix mixes photos, so it needs --finetune-images (cached activations are not mixed)");
+  if (!(finetune.mix.probability >= 0 && finetune.mix.probability <= 1) || !(finetune.mix.alpha > 0))
+    throw new RangeError("--finetune-mix-probability must lie in [0, 1] and --finetune-mix-alpha be above 0");
 }

@@ -14,7 +14,15 @@ import { buildHead } from "../train/head.js";
 import { DEFAULT_STUDENT_CONFIG, type StudentConfig } from "./config.js";
 import { checkFineTune, fineTuneInputs } from "./finetune-inputs.js";
 import { flipBatch } from "./flips.js";
-import { augmentedImageBatches, decodeAll, flipActivations, frozenTrunk, INPUT_CUT } from "./image-batches.js";
+import {
+  augmentedImageBatches,
+  decodeAll,
+  flipActivations,
+  frozenTrunk,
+  INPUT_CUT,
+  mixRows,
+  NO_MIX,
+} from "./image-batches.js";
 import { fineTuneTail } from "./train-student.js";
 
 const SIZE = 16;
@@ -101,6 +109,71 @@ describe("augmentedImageBatches", () => {
   });
 });
 
+describe("mixRows", () => {
+  const rows = [0, 1, 2, 3].map((v) => new Float32Array(SIZE * SIZE * 3).fill(v));
+
+  it("mixes every row with another row's unmixed pixels by its λ (mixup)", () => {
+    const { rows: mixed, mix } = mixRows(rows, SIZE, { mode: "mixup", alpha: 1, probability: 1 }, new Rng(3));
+    expect(mix).toBeDefined();
+    for (const [j, row] of mixed.entries()) {
+      const partner = mix?.partner[j] as number;
+      const lambda = mix?.lambda[j] as number;
+      expect(partner).not.toBe(j);
+      expect(lambda).toBeGreaterThanOrEqual(0);
+      expect(lambda).toBeLessThanOrEqual(1);
+      expect(row[0]).toBeCloseTo(lambda * j + (1 - lambda) * partner, 5);
+    }
+    expect(Array.from(rows[0] as Float32Array).every((v) => v === 0)).toBe(true);
+  });
+
+  it("pastes a box of the partner whose area share is 1 − λ (CutMix)", () => {
+    const { rows: mixed, mix } = mixRows(rows, SIZE, { mode: "cutmix", alpha: 1, probability: 1 }, new Rng(8));
+    for (const [j, row] of mixed.entries()) {
+      const fromPartner = Array.from(row).filter((v) => v === mix?.partner[j]).length / row.length;
+      expect(fromPartner).toBeCloseTo(1 - (mix?.lambda[j] as number), 5);
+    }
+  });
+
+  it("leaves rows alone without mixing, at probability 0, or in a batch of one", () => {
+    for (const [batch, mix] of [
+      [rows, NO_MIX],
+      [rows, { mode: "cutmix", alpha: 1, probability: 0 }],
+      [rows.slice(0, 1), { mode: "mixup", alpha: 1, probability: 1 }],
+    ] as const) {
+      const out = mixRows(batch, SIZE, mix, new Rng(1));
+      expect(out.mix).toBeUndefined();
+      expect(out.rows).toEqual([...batch]);
+    }
+  });
+
+  it("mixes about the asked share of rows", () => {
+    const many = Array.from({ length: 400 }, (_, v) => new Float32Array(SIZE * SIZE * 3).fill(v));
+    const { mix } = mixRows(many, SIZE, { mode: "mixup", alpha: 1, probability: 0.3 }, new Rng(2));
+    const mixedShare = Array.from(mix?.partner ?? [], (p, j) => p !== j).filter(Boolean).length / many.length;
+    expect(mixedShare).toBeGreaterThan(0.22);
+    expect(mixedShare).toBeLessThan(0.38);
+  });
+});
+
+describe("augmentedImageBatches with mixing", () => {
+  it('at the "input" cut without augmentation, hands the trainer the mixed photos and their partners', async () => {
+    const images = await decodeAll(photos);
+    const trunk = await frozenTrunk(network(), INPUT_CUT, SIZE);
+    const mix = { mode: "mixup", alpha: 1, probability: 1 } as const;
+    const source = augmentedImageBatches({ images, augment: AUGMENT_PRESETS.none ?? {}, spec, trunk, mix });
+    const batch = source.batch([0, 4], new Rng(6));
+    const plain = [0, 4].map((i) => preprocess(images[i] as never, spec));
+    const expected = mixRows(plain, SIZE, mix, new Rng(6));
+    expect(Array.from(batch.mix?.partner ?? [])).toEqual([1, 0]);
+    expect(Array.from(batch.mix?.lambda ?? [])).toEqual(Array.from(expected.mix?.lambda ?? []));
+    const x = batch.x.dataSync();
+    const row = SIZE * SIZE * 3;
+    for (const [j, pixels] of expected.rows.entries())
+      for (let k = 0; k < row; k += 31) expect(x[j * row + k]).toBeCloseTo(pixels[k] as number, 5);
+    batch.x.dispose();
+  });
+});
+
 describe("flipActivations", () => {
   it("holds the trunk's activation of each plain photo in each flip, in photo order", async () => {
     const trunk = await frozenTrunk(network(), "stem_relu", SIZE);
@@ -138,6 +211,7 @@ describe("fine-tuning on fresh draws", () => {
       keep: "last",
       images: true,
       batchSize: 4,
+      mix: { mode: "cutmix", alpha: 1, probability: 0.5 },
     },
   });
 
@@ -179,6 +253,7 @@ describe("fine-tuning on fresh draws", () => {
       expect(scores).toHaveLength(3);
       expect(Array.from((net.getLayer(trained).getWeights()[0] as tf.Tensor).dataSync())).not.toEqual(before);
       expect(inputs.description).toContain("fresh");
+      expect(inputs.description).toContain("cutmix");
     });
   }
 
@@ -187,6 +262,10 @@ describe("fine-tuning on fresh draws", () => {
     expect(() => checkFineTune({ ...images, images: false })).toThrow(/needs --finetune-images/);
     expect(() => checkFineTune({ ...images, cut: "stem_relu", augmentedViews: 4 })).toThrow(/leave it out/);
     expect(() => checkFineTune({ ...images, cut: "stem_relu" })).not.toThrow();
+    expect(() => checkFineTune({ ...images, cut: "stem_relu", images: false })).toThrow(/--finetune-mix .*needs/);
+    const mix = images.mix;
+    expect(() => checkFineTune({ ...images, mix: { ...mix, probability: 1.5 } })).toThrow(RangeError);
+    expect(() => checkFineTune({ ...images, mix: { ...mix, alpha: 0 } })).toThrow(RangeError);
     expect(() => checkFineTune(null)).not.toThrow();
   });
 });

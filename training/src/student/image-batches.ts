@@ -7,11 +7,12 @@
 import type { FlipVariant, PreprocessSpec, RawImage } from "@pifu/core";
 import { preprocess } from "@pifu/core";
 import type * as tfl from "@tensorflow/tfjs-layers";
-import { type AugmentSpec, augmentImage } from "../augment/index.js";
+import { type AugmentSpec, augmentImage, type MixSpec, mixPixels } from "../augment/index.js";
 import { inferenceTap } from "../backbones/inference-tap.js";
 import { tf } from "../backend/index.js";
 import type { DecodeOptions } from "../data/index.js";
-import type { BatchSource } from "../distill/batches.js";
+import type { Rng } from "../data/rng.js";
+import type { BatchSource, TrainBatch } from "../distill/batches.js";
 import { DecodeAhead } from "../features/decode-ahead.js";
 import type { ViewName } from "./cache-store.js";
 import { flipBatch } from "./flips.js";
@@ -31,6 +32,8 @@ export const TRAIN_PHOTO_SCALE = 1.5;
  * on cached features, which a fresh draw has none of).
  */
 const FRESH_VIEW: ViewName = "aug0";
+
+export const NO_MIX: BatchMix = { mode: "none", alpha: 1, probability: 0 };
 
 /** The frozen part of the network before the cut, for inference only. */
 export interface Trunk {
@@ -52,28 +55,70 @@ export async function decodeAll(paths: readonly string[], options: DecodeOptions
 }
 
 function pixelBatch(images: readonly RawImage[], spec: PreprocessSpec): tf.Tensor4D {
-  const size = spec.inputSize;
-  const row = size * size * 3;
-  const data = new Float32Array(images.length * row);
-  for (const [j, image] of images.entries()) data.set(preprocess(image, spec), j * row);
-  return tf.tensor4d(data, [images.length, size, size, 3]);
+  return pixelTensor(
+    images.map((image) => preprocess(image, spec)),
+    spec.inputSize,
+  );
 }
 
-/** Each batch: a fresh draw of `augment` per photo, preprocessed, through the frozen trunk. */
+function pixelTensor(rows: readonly Float32Array[], size: number): tf.Tensor4D {
+  const rowSize = size * size * 3;
+  const data = new Float32Array(rows.length * rowSize);
+  for (const [j, row] of rows.entries()) data.set(row, j * rowSize);
+  return tf.tensor4d(data, [rows.length, size, size, 3]);
+}
+
+/** mixup or CutMix of fresh draws within a batch: each row is mixed with `probability`. */
+export interface BatchMix extends MixSpec {
+  probability: number;
+}
+
+/**
+ * Mixes each row, with `mix.probability`, with another row of the batch (its unmixed draw) drawn
+ * uniformly; returns the rows and, when any row was mixed, each row's partner position and λ.
+ */
+export function mixRows(
+  rows: readonly Float32Array[],
+  size: number,
+  mix: BatchMix,
+  rng: Rng,
+): { rows: Float32Array[]; mix?: NonNullable<TrainBatch["mix"]> } {
+  const n = rows.length;
+  if (mix.mode === "none" || mix.probability <= 0 || n < 2) return { rows: [...rows] };
+  const partner = Int32Array.from({ length: n }, (_, j) => j);
+  const lambda = new Float32Array(n).fill(1);
+  const mixed = rows.map((row, j) => {
+    if (!rng.bool(mix.probability)) return row;
+    const other = (j + 1 + rng.int(n - 1)) % n;
+    const drawn = mixPixels(row, rows[other] as Float32Array, size, mix, rng);
+    partner[j] = other;
+    lambda[j] = drawn.lambda;
+    return drawn.pixels;
+  });
+  return { rows: mixed, mix: { partner, lambda } };
+}
+
+/**
+ * Each batch: a fresh draw of `augment` per photo, preprocessed, optionally mixed within the batch
+ * (`mix`), through the frozen trunk.
+ */
 export function augmentedImageBatches(options: {
   images: readonly RawImage[];
   augment: AugmentSpec;
   spec: PreprocessSpec;
   trunk: Trunk;
+  mix?: BatchMix;
 }): BatchSource {
   const { images, augment, spec, trunk } = options;
+  const mix = options.mix ?? NO_MIX;
   return {
     batch(indices, rng) {
-      const drawn = indices.map((i) => augmentImage(images[i] as RawImage, augment, rng));
-      const pixels = pixelBatch(drawn, spec);
+      const drawn = indices.map((i) => preprocess(augmentImage(images[i] as RawImage, augment, rng), spec));
+      const mixed = mixRows(drawn, spec.inputSize, mix, rng);
+      const pixels = pixelTensor(mixed.rows, spec.inputSize);
       const x = tf.tidy(() => trunk.predict(pixels));
       pixels.dispose();
-      return { x, views: indices.map(() => FRESH_VIEW) };
+      return { x, views: indices.map(() => FRESH_VIEW), ...(mixed.mix ? { mix: mixed.mix } : {}) };
     },
   };
 }
