@@ -21,7 +21,12 @@ import { Rng } from "../training/src/data/index.js";
 import { buildFineTuneModel, flattenModel, listCutPoints, splitModel } from "../training/src/finetune/index.js";
 import { registerWasmGradientKernels } from "../training/src/kernels/index.js";
 import { innerNetwork } from "../training/src/student/backbone.js";
-import { augmentedImageBatches, frozenTrunk, TRAIN_PHOTO_SCALE } from "../training/src/student/image-batches.js";
+import {
+  augmentedImageBatches,
+  frozenTrunk,
+  TRAIN_PHOTO_SCALE,
+  trainableTail,
+} from "../training/src/student/image-batches.js";
 
 export interface BenchFineTuneOptions {
   /** folder (or model.json / URL) of the backbone */
@@ -122,7 +127,7 @@ async function benchFreshDraws(o: BenchFineTuneOptions, cutLayer: string): Promi
   const strong = AUGMENT_PRESETS.strong ?? {};
   const spec = { ...DEFAULT_PREPROCESS, inputSize: side };
   const trunk = await frozenTrunk(network, cutLayer, side);
-  const model = buildFineTuneModel(splitModel(network, cutLayer).tail, o.numClasses, { seed: 1 });
+  const model = buildFineTuneModel(trainableTail(network, cutLayer), o.numClasses, { seed: 1 });
   const indices = photos.map((_, i) => i);
   const source = augmentedImageBatches({ images: photos, augment: strong, spec, trunk });
   const perImage = (ms: number) => ms / (o.steps * o.batchSize);

@@ -22,6 +22,7 @@ import {
   INPUT_CUT,
   mixRows,
   NO_MIX,
+  trainableTail,
 } from "./image-batches.js";
 import { fineTuneTail } from "./train-student.js";
 
@@ -224,7 +225,7 @@ describe("fine-tuning on fresh draws", () => {
       const c = config(cut);
       const finetune = c.finetune as NonNullable<StudentConfig["finetune"]>;
       const inputs = await fineTuneInputs(c, finetune, net, { train: photos, val: photos });
-      const tail = cut === INPUT_CUT ? net : splitModel(net, cut).tail;
+      const tail = trainableTail(net, cut);
       const head = buildHead(8, 2, { hidden: [], dropout: 0 }, 1);
       const before = Array.from((net.getLayer(trained).getWeights()[0] as tf.Tensor).dataSync());
       const scores: number[] = [];

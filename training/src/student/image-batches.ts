@@ -14,6 +14,7 @@ import type { DecodeOptions } from "../data/index.js";
 import type { Rng } from "../data/rng.js";
 import type { BatchSource, TrainBatch } from "../distill/batches.js";
 import { DecodeAhead } from "../features/decode-ahead.js";
+import { splitModel } from "../finetune/split.js";
 import type { ViewName } from "./cache-store.js";
 import { flipBatch } from "./flips.js";
 
@@ -46,6 +47,11 @@ export async function frozenTrunk(network: tfl.LayersModel, cut: string, inputSi
   if (cut === INPUT_CUT) return { predict: (pixels) => pixels.clone(), shape: [inputSize, inputSize, 3] };
   const tap = await inferenceTap(network, [cut]);
   return { predict: (pixels) => tap.predict(pixels)[0] as tf.Tensor, shape: tap.shapes[0] as number[] };
+}
+
+/** The layers that train after the cut: the whole network at the input cut (`frozenTrunk` is the part before it). */
+export function trainableTail(network: tfl.LayersModel, cut: string): tfl.LayersModel {
+  return cut === INPUT_CUT ? network : splitModel(network, cut).tail;
 }
 
 /** Decodes every photo, `depth` at a time; a photo that fails to decode throws DecodeError naming it. */

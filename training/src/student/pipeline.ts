@@ -24,7 +24,7 @@ import { innerNetwork } from "./backbone.js";
 import type { StudentConfig } from "./config.js";
 import { checkCacheSource, loadSplit, type SplitData } from "./data.js";
 import { fineTuneInputs } from "./finetune-inputs.js";
-import { INPUT_CUT } from "./image-batches.js";
+import { trainableTail } from "./image-batches.js";
 import { studentMarkdown } from "./report.js";
 import { trainConfiguredTeachers } from "./teachers.js";
 import { fineTuneTail, trainStudentHead } from "./train-student.js";
@@ -236,10 +236,9 @@ export async function runStudent(
   if (config.finetune) {
     // Loaded only when fine-tuning: a frozen-backbone run needs no gradient kernels.
     const { registerWasmGradientKernels } = await import("../kernels/index.js");
-    const { splitModel } = await import("../finetune/index.js");
     registerWasmGradientKernels();
     const { cut } = config.finetune;
-    const { tail } = cut === INPUT_CUT ? { tail: network } : splitModel(network, cut);
+    const tail = trainableTail(network, cut);
     trainable = tail.layers
       .filter((layer) => layer.getClassName() !== "BatchNormalization" && layer.weights.length > 0)
       .map((layer) => layer.name);
