@@ -4,9 +4,9 @@
  */
 import { type ModelCard, preprocess, testTimeFlips } from "@pifu/core";
 import * as tf from "@tensorflow/tfjs-core";
-import { photoLogits } from "../src/check.js";
 import { type BackendName, selectBackend } from "../src/model/backend.js";
 import { loadClassifier } from "../src/model/classifier.js";
+import { photoLogits } from "../src/model/views.js";
 
 export interface BackendTiming {
   requested: BackendName;

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeFixtureModel } from "../testing/fixture-model.js";
 import { runCheck } from "./check.js";
 import { type Classifier, loadClassifier } from "./model/classifier.js";
+import { occlusionMap } from "./model/heatmap.js";
 
 let dir: string;
 let card: ModelCard;
@@ -24,6 +25,15 @@ function photo(): RawImage {
     data.set([(x * 5 + y * y) % 256, (y * 9) % 256, x * y > 300 ? 230 : 20, 255], i * 4);
   }
   return { data, width, height, channels: 4 };
+}
+
+/** The four-flip card the PWA ships (the fixture with test-time flips and its own temperature). */
+function withFlips(base: ModelCard): ModelCard {
+  return {
+    ...base,
+    calibration: { ...base.calibration, temperature: 1.5 },
+    testTimeAugmentation: { flips: ["id", "h", "v", "hv"], combine: "mean-logits" },
+  };
 }
 
 /** The expected probabilities, with the flips done by tfjs rather than by core. */
@@ -51,11 +61,7 @@ afterAll(async () => {
 
 describe("runCheck", () => {
   it("averages the logits of the card's flipped views before calibration", async () => {
-    const flipped: ModelCard = {
-      ...card,
-      calibration: { ...card.calibration, temperature: 1.5 },
-      testTimeAugmentation: { flips: ["id", "h", "v", "hv"], combine: "mean-logits" },
-    };
+    const flipped = withFlips(card);
     const classifier = await loadClassifier(flipped, files);
     const result = await runCheck(classifier, photo(), new Blob([]));
     const input = preprocess(photo(), flipped.preprocessing);
@@ -77,6 +83,40 @@ describe("runCheck", () => {
       card.calibration.temperature,
     );
     for (let c = 0; c < 8; c++) expect(result.interpretation.probabilities[c]).toBeCloseTo(plain[c] as number, 6);
+    classifier.dispose();
+  });
+});
+
+describe("occlusionMap", () => {
+  it("maps the drop of the probability the result shows, each occluded copy run in the card's views", async () => {
+    const flipped = withFlips(card);
+    const classifier = await loadClassifier(flipped, files);
+    const check = await runCheck(classifier, photo(), new Blob([]));
+    const top = check.interpretation.top[0]?.index ?? 0;
+    const map = await occlusionMap(classifier, check.input, top, 2);
+
+    const side = flipped.preprocessing.inputSize;
+    const half = side / 2;
+    const neutral = (flipped.preprocessing.range[0] + flipped.preprocessing.range[1]) / 2;
+    const shown = check.interpretation.probabilities[top] as number;
+    const averagedDrops: number[] = [];
+    const plainDrops: number[] = [];
+    const plainShown = (await expectedProbabilities(classifier, check.input, 1.5)).plain[top] as number;
+    for (let cell = 0; cell < 4; cell++) {
+      const occluded = check.input.slice();
+      const [cy, cx] = [Math.floor(cell / 2) * half, (cell % 2) * half];
+      for (let y = cy; y < cy + half; y++) occluded.fill(neutral, (y * side + cx) * 3, (y * side + cx + half) * 3);
+      const { averaged, plain } = await expectedProbabilities(classifier, occluded, 1.5);
+      averagedDrops.push(Math.max(0, shown - (averaged[top] as number)));
+      plainDrops.push(Math.max(0, plainShown - (plain[top] as number)));
+    }
+    const scaled = (drops: number[]) => drops.map((d) => d / Math.max(...drops));
+    expect(Math.max(...averagedDrops)).toBeGreaterThan(0);
+    const expected = scaled(averagedDrops);
+    for (let cell = 0; cell < 4; cell++) expect(map[cell]).toBeCloseTo(expected[cell] as number, 4);
+    // The unflipped view alone maps differently here, so a map that ignored the views would fail above.
+    const plainMap = scaled(plainDrops);
+    expect(Math.max(...plainMap.map((d, cell) => Math.abs(d - (expected[cell] as number))))).toBeGreaterThan(1e-2);
     classifier.dispose();
   });
 });

@@ -7,30 +7,20 @@ import {
   type Interpretation,
   interpretLogits,
   type ModelCard,
-  meanOverViews,
   preprocess,
   type RawImage,
-  testTimeFlips,
-  viewBatch,
 } from "@pifu/core";
 import type { Classifier } from "./model/classifier.js";
+import { photoLogits } from "./model/views.js";
 
 export interface CheckResult {
   id: string;
   createdAt: number;
   card: ModelCard;
   thumbnail: Blob;
-  /** The preprocessed model input (unflipped view), kept for the heat map. */
+  /** The preprocessed model input (before the test-time views), kept for the heat map. */
   input: Float32Array;
   interpretation: Interpretation;
-}
-
-/** One photo's logits: its card's test-time views as one batch, averaged. */
-export async function photoLogits(classifier: Classifier, input: Float32Array): Promise<Float32Array> {
-  const { card } = classifier;
-  const flips = testTimeFlips(card);
-  const viewLogits = await classifier.logits(viewBatch(input, card.preprocessing.inputSize, flips), flips.length);
-  return meanOverViews(viewLogits, flips.length, card.classes.length);
 }
 
 export async function runCheck(classifier: Classifier, pixels: RawImage, thumbnail: Blob): Promise<CheckResult> {

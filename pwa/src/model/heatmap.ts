@@ -1,12 +1,14 @@
 /**
  * Occlusion map: how much the top class's probability drops when each cell of a grid over the
- * model's input is covered with neutral grey. Cheap enough on a phone for a small grid. It uses the
- * unflipped view only: the card's test-time flips would multiply its cost for a picture of where the
- * model looks, not for the result itself.
+ * model's input is covered with neutral grey. Every occluded copy is run in the card's test-time
+ * views, as the check itself is, so the baseline is the very probability the result shows; a 6×6
+ * grid with four views costs 144 model passes, a few seconds on a phone.
  */
 import { softmax } from "@pifu/core";
 import type { Classifier } from "./classifier.js";
+import { photoLogits } from "./views.js";
 
+/** Occluded copies per model call (times the card's views). */
 const CHUNK = 6;
 
 /** Returns grid×grid drops, row-major, scaled so the largest is 1 (all zero when nothing matters). */
@@ -23,7 +25,7 @@ export async function occlusionMap(
   const cell = Math.ceil(side / grid);
   const probabilityOf = (logits: Float32Array, item: number) =>
     softmax(logits.subarray(item * classes, (item + 1) * classes), temperature)[classIndex] as number;
-  const baseline = probabilityOf(await classifier.logits(input), 0);
+  const baseline = probabilityOf(await photoLogits(classifier, input), 0);
   const drops = new Float32Array(grid * grid);
   for (let first = 0; first < drops.length; first += CHUNK) {
     const count = Math.min(CHUNK, drops.length - first);
@@ -41,7 +43,7 @@ export async function occlusionMap(
         );
       }
     }
-    const logits = await classifier.logits(batch, count);
+    const logits = await photoLogits(classifier, batch, count);
     for (let item = 0; item < count; item++) drops[first + item] = Math.max(0, baseline - probabilityOf(logits, item));
   }
   const max = Math.max(...drops);
