@@ -1,8 +1,9 @@
 /**
  * Fine-tuning throughput on wasm (forward + backward + Adam, images/s) for a backbone cut at several
  * layers, training the tail on cached activations, against training the whole network from pixels,
- * and the student's fresh-draw fine-tuning (`npm run student -- --finetune-images`): a new `strong`
- * augmentation of each photo, core preprocess and the frozen trunk on every step, then the tail.
+ * and the student's fresh-draw fine-tuning (`npm run student -- --finetune-images`): a new draw of the
+ * shipped configuration's augmentation preset per photo, core preprocess, (optionally) CutMix within
+ * the batch and the frozen trunk on every step, then the tail.
  * `benchFineTune(options)` returns the JSON; `npx tsx bench/finetune.ts [--backbone DIR] [--cuts a,b]
  * [--batch 16] [--steps 3] [--whole true|false]` prints it and writes bench/results/finetune.json.
  */
@@ -21,6 +22,7 @@ import { Rng } from "../training/src/data/index.js";
 import { buildFineTuneModel, flattenModel, listCutPoints, splitModel } from "../training/src/finetune/index.js";
 import { registerWasmGradientKernels } from "../training/src/kernels/index.js";
 import { innerNetwork } from "../training/src/student/backbone.js";
+import { DEFAULT_STUDENT_CONFIG, FINETUNE_DEFAULTS } from "../training/src/student/config.js";
 import {
   augmentedImageBatches,
   frozenTrunk,
@@ -105,11 +107,15 @@ function timeTraining(model: LayersModel, inputShape: number[], o: BenchFineTune
 
 export interface FreshDrawRow {
   cutLayer: string;
+  /** the augmentation preset drawn (the shipped configuration's) */
+  preset: string;
   /** stored photo size the draws are taken from (shorter side = TRAIN_PHOTO_SCALE × 224) */
   photoSize: [number, number];
   /** per image: augmentation + core preprocess in JS, the frozen trunk, the tail's train step */
   msPerImage: { augmentAndPreprocess: number; trunk: number; trainStep: number };
   imagesPerSecond: number;
+  /** the same with `--finetune-mix cutmix` at the default α and share of mixed rows */
+  cutmix: { msPerImageBatchSource: number; imagesPerSecond: number };
 }
 
 async function benchFreshDraws(o: BenchFineTuneOptions, cutLayer: string): Promise<FreshDrawRow> {
@@ -124,29 +130,39 @@ async function benchFreshDraws(o: BenchFineTuneOptions, cutLayer: string): Promi
     height: photoSize[1],
     channels: 3,
   }));
-  const strong = AUGMENT_PRESETS.strong ?? {};
+  const preset = DEFAULT_STUDENT_CONFIG.augmented.preset;
+  const augment = AUGMENT_PRESETS[preset] ?? {};
   const spec = { ...DEFAULT_PREPROCESS, inputSize: side };
   const trunk = await frozenTrunk(network, cutLayer, side);
   const model = buildFineTuneModel(trainableTail(network, cutLayer), o.numClasses, { seed: 1 });
   const indices = photos.map((_, i) => i);
-  const source = augmentedImageBatches({ images: photos, augment: strong, spec, trunk });
   const perImage = (ms: number) => ms / (o.steps * o.batchSize);
-  let t0 = performance.now();
-  for (let i = 0; i < o.steps; i++) for (const photo of photos) preprocess(augmentImage(photo, strong, rng), spec);
+  const timeSource = (mix?: typeof FINETUNE_DEFAULTS.mix) => {
+    const source = augmentedImageBatches({ images: photos, augment, spec, trunk, ...(mix ? { mix } : {}) });
+    const t0 = performance.now();
+    const batches = Array.from({ length: o.steps }, () => source.batch(indices, rng).x);
+    const ms = perImage(performance.now() - t0);
+    tf.dispose(batches);
+    return ms;
+  };
+  const t0 = performance.now();
+  for (let i = 0; i < o.steps; i++) for (const photo of photos) preprocess(augmentImage(photo, augment, rng), spec);
   const augmentAndPreprocess = perImage(performance.now() - t0);
-  t0 = performance.now();
-  const batches = Array.from({ length: o.steps }, () => source.batch(indices, rng).x);
-  const sourceMs = perImage(performance.now() - t0);
+  const sourceMs = timeSource();
+  const cutmixMs = timeSource({ ...FINETUNE_DEFAULTS.mix, mode: "cutmix" });
   const trainStep = timeTraining(model, trunk.shape, o);
-  tf.dispose(batches);
   const trainMs = (1000 * trainStep.secondsPerStep) / o.batchSize;
   const row: FreshDrawRow = {
     cutLayer,
+    preset,
     photoSize,
     msPerImage: { augmentAndPreprocess, trunk: Math.max(0, sourceMs - augmentAndPreprocess), trainStep: trainMs },
     imagesPerSecond: 1000 / (sourceMs + trainMs),
+    cutmix: { msPerImageBatchSource: cutmixMs, imagesPerSecond: 1000 / (cutmixMs + trainMs) },
   };
-  o.log(`fresh draws through ${cutLayer}: ${row.imagesPerSecond.toFixed(1)} img/s`);
+  o.log(
+    `fresh ${preset} draws through ${cutLayer}: ${row.imagesPerSecond.toFixed(1)} img/s (${row.cutmix.imagesPerSecond.toFixed(1)} with CutMix)`,
+  );
   return row;
 }
 
