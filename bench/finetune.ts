@@ -139,6 +139,7 @@ async function benchFreshDraws(o: BenchFineTuneOptions, cutLayer: string): Promi
   const perImage = (ms: number) => ms / (o.steps * o.batchSize);
   const timeSource = (mix?: typeof FINETUNE_DEFAULTS.mix) => {
     const source = augmentedImageBatches({ images: photos, augment, spec, trunk, ...(mix ? { mix } : {}) });
+    source.batch(indices, rng).x.dispose(); // untimed warm-up, as for the train steps
     const t0 = performance.now();
     const batches = Array.from({ length: o.steps }, () => source.batch(indices, rng).x);
     const ms = perImage(performance.now() - t0);
