@@ -25,7 +25,9 @@ import { innerNetwork } from "../training/src/student/backbone.js";
 import { DEFAULT_STUDENT_CONFIG, FINETUNE_DEFAULTS } from "../training/src/student/config.js";
 import {
   augmentedImageBatches,
+  type BatchMix,
   frozenTrunk,
+  NO_MIX,
   TRAIN_PHOTO_SCALE,
   trainableTail,
 } from "../training/src/student/image-batches.js";
@@ -137,8 +139,8 @@ async function benchFreshDraws(o: BenchFineTuneOptions, cutLayer: string): Promi
   const model = buildFineTuneModel(trainableTail(network, cutLayer), o.numClasses, { seed: 1 });
   const indices = photos.map((_, i) => i);
   const perImage = (ms: number) => ms / (o.steps * o.batchSize);
-  const timeSource = (mix?: typeof FINETUNE_DEFAULTS.mix) => {
-    const source = augmentedImageBatches({ images: photos, augment, spec, trunk, ...(mix ? { mix } : {}) });
+  const timeSource = (mix: BatchMix) => {
+    const source = augmentedImageBatches({ images: photos, augment, spec, trunk, mix });
     source.batch(indices, rng).x.dispose(); // untimed warm-up, as for the train steps
     const t0 = performance.now();
     const batches = Array.from({ length: o.steps }, () => source.batch(indices, rng).x);
@@ -149,7 +151,7 @@ async function benchFreshDraws(o: BenchFineTuneOptions, cutLayer: string): Promi
   const t0 = performance.now();
   for (let i = 0; i < o.steps; i++) for (const photo of photos) preprocess(augmentImage(photo, augment, rng), spec);
   const augmentAndPreprocess = perImage(performance.now() - t0);
-  const sourceMs = timeSource();
+  const sourceMs = timeSource(NO_MIX);
   const cutmixMs = timeSource({ ...FINETUNE_DEFAULTS.mix, mode: "cutmix" });
   const trainStep = timeTraining(model, trunk.shape, o);
   const trainMs = (1000 * trainStep.secondsPerStep) / o.batchSize;

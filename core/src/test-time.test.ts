@@ -38,6 +38,19 @@ describe("viewBatch and meanOverViews", () => {
     expect(batch.subarray(image.length)).toEqual(flipImage(image, side, "hv"));
   });
 
+  it("lays several images out image after image, each with its views, and refuses a partial image", () => {
+    const other = image.map((v) => -v);
+    const both = new Float32Array([...image, ...other]);
+    const batch = viewBatch(both, side, ["id", "h"]);
+    expect(batch).toHaveLength(4 * image.length);
+    expect(batch.subarray(0, image.length)).toEqual(image);
+    expect(batch.subarray(image.length, 2 * image.length)).toEqual(flipImage(image, side, "h"));
+    expect(batch.subarray(2 * image.length, 3 * image.length)).toEqual(other);
+    expect(batch.subarray(3 * image.length)).toEqual(flipImage(other, side, "h"));
+    expect(() => viewBatch(both.subarray(1), side, ["id"])).toThrow(/not a whole number of 3×3×3 images/);
+    expect(() => viewBatch(new Float32Array(), side, ["id"])).toThrow(RangeError);
+  });
+
   it("averages each image's consecutive view rows", () => {
     // two images × two views × three classes
     const logits = [1, 2, 3, 3, 4, 5, 10, 0, -2, 0, 10, 2];

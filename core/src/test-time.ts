@@ -43,10 +43,23 @@ export function flipImage(input: Float32Array, side: number, flip: FlipVariant):
   return out;
 }
 
-/** The model input batch for one image: its views back to back, in `flips` order. */
-export function viewBatch(input: Float32Array, side: number, flips: readonly FlipVariant[]): Float32Array {
-  const batch = new Float32Array(input.length * flips.length);
-  for (const [i, flip] of flips.entries()) batch.set(flipImage(input, side, flip), i * input.length);
+/**
+ * The model input batch for one or more preprocessed images laid out back to back (HWC each): each
+ * image's views in `flips` order, image after image (the layout `meanOverViews` reads).
+ */
+export function viewBatch(images: Float32Array, side: number, flips: readonly FlipVariant[]): Float32Array {
+  const imageLength = side * side * 3;
+  const count = images.length / imageLength;
+  if (!Number.isInteger(count) || count < 1) {
+    throw new RangeError(`input holds ${images.length} values, not a whole number of ${side}×${side}×3 images`);
+  }
+  const batch = new Float32Array(images.length * flips.length);
+  for (let image = 0; image < count; image++) {
+    const pixels = images.subarray(image * imageLength, (image + 1) * imageLength);
+    for (const [i, flip] of flips.entries()) {
+      batch.set(flipImage(pixels, side, flip), (image * flips.length + i) * imageLength);
+    }
+  }
   return batch;
 }
 

@@ -43,7 +43,7 @@ export async function occlusionMap(
         );
       }
     }
-    const logits = await photoLogits(classifier, batch, count);
+    const logits = await photoLogits(classifier, batch);
     for (let item = 0; item < count; item++) drops[first + item] = Math.max(0, baseline - probabilityOf(logits, item));
   }
   const max = Math.max(...drops);
