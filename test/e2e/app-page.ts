@@ -1,4 +1,7 @@
 /** Steps through the PWA like a person would, for the end-to-end tests. */
+import { mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import type { Page } from "playwright-core";
 import { fixturePng } from "./fixture-image.js";
 
@@ -60,4 +63,16 @@ export function readRows<T>(page: Page, store: string): Promise<T[]> {
       }),
     store,
   );
+}
+
+/** PIFU_SCREENSHOTS=1 refreshes the committed screenshots in docs/screenshots. */
+const SHOTS_DIR = process.env.PIFU_SCREENSHOTS
+  ? resolve(import.meta.dirname, "../../docs/screenshots")
+  : join(tmpdir(), "pifu-screenshots");
+
+/** The viewport, scrolled to the top, as SHOTS_DIR/NAME.png. */
+export async function saveScreenshot(page: Page, name: string): Promise<void> {
+  await mkdir(SHOTS_DIR, { recursive: true });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: join(SHOTS_DIR, `${name}.png`) });
 }

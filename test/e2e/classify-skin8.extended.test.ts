@@ -11,7 +11,7 @@ import { promisify } from "node:util";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasShared, sharedDir } from "../../vitest.shared.js";
-import { goTo, waitForModel } from "./app-page.js";
+import { goTo, saveScreenshot, waitForModel } from "./app-page.js";
 import { type Chromium, launchChromium } from "./browser.js";
 import { type Stack, startStack } from "./stack.js";
 
@@ -82,6 +82,8 @@ describe.skipIf(missing.length > 0)("a real skin8 photo in the PWA and in the ev
       await page.getByTestId("result").waitFor();
       const pwaTop1 = await page.getByTestId("match").first().getAttribute("data-class");
       expect(pwaTop1, `${trueId}: ${path}`).toBe(cliTop1);
+      // The README's result screen: the shipped model on the first eczema photo of val, whatever it says.
+      if (trueId === "eczema") await saveScreenshot(page, "result-skin8");
     }
   });
 });

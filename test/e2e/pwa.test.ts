@@ -2,24 +2,19 @@
  * The PWA end to end: Chromium (playwright-core) against the built app and the real API under workerd.
  * One browser and one stack for the whole file; the tests run in order and share the app's state.
  */
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { FLIP_VARIANTS, feedbackFromCsvRow } from "@pifu/core";
 import type { Page } from "playwright-core";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishModelDir } from "../../api/src/cli/publish-lib.js";
 import { writeFixtureModel } from "../../pwa/testing/fixture-model.js";
-import { checkPhoto, countRows, goTo, readRows, waitForModel } from "./app-page.js";
+import { checkPhoto, countRows, goTo, readRows, saveScreenshot, waitForModel } from "./app-page.js";
 import { type Chromium, launchChromium } from "./browser.js";
 import { nodeTop3 } from "./node-check.js";
 import { type Stack, startStack } from "./stack.js";
-
-/** PIFU_SCREENSHOTS=1 refreshes the committed screenshots in docs/screenshots. */
-const SHOTS_DIR = process.env.PIFU_SCREENSHOTS
-  ? resolve(import.meta.dirname, "../../docs/screenshots")
-  : join(tmpdir(), "pifu-screenshots");
 
 let work: string;
 let stack: Stack;
@@ -36,14 +31,10 @@ async function publish(version: string): Promise<void> {
   });
 }
 
-async function screenshot(name: string): Promise<void> {
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: join(SHOTS_DIR, `${name}.png`) });
-}
+const screenshot = (name: string) => saveScreenshot(page, name);
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "pifu-e2e-models-"));
-  await mkdir(SHOTS_DIR, { recursive: true });
   for (const [version, seed] of [
     ["1.0.0", 1],
     ["1.1.0", 2],

@@ -68,9 +68,10 @@ export async function scoreImages(
       }
     }
     if (inputs.length === 0) continue;
+    const images = new Float32Array(inputs.length * size * size * 3);
+    for (const [j, x] of inputs.entries()) images.set(x, j * x.length);
+    const batch = viewBatch(images, size, flips);
     const rows = inputs.length * flips.length;
-    const batch = new Float32Array(rows * size * size * 3);
-    for (const [j, x] of inputs.entries()) batch.set(viewBatch(x, size, flips), j * flips.length * x.length);
     const viewLogits = tf.tidy(
       () => (model.predict(tf.tensor4d(batch, [rows, size, size, 3])) as tf.Tensor).dataSync() as Float32Array,
     );

@@ -29,6 +29,8 @@ export interface CachedSplit {
 interface ShardIndex {
   spec?: { inputSize: number };
   images: (CachedImage & { classId?: string; label: string | number })[];
+  /** "path: reason" for each photo that did not decode. */
+  failed?: string[];
   shapes: Record<string, number[]>;
   variants: ViewName[];
 }
@@ -105,6 +107,21 @@ export async function hasCachedLayers(
     if (!layers.every((layer) => cached.has(layer))) return false;
   }
   return true;
+}
+
+/**
+ * The photos a cached split covers, over all its shards and tags: those embedded, and "path: reason"
+ * for those that failed to decode.
+ */
+export async function cachedPhotos(
+  cacheDir: string,
+  split: string,
+): Promise<{ embedded: Set<string>; failed: string[] }> {
+  const indexes = await shardIndexes(join(cacheDir, split));
+  return {
+    embedded: new Set(indexes.flatMap(({ index }) => index.images.map((image) => image.path))),
+    failed: indexes.flatMap(({ index }) => index.failed ?? []),
+  };
 }
 
 /** Every shard index in a split's folder, by file prefix ("[tag-]KofN"), in name order. */

@@ -1,9 +1,10 @@
+import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasCachedLayers } from "./cache-store.js";
-import { type CacheNeeds, cacheJobs, missingJobs } from "./ensure-cache.js";
+import { type CacheNeeds, cacheJobs, dropStaleSplits, missingJobs, staleReason } from "./ensure-cache.js";
 
 let cache: string;
 
@@ -88,5 +89,62 @@ describe("missingJobs", () => {
       "mnv2-224-val block_9_add:raw",
       "mnv2-224-train-aug-strong block_9_add:raw",
     ]);
+  });
+});
+
+describe("dropStaleSplits", () => {
+  let data: string;
+  const photo = (name: string) => join(data, "eczema", name);
+  /** A two-shard split as cache-activations.ts indexes it: embedded photos, and "path: reason" for failures. */
+  async function cacheOf(split: string, embedded: string[], failed: string[] = []) {
+    await mkdir(join(cache, split), { recursive: true });
+    const images = embedded.map((path) => ({ id: path, path, label: "eczema", labelIndex: 1 }));
+    for (const [shard, part] of [images.slice(0, 1), images.slice(1)].entries()) {
+      const index = { shapes: { out_relu: [1] }, variants: ["id"], images: part, failed: shard === 0 ? failed : [] };
+      await writeFile(join(cache, split, `${shard}of2-index.json`), JSON.stringify(index));
+    }
+  }
+
+  beforeAll(async () => {
+    data = await mkdtemp(join(tmpdir(), "pifu-stale-data-"));
+    await mkdir(join(data, "eczema"));
+    for (const name of ["a.jpg", "b.jpg", "c.jpg"]) await writeFile(photo(name), "not decoded here");
+  });
+  afterAll(() => rm(data, { recursive: true, force: true }));
+
+  const job = (split: string) => ({ ...cacheJobs(needs)[0]!, split, data });
+
+  it("keeps a split that covers every photo, counting those that failed to decode", async () => {
+    await cacheOf("fresh", [photo("a.jpg"), photo("b.jpg")], [`${photo("c.jpg")}: unsupported image format`]);
+    expect(await staleReason(cache, "fresh", data)).toBeNull();
+    const lines: string[] = [];
+    await dropStaleSplits(cache, [job("fresh")], (line) => lines.push(line));
+    expect(lines).toEqual([]);
+    expect(existsSync(join(cache, "fresh"))).toBe(true);
+  });
+
+  it("drops a split whose folder gained a photo, so that it is embedded again", async () => {
+    await cacheOf("gained", [photo("a.jpg"), photo("b.jpg")]);
+    expect(await staleReason(cache, "gained", data)).toBe(
+      `${data} has 1 photo(s) the cache lacks (${photo("c.jpg")}) and lacks 0 it holds`,
+    );
+    const lines: string[] = [];
+    await dropStaleSplits(cache, [job("gained"), job("gained")], (line) => lines.push(line));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^cache gained is stale: .*embedding it again$/);
+    expect(existsSync(join(cache, "gained"))).toBe(false);
+    expect(await missingJobs(cache, [job("gained")], 2)).toHaveLength(1);
+  });
+
+  it("drops a split that holds photos no longer in the folder (deleted, or moved to another class)", async () => {
+    const moved = join(data, "psoriasis", "c.jpg");
+    await cacheOf("lost", [photo("a.jpg"), photo("b.jpg"), photo("c.jpg"), moved]);
+    expect(await staleReason(cache, "lost", data)).toBe(
+      `${data} has 0 photo(s) the cache lacks and lacks 1 it holds (${moved})`,
+    );
+  });
+
+  it("has nothing to say while nothing is cached", async () => {
+    expect(await staleReason(cache, "never-cached", data)).toBeNull();
   });
 });

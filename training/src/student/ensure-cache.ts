@@ -1,7 +1,12 @@
 /** Fills the activation cache a student run needs, one cache-activations.ts process per core. */
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { hasCachedLayers } from "./cache-store.js";
+import { SKIN8_CLASS_IDS } from "@pifu/core";
+import { readDataset } from "../data/index.js";
+import { cachedPhotos, hasCachedLayers } from "./cache-store.js";
 import { augmentedSplit, STUDENT_TAPS, studentSplit, TEACHER_TAPS } from "./data.js";
 
 const SCRIPT = fileURLToPath(new URL("./cache-activations.ts", import.meta.url));
@@ -117,11 +122,47 @@ export async function missingJobs(cache: string, jobs: readonly CacheJob[], work
   return missing;
 }
 
+/**
+ * Why a cached split no longer matches the photos in `data` (some added, removed, or moved to another
+ * class folder), or null while it does (or nothing is cached yet). Cache splits are named by
+ * backbone, size and split, not by folder, so a folder that changed since would otherwise be trained
+ * on as it was. A photo replaced under the same name goes unnoticed.
+ */
+export async function staleReason(cache: string, split: string, data: string): Promise<string | null> {
+  if (!existsSync(join(cache, split))) return null;
+  const { embedded, failed } = await cachedPhotos(cache, split);
+  const current = (await readDataset(data, { classes: SKIN8_CLASS_IDS })).items.map((item) => item.path);
+  const listed = new Set(current);
+  const added = current.filter((path) => !embedded.has(path) && !failed.some((f) => f.startsWith(`${path}: `)));
+  const removed = [...embedded].filter((path) => !listed.has(path));
+  if (added.length === 0 && removed.length === 0) return null;
+  const example = (paths: string[]) => (paths[0] ? ` (${paths[0]}${paths.length > 1 ? ", …" : ""})` : "");
+  return `${data} has ${added.length} photo(s) the cache lacks${example(added)} and lacks ${removed.length} it holds${example(removed)}`;
+}
+
+/** Deletes every split of `jobs` that is stale for its photos, so that it is embedded again. */
+export async function dropStaleSplits(
+  cache: string,
+  jobs: readonly CacheJob[],
+  log: (line: string) => void,
+): Promise<void> {
+  const checked = new Set<string>();
+  for (const job of jobs) {
+    if (checked.has(job.split)) continue;
+    checked.add(job.split);
+    const reason = await staleReason(cache, job.split, job.data);
+    if (!reason) continue;
+    log(`cache ${job.split} is stale: ${reason}; embedding it again`);
+    await rm(join(cache, job.split), { recursive: true, force: true });
+  }
+}
+
 export async function ensureCache(
   options: CacheNeeds & { cache: string; workers?: number; log: (line: string) => void },
 ): Promise<void> {
   const workers = options.workers ?? 2;
   const jobs = cacheJobs(options);
+  await dropStaleSplits(options.cache, jobs, options.log);
   const missing = new Set(await missingJobs(options.cache, jobs, workers));
   for (const job of jobs) {
     if (!missing.has(job)) {
