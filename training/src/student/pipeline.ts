@@ -6,6 +6,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DEFAULT_PREPROCESS, SKIN8_CLASSES, type UnsureRule } from "@pifu/core";
+import type * as tfl from "@tensorflow/tfjs-layers";
 import { loadLayersModelFrom } from "../backbones/load.js";
 import { fitTemperature } from "../calibrate/temperature.js";
 import { auroc, chooseUnsureRule, unsureScores } from "../calibrate/unsure.js";
@@ -148,11 +149,139 @@ function cardFields(
   };
 }
 
+/** Whether the teachers see the teacher backbone's features beside the student's. */
+const usesTeacherBackbone = (config: StudentConfig) =>
+  config.teacherBackbone !== null && config.teacher.features === "concat";
+
+/** The ablation rows: the head trained without KD and/or curriculum, and with other teacher choices. */
+async function ablationRows(
+  config: StudentConfig,
+  train: SplitData,
+  val: SplitData,
+  subsets: { name: string; classes: number[] }[],
+  kd: KdTargets | undefined,
+  kdName: string,
+  log: (line: string) => void,
+): Promise<AblationRow[]> {
+  const withTeacherBackbone = usesTeacherBackbone(config);
+  const rows: AblationRow[] = [];
+  const curriculum = config.curriculum ?? { balancedPerClass: 21, rampEpochs: 10 };
+  const variants: { name: string; kd?: KdTargets; kdName: string; curriculum: boolean }[] = [
+    { name: "no KD, no curriculum", kdName: "none", curriculum: false },
+    { name: "no KD, curriculum", kdName: "none", curriculum: true },
+  ];
+  if (kd) variants.push({ name: "KD, no curriculum", kd, kdName, curriculum: false });
+  if (config.kd) {
+    const studentTeachers = await teachersFor(config, "student", true, train, val, subsets, log);
+    variants.push({
+      name: "KD from student-feature teachers, curriculum",
+      kd: studentTeachers.kd,
+      kdName: "per-subset student teachers",
+      curriculum: true,
+    });
+    if (withTeacherBackbone) {
+      const single = await teachersFor(config, "concat", false, train, val, subsets, log);
+      variants.push({
+        name: "KD from one all-class teacher, curriculum",
+        kd: single.kd,
+        kdName: "one all-class concat teacher",
+        curriculum: true,
+      });
+    }
+  }
+  for (const v of variants) {
+    log(`ablation: ${v.name}`);
+    const run = trainStudentHead(config, train, val, K, v.kd, v.curriculum ? curriculum : null);
+    run.head.dispose();
+    const row = rowMetrics(v.name, v.kdName, v.curriculum, run.valLogits, val.labels);
+    log(
+      `  val accuracy ${row.accuracy.toFixed(3)}, macro-F1 ${row.macroF1.toFixed(3)}, seb-derm F1 ${row.seborrheicF1.toFixed(3)}`,
+    );
+    rows.push(row);
+  }
+  return rows;
+}
+
+/** Fine-tunes the tail after the cut together with the head; returns the val logits and the trained layers' names. */
+async function fineTuneStage(
+  config: StudentConfig,
+  finetune: NonNullable<StudentConfig["finetune"]>,
+  network: tfl.LayersModel,
+  head: tfl.Sequential,
+  train: SplitData,
+  val: SplitData,
+  kd: KdTargets | undefined,
+  log: (line: string) => void,
+): Promise<{ valLogits: Float32Array; trainable: string[] }> {
+  // Loaded only when fine-tuning: a frozen-backbone run needs no gradient kernels.
+  const { registerWasmGradientKernels } = await import("../kernels/index.js");
+  registerWasmGradientKernels();
+  const tail = trainableTail(network, finetune.cut);
+  const trainable = tail.layers
+    .filter((layer) => layer.getClassName() !== "BatchNormalization" && layer.weights.length > 0)
+    .map((layer) => layer.name);
+  const inputs = await fineTuneInputs(config, finetune, network, {
+    train: train.images.map((image) => image.path),
+    val: val.images.map((image) => image.path),
+  });
+  log(`fine-tuning ${trainable.join(", ")} (batch norms frozen) on ${inputs.description}`);
+  const valLogits = fineTuneTail({
+    tail,
+    head,
+    trainable,
+    train: { source: inputs.source, labels: train.labels },
+    shape: inputs.shape,
+    valInputs: inputs.valInputs,
+    select: (logits) => {
+      const { macroF1, accuracy } = evaluateProbabilities(softmaxRows(logits, K, 1), val.labels, CLASS_IDS).metrics;
+      return { score: macroF1, note: `accuracy ${accuracy.toFixed(3)}` };
+    },
+    numClasses: K,
+    config,
+    kd,
+    epochs: finetune.epochs,
+    learningRate: finetune.learningRate,
+    backboneLrScale: finetune.backboneLrScale,
+    ...(finetune.cropSize > 0 ? { cropSize: finetune.cropSize } : {}),
+    patience: finetune.patience,
+    keep: finetune.keep,
+    batchSize: finetune.batchSize,
+    log,
+  });
+  return { valLogits, trainable };
+}
+
+/** Exports the student in the chosen quantization (the run's model) and the other two (for the report), each evaluated on val. */
+async function exportEveryQuantization(
+  config: StudentConfig,
+  student: tfl.LayersModel,
+  fields: CardFields,
+  log: (line: string) => void,
+): Promise<Pick<StudentSummary, "exported" | "quantization">> {
+  const quantization: StudentSummary["quantization"] = [];
+  const modelDir = join(config.out, "model");
+  let exported: StudentSummary["exported"] | undefined;
+  for (const q of [
+    config.quantization,
+    ...(["float32", "float16", "uint8"] as const).filter((x) => x !== config.quantization),
+  ]) {
+    const dir = q === config.quantization ? modelDir : join(config.out, "quantization", q);
+    const { totalBytes, evaluation } = await exportEvaluated(student, dir, fields, q, config.val);
+    log(
+      `exported ${q}: ${totalBytes} bytes; val accuracy ${evaluation.accuracy.toFixed(3)}, macro-F1 ${evaluation.macroF1.toFixed(4)}`,
+    );
+    quantization.push({ quantization: q, macroF1: evaluation.macroF1, accuracy: evaluation.accuracy, totalBytes });
+    if (q === config.quantization) exported = { dir, totalBytes, evaluation };
+  }
+  if (!exported) throw new Error("the chosen quantization was not exported");
+  return { exported, quantization };
+}
+
 export async function runStudent(
   config: StudentConfig,
   log: (line: string) => void = console.log,
 ): Promise<StudentSummary> {
-  const withTeacherBackbone = config.teacherBackbone !== null && config.teacher.features === "concat";
+  const withTeacherBackbone = usesTeacherBackbone(config);
   const train = await loadSplit(config.cache, "train", withTeacherBackbone, config.inputSize, config.augmented);
   const val = await loadSplit(config.cache, "val", withTeacherBackbone, config.inputSize);
   checkCacheSource(train.images, config.train, config.cache);
@@ -192,86 +321,18 @@ export async function runStudent(
   ];
   log(`  val accuracy ${ablation[0]?.accuracy.toFixed(3)}, macro-F1 ${ablation[0]?.macroF1.toFixed(3)}`);
 
-  if (config.ablation) {
-    const curriculum = config.curriculum ?? { balancedPerClass: 21, rampEpochs: 10 };
-    const variants: { name: string; kd?: KdTargets; kdName: string; curriculum: boolean }[] = [
-      { name: "no KD, no curriculum", kdName: "none", curriculum: false },
-      { name: "no KD, curriculum", kdName: "none", curriculum: true },
-    ];
-    if (kd) variants.push({ name: "KD, no curriculum", kd, kdName, curriculum: false });
-    if (config.kd) {
-      const studentTeachers = await teachersFor(config, "student", true, train, val, subsets, log);
-      variants.push({
-        name: "KD from student-feature teachers, curriculum",
-        kd: studentTeachers.kd,
-        kdName: "per-subset student teachers",
-        curriculum: true,
-      });
-      if (withTeacherBackbone) {
-        const single = await teachersFor(config, "concat", false, train, val, subsets, log);
-        variants.push({
-          name: "KD from one all-class teacher, curriculum",
-          kd: single.kd,
-          kdName: "one all-class concat teacher",
-          curriculum: true,
-        });
-      }
-    }
-    for (const v of variants) {
-      log(`ablation: ${v.name}`);
-      const run = trainStudentHead(config, train, val, K, v.kd, v.curriculum ? curriculum : null);
-      run.head.dispose();
-      const row = rowMetrics(v.name, v.kdName, v.curriculum, run.valLogits, val.labels);
-      log(
-        `  val accuracy ${row.accuracy.toFixed(3)}, macro-F1 ${row.macroF1.toFixed(3)}, seb-derm F1 ${row.seborrheicF1.toFixed(3)}`,
-      );
-      ablation.push(row);
-    }
-  }
+  if (config.ablation) ablation.push(...(await ablationRows(config, train, val, subsets, kd, kdName, log)));
 
   const backbone = await loadLayersModelFrom(config.backbone, config.inputSize);
   const network = innerNetwork(backbone.model);
   let valLogits = main.valLogits;
   let trainable: string[] = [];
   if (config.finetune) {
-    // Loaded only when fine-tuning: a frozen-backbone run needs no gradient kernels.
-    const { registerWasmGradientKernels } = await import("../kernels/index.js");
-    registerWasmGradientKernels();
-    const { cut } = config.finetune;
-    const tail = trainableTail(network, cut);
-    trainable = tail.layers
-      .filter((layer) => layer.getClassName() !== "BatchNormalization" && layer.weights.length > 0)
-      .map((layer) => layer.name);
-    const inputs = await fineTuneInputs(config, config.finetune, network, {
-      train: train.images.map((image) => image.path),
-      val: val.images.map((image) => image.path),
-    });
-    log(`fine-tuning ${trainable.join(", ")} (batch norms frozen) on ${inputs.description}`);
-    valLogits = fineTuneTail({
-      tail,
-      head: main.head,
-      trainable,
-      train: { source: inputs.source, labels: train.labels },
-      shape: inputs.shape,
-      valInputs: inputs.valInputs,
-      select: (logits) => {
-        const { macroF1, accuracy } = evaluateProbabilities(softmaxRows(logits, K, 1), val.labels, CLASS_IDS).metrics;
-        return { score: macroF1, note: `accuracy ${accuracy.toFixed(3)}` };
-      },
-      numClasses: K,
-      config,
-      kd,
-      epochs: config.finetune.epochs,
-      learningRate: config.finetune.learningRate,
-      backboneLrScale: config.finetune.backboneLrScale,
-      ...(config.finetune.cropSize > 0 ? { cropSize: config.finetune.cropSize } : {}),
-      patience: config.finetune.patience,
-      keep: config.finetune.keep,
-      batchSize: config.finetune.batchSize,
-      log,
-    });
+    const tuned = await fineTuneStage(config, config.finetune, network, main.head, train, val, kd, log);
+    valLogits = tuned.valLogits;
+    trainable = tuned.trainable;
     const row = rowMetrics(
-      `chosen configuration + tail after ${cut} fine-tuned`,
+      `chosen configuration + tail after ${config.finetune.cut} fine-tuned`,
       kdName,
       config.curriculum !== null,
       valLogits,
@@ -303,22 +364,7 @@ export async function runStudent(
   fields.calibration = { temperature: fit.temperature, eceBefore, eceAfter };
   fields.unsure = { score: unsure.score, threshold: unsure.threshold, coverage: unsure.coverage };
 
-  const quantization: StudentSummary["quantization"] = [];
-  const modelDir = join(config.out, "model");
-  let exported: StudentSummary["exported"] | undefined;
-  for (const q of [
-    config.quantization,
-    ...(["float32", "float16", "uint8"] as const).filter((x) => x !== config.quantization),
-  ]) {
-    const dir = q === config.quantization ? modelDir : join(config.out, "quantization", q);
-    const { totalBytes, evaluation } = await exportEvaluated(student, dir, fields, q, config.val);
-    log(
-      `exported ${q}: ${totalBytes} bytes; val accuracy ${evaluation.accuracy.toFixed(3)}, macro-F1 ${evaluation.macroF1.toFixed(4)}`,
-    );
-    quantization.push({ quantization: q, macroF1: evaluation.macroF1, accuracy: evaluation.accuracy, totalBytes });
-    if (q === config.quantization) exported = { dir, totalBytes, evaluation };
-  }
-  if (!exported) throw new Error("the chosen quantization was not exported");
+  const { exported, quantization } = await exportEveryQuantization(config, student, fields, log);
   const summary: StudentSummary = {
     config,
     subsets: subsets.map((s) => ({

@@ -137,3 +137,73 @@ export function backboneShapedNetwork(size: number, stemFilters: number, feature
   x = tfl.layers.reLU({ maxValue: 6, name: "out_relu" }).apply(x) as tfl.SymbolicTensor;
   return tfl.model({ inputs: image, outputs: x, name: "tiny_backbone" });
 }
+
+/**
+ * A MobileNetV2-named network small enough for a test run of the whole student pipeline: stem → an
+ * inverted residual block ending in `block_9_add` (the fine-tuning cut) → one ending in
+ * `block_15_add` → Conv_1 → out_relu (the student's taps).
+ */
+export function mobilenetNamedNetwork(size: number, channels = 8, features = 16): tfl.LayersModel {
+  const image = tfl.input({ shape: [size, size, 3], name: "input_1" });
+  let seed = 10;
+  const seeded = () => tfl.initializers.glorotUniform({ seed: seed++ });
+  const apply = (layer: { apply(x: tfl.SymbolicTensor | tfl.SymbolicTensor[]): unknown }, x: tfl.SymbolicTensor) =>
+    layer.apply(x) as tfl.SymbolicTensor;
+  const bn = (name: string) => tfl.layers.batchNormalization({ name, movingVarianceInitializer: "ones" });
+  const relu6 = (name: string) => tfl.layers.reLU({ maxValue: 6, name });
+  let x = apply(
+    tfl.layers.conv2d({
+      filters: channels,
+      kernelSize: 3,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: seeded(),
+      name: "Conv1",
+    }),
+    image,
+  );
+  x = apply(relu6("Conv1_relu"), apply(bn("bn_Conv1"), x));
+  for (const block of [9, 15]) {
+    const name = `block_${block}`;
+    const conv = (suffix: string, filters: number) =>
+      tfl.layers.conv2d({
+        filters,
+        kernelSize: 1,
+        useBias: false,
+        kernelInitializer: seeded(),
+        name: `${name}_${suffix}`,
+      });
+    let y = apply(relu6(`${name}_expand_relu`), apply(bn(`${name}_expand_BN`), apply(conv("expand", channels * 2), x)));
+    const depthwise = tfl.layers.depthwiseConv2d({
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: seeded(),
+      name: `${name}_depthwise`,
+    });
+    y = apply(relu6(`${name}_depthwise_relu`), apply(bn(`${name}_depthwise_BN`), apply(depthwise, y)));
+    y = apply(bn(`${name}_project_BN`), apply(conv("project", channels), y));
+    x = tfl.layers.add({ name: `${name}_add` }).apply([x, y]) as tfl.SymbolicTensor;
+  }
+  x = apply(
+    tfl.layers.conv2d({
+      filters: features,
+      kernelSize: 1,
+      useBias: false,
+      kernelInitializer: seeded(),
+      name: "Conv_1",
+    }),
+    x,
+  );
+  x = apply(relu6("out_relu"), apply(bn("Conv_1_bn"), x));
+  return tfl.model({ inputs: image, outputs: x, name: "tiny_mobilenet" });
+}
+
+/** `mobilenetNamedNetwork` saved as a tfjs layers model in `dir`. */
+export async function writeMobilenetNamedBackbone(dir: string, size: number): Promise<string> {
+  const model = mobilenetNamedNetwork(size);
+  await saveLayersModel(model, dir);
+  model.dispose();
+  return dir;
+}

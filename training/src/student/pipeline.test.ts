@@ -1,0 +1,128 @@
+/**
+ * `npm run student` end to end on a tiny generated 8-class set and a MobileNetV2-named fixture
+ * backbone: cache → teachers → distilled head → ablation rows → tail fine-tuning on fresh draws →
+ * calibration and unsure rule → export in every quantization → the export evaluated as the PWA runs it.
+ */
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { SKIN8_CLASS_IDS } from "@pifu/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadLayersModelFrom } from "../backbones/load.js";
+import { initBackend } from "../backend/index.js";
+import { openModelDir } from "../evaluate/model-dir.js";
+import { evaluateModel } from "../evaluate/run.js";
+import { writeMobilenetNamedBackbone, writeSyntheticSet } from "../testing/fixtures.js";
+import type { StudentSummary } from "./pipeline.js";
+
+const ROOT = resolve(import.meta.dirname, "../../..");
+const TSX = join(ROOT, "node_modules/.bin/tsx");
+const CLI = join(ROOT, "training/src/cli/student.ts");
+const INPUT = 32;
+
+let dir: string;
+let log: string;
+let summary: StudentSummary;
+
+beforeAll(async () => {
+  await initBackend("wasm");
+  dir = await mkdtemp(join(tmpdir(), "pifu-student-run-"));
+  const classes = [...SKIN8_CLASS_IDS];
+  await writeSyntheticSet(join(dir, "train"), { classes, perClass: [8, 8, 8, 6, 6, 6, 3, 4], size: 40, seed: 1 });
+  await writeSyntheticSet(join(dir, "val"), { classes, perClass: classes.map(() => 2), size: 40, seed: 2 });
+  await writeMobilenetNamedBackbone(join(dir, "backbone"), INPUT);
+  const { stdout } = await promisify(execFile)(
+    TSX,
+    [
+      CLI,
+      ...["--data", join(dir, "train"), "--val", join(dir, "val"), "--out", join(dir, "run")],
+      ...["--cache", join(dir, "cache"), "--backbone", join(dir, "backbone"), "--teacher-backbone", "none"],
+      ...["--input-size", String(INPUT), "--many-at", "8", "--few-below", "5"],
+      ...[
+        "--epochs",
+        "40",
+        "--lr",
+        "0.01",
+        "--teacher-epochs",
+        "10",
+        "--curriculum-balanced",
+        "2",
+        "--curriculum-ramp",
+        "2",
+      ],
+      ...["--finetune-epochs", "2", "--finetune-lr", "0.001", "--finetune-batch", "16", "--model-version", "0.9.0"],
+    ],
+    { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
+  );
+  log = stdout;
+  summary = JSON.parse(await readFile(join(dir, "run", "summary.json"), "utf8")) as StudentSummary;
+}, 240_000);
+
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe("npm run student on a tiny generated set", () => {
+  it("embeds the cache, forms the subsets by count and fine-tunes the tail after the cut on fresh draws", () => {
+    expect(log).toMatch(/cache mnv2-32-train \(block_15_add, out_relu\): embedding/);
+    expect(summary.subsets.map((s) => s.name)).toEqual(["many", "medium", "few"]);
+    expect(summary.subsets[0]?.classes).toEqual(["acne_rosacea", "eczema", "nail_fungus"]);
+    expect(log).toMatch(/fine-tuning block_15_expand, .*Conv_1 \(batch norms frozen\) on a fresh "mild" draw/);
+    expect(log).not.toMatch(/fine-tuning [^(]*block_9_/);
+    expect(log).toMatch(/fine-tune epoch 2\/2/);
+  });
+
+  it("reports every ablation row, the fine-tuned row last, and all three quantizations", () => {
+    expect(summary.ablation.map((row) => row.name)).toEqual([
+      "chosen configuration (frozen backbone)",
+      "no KD, no curriculum",
+      "no KD, curriculum",
+      "KD, no curriculum",
+      "KD from student-feature teachers, curriculum",
+      "chosen configuration + tail after block_9_add fine-tuned",
+    ]);
+    // Chance is 1/8; the generated classes share 4 colours in pairs, so about half is what a head can reach.
+    expect(summary.ablation[0]?.accuracy).toBeGreaterThan(0.3);
+    expect(summary.quantization.map((q) => q.quantization)).toEqual(["float16", "float32", "uint8"]);
+    const bytes = Object.fromEntries(summary.quantization.map((q) => [q.quantization, q.totalBytes]));
+    expect(bytes.float16).toBeLessThan(bytes.float32 as number);
+  });
+
+  it("exports a float16 folder whose card verifies and which evaluates on val as the summary says", async () => {
+    const modelDir = join(dir, "run", "model");
+    const { card, model } = await openModelDir(modelDir);
+    expect(card).toMatchObject({ version: "0.9.0", quantization: "float16" });
+    expect(card.preprocessing.inputSize).toBe(INPUT);
+    expect(card.testTimeAugmentation?.flips).toEqual(["id", "h", "v", "hv"]);
+    expect(card.calibration.temperature).toBe(summary.calibration.temperature);
+    expect(card.unsure).toMatchObject({ score: summary.unsure.score, threshold: summary.unsure.threshold });
+    expect(card.training.config.finetuned).toEqual(expect.arrayContaining(["block_15_project", "Conv_1", "head"]));
+    expect(card.training.config.finetuned).not.toContain("block_9_project");
+
+    const { result } = await evaluateModel({ model, card, data: join(dir, "val") });
+    expect(result.support).toBe(16);
+    expect(result.accuracy).toBe(summary.exported.evaluation.accuracy);
+    expect(result.macroF1).toBe(summary.exported.evaluation.macroF1);
+    expect(result.confusion).toEqual(summary.exported.evaluation.confusion);
+  });
+
+  it("exports the fine-tuned tail and leaves the trunk before the cut as the backbone had it", async () => {
+    const { model } = await openModelDir(join(dir, "run", "quantization", "float32"));
+    const { model: backbone } = await loadLayersModelFrom(join(dir, "backbone"));
+    // Folding a freshly initialised batch norm (mean 0, variance 1) scales a kernel by 1/√(1 + ε).
+    const relativeChange = (layer: string) => {
+      const exported = model.getLayer(layer).getWeights()[0]?.dataSync() ?? [];
+      const original = backbone.getLayer(layer).getWeights()[0]?.dataSync() ?? [];
+      let change = 0;
+      let scale = 0;
+      for (const [i, w] of original.entries()) {
+        change = Math.max(change, Math.abs((exported[i] as number) - w / Math.sqrt(1 + 1e-3)));
+        scale = Math.max(scale, Math.abs(w));
+      }
+      return change / scale;
+    };
+    expect(relativeChange("block_9_expand")).toBeLessThan(1e-6);
+    expect(relativeChange("block_15_expand")).toBeGreaterThan(1e-3);
+    expect(relativeChange("Conv_1")).toBeGreaterThan(1e-3);
+  });
+});
