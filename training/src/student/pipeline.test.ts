@@ -33,29 +33,29 @@ beforeAll(async () => {
   await writeSyntheticSet(join(dir, "train"), { classes, perClass: [8, 8, 8, 6, 6, 6, 3, 4], size: 40, seed: 1 });
   await writeSyntheticSet(join(dir, "val"), { classes, perClass: classes.map(() => 2), size: 40, seed: 2 });
   await writeMobilenetNamedBackbone(join(dir, "backbone"), INPUT);
-  const { stdout } = await promisify(execFile)(
-    TSX,
-    [
-      CLI,
-      ...["--data", join(dir, "train"), "--val", join(dir, "val"), "--out", join(dir, "run")],
-      ...["--cache", join(dir, "cache"), "--backbone", join(dir, "backbone"), "--teacher-backbone", "none"],
-      ...["--input-size", String(INPUT), "--many-at", "8", "--few-below", "5"],
-      ...[
-        "--epochs",
-        "40",
-        "--lr",
-        "0.01",
-        "--teacher-epochs",
-        "10",
-        "--curriculum-balanced",
-        "2",
-        "--curriculum-ramp",
-        "2",
-      ],
-      ...["--finetune-epochs", "2", "--finetune-lr", "0.001", "--finetune-batch", "16", "--model-version", "0.9.0"],
-    ],
-    { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
-  );
+  const flags = [
+    `--data=${join(dir, "train")}`,
+    `--val=${join(dir, "val")}`,
+    `--out=${join(dir, "run")}`,
+    `--cache=${join(dir, "cache")}`,
+    `--backbone=${join(dir, "backbone")}`,
+    "--teacher-backbone=none",
+    `--input-size=${INPUT}`,
+    // Subsets by these tiny counts: many 8, medium 6, few 3–4.
+    "--many-at=8",
+    "--few-below=5",
+    // A head that learns from 49 photos in one batch per epoch.
+    "--epochs=40",
+    "--lr=0.01",
+    "--teacher-epochs=10",
+    "--curriculum-balanced=2",
+    "--curriculum-ramp=2",
+    "--finetune-epochs=2",
+    "--finetune-lr=0.001",
+    "--finetune-batch=16",
+    "--model-version=0.9.0",
+  ];
+  const { stdout } = await promisify(execFile)(TSX, [CLI, ...flags], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
   log = stdout;
   summary = JSON.parse(await readFile(join(dir, "run", "summary.json"), "utf8")) as StudentSummary;
 }, 240_000);
