@@ -10,7 +10,14 @@ import { interpretLogits, type ModelCard, meanOverViews, preprocess, testTimeFli
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../backend/index.js";
 import { auroc } from "../calibrate/unsure.js";
-import { DatasetError, decodeImage, IMAGE_EXTENSIONS, readDataset, type SkippedFile } from "../data/index.js";
+import {
+  concatFloat32,
+  DatasetError,
+  decodeImage,
+  IMAGE_EXTENSIONS,
+  readDataset,
+  type SkippedFile,
+} from "../data/index.js";
 import { type Evaluation, evaluateProbabilities } from "../metrics/index.js";
 
 export interface EvaluateResult {
@@ -68,9 +75,7 @@ export async function scoreImages(
       }
     }
     if (inputs.length === 0) continue;
-    const images = new Float32Array(inputs.length * size * size * 3);
-    for (const [j, x] of inputs.entries()) images.set(x, j * x.length);
-    const batch = viewBatch(images, size, flips);
+    const batch = viewBatch(concatFloat32(inputs), size, flips);
     const rows = inputs.length * flips.length;
     const viewLogits = tf.tidy(
       () => (model.predict(tf.tensor4d(batch, [rows, size, size, 3])) as tf.Tensor).dataSync() as Float32Array,

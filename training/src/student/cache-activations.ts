@@ -25,11 +25,12 @@ import { inferenceTap } from "../backbones/inference-tap.js";
 import { loadLayersModelFrom } from "../backbones/load.js";
 import { initBackend, tf } from "../backend/index.js";
 import { flips, int, side } from "../cli/parse.js";
-import { decodeImage, readDataset } from "../data/index.js";
+import { concatFloat32, decodeImage, readDataset } from "../data/index.js";
 import { Rng } from "../data/rng.js";
 import { innerNetwork } from "./backbone.js";
 import type { ViewName } from "./cache-store.js";
 import { flipBatch } from "./flips.js";
+import { pixelTensor } from "./image-batches.js";
 
 const { values } = parseArgs({
   options: {
@@ -87,11 +88,6 @@ const chunks = new Map<string, Float32Array[]>();
 const kept: typeof images = [];
 const failed: string[] = [];
 const started = Date.now();
-const tensorOf = (inputs: Float32Array[]) => {
-  const batchData = new Float32Array(inputs.length * size * size * 3);
-  for (const [i, x] of inputs.entries()) batchData.set(x, i * x.length);
-  return tf.tensor4d(batchData, [inputs.length, size, size, 3]);
-};
 for (let start = 0; start < images.length; start += batchSize) {
   const batch = images.slice(start, start + batchSize);
   const decoded: { id: string; pixels: RawImage }[] = [];
@@ -104,11 +100,20 @@ for (let start = 0; start < images.length; start += batchSize) {
     }
   }
   if (decoded.length === 0) continue;
-  const input = augmentViews > 0 ? undefined : tensorOf(decoded.map((d) => preprocess(d.pixels, spec)));
+  const input =
+    augmentViews > 0
+      ? undefined
+      : pixelTensor(
+          decoded.map((d) => preprocess(d.pixels, spec)),
+          size,
+        );
   for (const [v, variant] of variants.entries()) {
     const viewInput =
       input ??
-      tensorOf(decoded.map((d) => preprocess(augmentImage(d.pixels, preset, augmentRng.fork(`${d.id}/${v}`)), spec)));
+      pixelTensor(
+        decoded.map((d) => preprocess(augmentImage(d.pixels, preset, augmentRng.fork(`${d.id}/${v}`)), spec)),
+        size,
+      );
     const results = tf.tidy(() => {
       const list = tap.predict(input ? flipBatch(input, variant as FlipVariant) : viewInput);
       return list.map((t, i) => (outputs[i]?.mode === "gap" && t.rank === 4 ? tf.mean(t, [1, 2]) : t));
@@ -132,16 +137,7 @@ for (let start = 0; start < images.length; start += batchSize) {
 const dir = join(values.out, values.split);
 await mkdir(dir, { recursive: true });
 const prefix = `${values.tag ? `${values.tag}-` : ""}${shardIndex}of${shardCount}`;
-for (const [key, list] of chunks) {
-  const total = list.reduce((n, a) => n + a.length, 0);
-  const all = new Float32Array(total);
-  let offset = 0;
-  for (const a of list) {
-    all.set(a, offset);
-    offset += a.length;
-  }
-  await writeFile(join(dir, `${prefix}-${key}.f32`), all);
-}
+for (const [key, list] of chunks) await writeFile(join(dir, `${prefix}-${key}.f32`), concatFloat32(list));
 const shapes = Object.fromEntries(
   outputs.map((o, i) => [o.layer, o.mode === "gap" ? [tap.shapes[i]?.at(-1)] : tap.shapes[i]]),
 );

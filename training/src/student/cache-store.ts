@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { FlipVariant } from "@pifu/core";
+import { concatFloat32 } from "../data/float32.js";
 
 /**
  * A cached view of an image: one of the contract's flips, or the n-th random augmentation draw
@@ -73,15 +74,7 @@ export async function readCachedSplit(
   }
   if (!shape || images.length === 0) throw new Error(`${dir} holds no cached shards`);
   const variants = new Map<ViewName, Float32Array>();
-  for (const [variant, list] of parts) {
-    const all = new Float32Array(list.reduce((n, a) => n + a.length, 0));
-    let offset = 0;
-    for (const a of list) {
-      all.set(a, offset);
-      offset += a.length;
-    }
-    variants.set(variant, all);
-  }
+  for (const [variant, list] of parts) variants.set(variant, concatFloat32(list));
   return { images, shape, variants };
 }
 

@@ -128,16 +128,27 @@ export async function missingJobs(cache: string, jobs: readonly CacheJob[], work
  * backbone, size and split, not by folder, so a folder that changed since would otherwise be trained
  * on as it was. A photo replaced under the same name goes unnoticed.
  */
-export async function staleReason(cache: string, split: string, data: string): Promise<string | null> {
+export async function staleReason(
+  cache: string,
+  split: string,
+  data: string,
+  /** Lists the photos in `data` now (a caller checking several splits of one folder lists it once). */
+  list: (data: string) => Promise<string[]> = listPhotos,
+): Promise<string | null> {
   if (!existsSync(join(cache, split))) return null;
   const { embedded, failed } = await cachedPhotos(cache, split);
-  const current = (await readDataset(data, { classes: SKIN8_CLASS_IDS })).items.map((item) => item.path);
-  const listed = new Set(current);
+  const current = await list(data);
+  const listedSet = new Set(current);
   const added = current.filter((path) => !embedded.has(path) && !failed.some((f) => f.startsWith(`${path}: `)));
-  const removed = [...embedded].filter((path) => !listed.has(path));
+  const removed = [...embedded].filter((path) => !listedSet.has(path));
   if (added.length === 0 && removed.length === 0) return null;
   const example = (paths: string[]) => (paths[0] ? ` (${paths[0]}${paths.length > 1 ? ", …" : ""})` : "");
   return `${data} has ${added.length} photo(s) the cache lacks${example(added)} and lacks ${removed.length} it holds${example(removed)}`;
+}
+
+/** The photos of a folder-per-class set, as cache-activations.ts lists them. */
+async function listPhotos(data: string): Promise<string[]> {
+  return (await readDataset(data, { classes: SKIN8_CLASS_IDS })).items.map((item) => item.path);
 }
 
 /** Deletes every split of `jobs` that is stale for its photos, so that it is embedded again. */
@@ -147,10 +158,17 @@ export async function dropStaleSplits(
   log: (line: string) => void,
 ): Promise<void> {
   const checked = new Set<string>();
+  // Several splits (student, teacher backbone, augmented draws) cache the same folder: list it once.
+  const listings = new Map<string, Promise<string[]>>();
+  const listOnce = (data: string) => {
+    const listing = listings.get(data) ?? listPhotos(data);
+    listings.set(data, listing);
+    return listing;
+  };
   for (const job of jobs) {
     if (checked.has(job.split)) continue;
     checked.add(job.split);
-    const reason = await staleReason(cache, job.split, job.data);
+    const reason = await staleReason(cache, job.split, job.data, listOnce);
     if (!reason) continue;
     log(`cache ${job.split} is stale: ${reason}; embedding it again`);
     await rm(join(cache, job.split), { recursive: true, force: true });

@@ -10,7 +10,7 @@ import type * as tfl from "@tensorflow/tfjs-layers";
 import { type AugmentSpec, augmentImage, type MixSpec, mixPixels } from "../augment/index.js";
 import { inferenceTap } from "../backbones/inference-tap.js";
 import { tf } from "../backend/index.js";
-import type { DecodeOptions } from "../data/index.js";
+import { concatFloat32, type DecodeOptions } from "../data/index.js";
 import type { Rng } from "../data/rng.js";
 import type { BatchSource, TrainBatch } from "../distill/batches.js";
 import { DecodeAhead } from "../features/decode-ahead.js";
@@ -67,11 +67,9 @@ function pixelBatch(images: readonly RawImage[], spec: PreprocessSpec): tf.Tenso
   );
 }
 
-function pixelTensor(rows: readonly Float32Array[], size: number): tf.Tensor4D {
-  const rowSize = size * size * 3;
-  const data = new Float32Array(rows.length * rowSize);
-  for (const [j, row] of rows.entries()) data.set(row, j * rowSize);
-  return tf.tensor4d(data, [rows.length, size, size, 3]);
+/** Preprocessed images (HWC, `size` px) as one input batch. */
+export function pixelTensor(rows: readonly Float32Array[], size: number): tf.Tensor4D {
+  return tf.tensor4d(concatFloat32(rows), [rows.length, size, size, 3]);
 }
 
 /** mixup or CutMix of fresh draws within a batch: each row is mixed with `probability`. */

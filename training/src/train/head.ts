@@ -6,6 +6,7 @@
  */
 import * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../backend/index.js";
+import { concatFloat32 } from "../data/float32.js";
 import type { Rng } from "../data/rng.js";
 
 export interface HeadSpec {
@@ -139,12 +140,5 @@ export function predictLogits(
       }),
     );
   }
-  const width = parts[0] ? parts[0].length / Math.min(batchSize, n) : 0;
-  const out = new Float32Array(n * width);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
+  return concatFloat32(parts);
 }
