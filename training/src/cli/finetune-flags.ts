@@ -11,6 +11,7 @@ export interface FineTuneFlags {
   finetuneCrop?: number;
   finetuneAugmentedViews?: number;
   finetuneKeep?: "best" | "last";
+  finetuneAverageLast?: number;
   finetuneImages?: boolean;
   finetuneBatch?: number;
   finetuneMix?: MixMode;
@@ -34,6 +35,7 @@ export function fineTuneConfig(f: FineTuneFlags, configured: StudentConfig["fine
     cropSize: f.finetuneCrop ?? base.cropSize,
     augmentedViews: f.finetuneAugmentedViews ?? base.augmentedViews,
     keep: f.finetuneKeep ?? base.keep,
+    averageLast: f.finetuneAverageLast ?? base.averageLast,
     images: f.finetuneImages ?? base.images,
     batchSize: f.finetuneBatch ?? base.batchSize,
     mix: {

@@ -147,6 +147,11 @@ const program = new Command()
     ).choices(["best", "last"]),
   )
   .option(
+    "--finetune-average-last <n>",
+    `with --finetune-keep last, keep the mean of the weights at the end of the last n epochs (default ${ft.averageLast})`,
+    int("finetune-average-last"),
+  )
+  .option(
     "--finetune-patience <n>",
     `with --finetune-keep best, stop after this many epochs without a better val macro-F1 (default ${ft.patience})`,
     num("finetune-patience"),

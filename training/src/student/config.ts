@@ -42,7 +42,8 @@ export interface StudentConfig {
    * backbone's layers at `learningRate · backboneLrScale`; `cropSize` > 0 trains on random square crops
    * of the cached maps (0 = whole maps); `augmentedViews` > 0 adds that many cached draws of
    * `augmented.preset` per train image at the cut to the 4 flips (the head's own training is unaffected).
-   * `keep: "last"` runs every epoch and keeps the final weights instead (val reports, never chooses).
+   * `keep: "last"` runs every epoch and keeps the final weights instead (val reports, never chooses),
+   * or with `averageLast` > 1 the mean of the weights at the end of that many final epochs.
    * `images: true` trains on a fresh draw of `augmented.preset` per photo and step instead of cached
    * activations: the frozen trunk before the cut runs on every batch (cut "input": the whole network
    * trains), which pays off on a GPU backend.
@@ -56,6 +57,8 @@ export interface StudentConfig {
     cropSize: number;
     augmentedViews: number;
     keep: "best" | "last";
+    /** With `keep: "last"`: average the weights at the end of this many final epochs (1 = the last epoch's). */
+    averageLast: number;
     images: boolean;
     /** Fine-tuning batch size (the whole network at 224 px needs under 32 on wasm's 4 GB heap). */
     batchSize: number;
@@ -87,6 +90,7 @@ export const FINETUNE_DEFAULTS: NonNullable<StudentConfig["finetune"]> = {
   cropSize: 0,
   augmentedViews: 0,
   keep: "best",
+  averageLast: 1,
   images: false,
   batchSize: 32,
   mix: { mode: "none", alpha: 1, probability: 0.5 },

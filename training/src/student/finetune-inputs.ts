@@ -77,6 +77,12 @@ export function checkFineTune(finetune: StudentConfig["finetune"]): void {
     );
   if (finetune.mix.mode !== "none" && !finetune.images)
     throw new Error("--finetune-mix mixes photos, so it needs --finetune-images (cached activations are not mixed)");
+  if (!Number.isInteger(finetune.averageLast) || finetune.averageLast < 1 || finetune.averageLast > finetune.epochs)
+    throw new RangeError(
+      `--finetune-average-last must be a whole number from 1 to --finetune-epochs (${finetune.epochs}), not ${finetune.averageLast}`,
+    );
+  if (finetune.averageLast > 1 && finetune.keep !== "last")
+    throw new Error('--finetune-average-last averages the final epochs, so it needs --finetune-keep last');
   if (!(finetune.mix.probability >= 0 && finetune.mix.probability <= 1) || !(finetune.mix.alpha > 0))
     throw new RangeError("--finetune-mix-probability must lie in [0, 1] and --finetune-mix-alpha be above 0");
 }

@@ -245,6 +245,7 @@ async function fineTuneStage(
     ...(finetune.cropSize > 0 ? { cropSize: finetune.cropSize } : {}),
     patience: finetune.patience,
     keep: finetune.keep,
+    averageLast: finetune.averageLast,
     batchSize: finetune.batchSize,
     log,
   });

@@ -52,15 +52,21 @@ function tail(): tfl.LayersModel {
   return tfl.model({ inputs: input, outputs: conv, name: "tail" });
 }
 
+/** The tail `run` is training, for selects that look at its weights. */
+let running: tfl.LayersModel | undefined;
+const tailKernel = () => running?.getLayer("tail_conv").getWeights()[0]?.dataSync() ?? new Float32Array();
+
 function run(options: {
   select: (logits: Float32Array) => { score: number; note?: string };
   backboneLrScale: number;
   cropSize?: number;
   log?: (line: string) => void;
   keep?: "best" | "last";
+  averageLast?: number;
   patience?: number;
 }) {
   const model = tail();
+  running = model;
   const head = buildHead(3, 2, { hidden: [], dropout: 0 }, 1);
   const train = maps(16, 1);
   const val = maps(8, 2);
@@ -126,5 +132,27 @@ describe("fineTuneTail", () => {
     expect(last.convAfter).not.toEqual(last.convBefore);
     expect(lines.filter((line) => line.includes("fine-tune epoch"))).toHaveLength(3);
     expect(lines.at(-1)).toBe("  keeping the last epoch's weights");
+  });
+
+  it("with averageLast keeps the mean of the weights at the end of the final epochs", () => {
+    const seen: number[][] = [];
+    const lines: string[] = [];
+    const options = { backboneLrScale: 1, keep: "last" as const, log: (l: string) => lines.push(l) };
+    const last = run({ ...options, select: () => ({ score: 0 }) });
+    const averaged = run({
+      ...options,
+      averageLast: 2,
+      // The tail's kernel as each epoch leaves it, read while val is scored.
+      select: () => {
+        seen.push(Array.from(tailKernel()));
+        return { score: 0 };
+      },
+    });
+    expect(seen).toHaveLength(5); // before training, after each of 3 epochs, after averaging
+    const mean = (seen[2] as number[]).map((v, i) => (v + (seen[3] as number[])[i]!) / 2);
+    for (const [i, v] of averaged.convAfter.entries()) expect(v).toBeCloseTo(mean[i] as number, 6);
+    expect(seen[3]).toEqual(last.convAfter); // same seed: the runs agree until the average
+    expect(averaged.convAfter).not.toEqual(last.convAfter);
+    expect(lines.at(-1)).toMatch(/keeping the mean of the last 2 epochs' weights \(val score 0\.0000\)/);
   });
 });

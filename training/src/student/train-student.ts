@@ -87,7 +87,8 @@ export function trainStudentHead(
  * (score: higher is better; note: other figures for the log line). With `keep: "best"` (default)
  * training stops after `patience` epochs without improvement and the best weights (possibly the
  * starting ones) are restored; with `keep: "last"` it runs every epoch and keeps the final weights,
- * so val only reports and never chooses. Returns the val logits of the kept weights.
+ * or the mean of the weights at the end of the last `averageLast` epochs, so val only reports and
+ * never chooses. Returns the val logits of the kept weights.
  */
 export function fineTuneTail(options: {
   tail: tfl.LayersModel;
@@ -111,6 +112,8 @@ export function fineTuneTail(options: {
   cropSize?: number;
   patience: number;
   keep?: "best" | "last";
+  /** With keep "last": average the weights at the end of this many final epochs (default 1: the last epoch's). */
+  averageLast?: number;
   /** Default 32. */
   batchSize?: number;
   log?: (line: string) => void;
@@ -148,6 +151,8 @@ export function fineTuneTail(options: {
   // Only "best" ever restores weights, so only it needs copies of them.
   const snapshot = () => (keepBest ? tracked.map((layer) => layer.getWeights().map((w) => w.clone())) : []);
   let best = { epoch: 0, score: options.select(predictVal()).score, weights: snapshot() };
+  const averaged = new WeightAverage(tracked);
+  const averageFrom = keepBest ? options.epochs : options.epochs - (options.averageLast ?? 1);
   options.log?.(`  before fine-tuning: val score ${best.score.toFixed(4)}`);
   trainClassifier({
     forward: (x, training) => forward(head, pooled(training ? randomCrop(x) : x), training, rng),
@@ -175,15 +180,51 @@ export function fineTuneTail(options: {
         for (const ws of best.weights) tf.dispose(ws);
         best = { epoch: epoch + 1, score, weights: snapshot() };
       }
+      if (epoch >= averageFrom) averaged.add();
     },
     stop: (epoch) => keepBest && epoch + 1 - best.epoch >= options.patience,
   });
   if (keepBest) {
     options.log?.(`  keeping the weights after epoch ${best.epoch} (val score ${best.score.toFixed(4)})`);
     for (const [i, layer] of tracked.entries()) layer.setWeights(best.weights[i] as tf.Tensor[]);
+  } else if (averaged.count > 1) {
+    averaged.apply();
+    const { score, note } = options.select(predictVal());
+    const more = note ? `, ${note}` : "";
+    options.log?.(`  keeping the mean of the last ${averaged.count} epochs' weights (val score ${score.toFixed(4)}${more})`);
   } else {
     options.log?.("  keeping the last epoch's weights");
   }
+  averaged.dispose();
   for (const ws of best.weights) tf.dispose(ws);
   return predictVal();
+}
+
+/** A running sum of the layers' weights, applied as their mean (stochastic weight averaging over epochs). */
+class WeightAverage {
+  private sums: tf.Tensor[][] = [];
+  count = 0;
+
+  constructor(private readonly layers: readonly tfl.LayersModel["layers"][number][]) {}
+
+  add(): void {
+    const current = this.layers.map((layer) => layer.getWeights());
+    const next = this.count === 0 ? current.map((ws) => ws.map((w) => w.clone())) : this.sums.map((ws, i) => ws.map((sum, j) => tf.add(sum, current[i]?.[j] as tf.Tensor)));
+    for (const ws of this.sums) tf.dispose(ws);
+    this.sums = next;
+    this.count++;
+  }
+
+  apply(): void {
+    for (const [i, layer] of this.layers.entries()) {
+      const means = this.sums[i]?.map((sum) => tf.div(sum, this.count)) ?? [];
+      layer.setWeights(means);
+      tf.dispose(means);
+    }
+  }
+
+  dispose(): void {
+    for (const ws of this.sums) tf.dispose(ws);
+    this.sums = [];
+  }
 }
