@@ -82,7 +82,7 @@ export function checkFineTune(finetune: StudentConfig["finetune"]): void {
       `--finetune-average-last must be a whole number from 1 to --finetune-epochs (${finetune.epochs}), not ${finetune.averageLast}`,
     );
   if (finetune.averageLast > 1 && finetune.keep !== "last")
-    throw new Error('--finetune-average-last averages the final epochs, so it needs --finetune-keep last');
+    throw new Error("--finetune-average-last averages the final epochs, so it needs --finetune-keep last");
   if (!(finetune.mix.probability >= 0 && finetune.mix.probability <= 1) || !(finetune.mix.alpha > 0))
     throw new RangeError("--finetune-mix-probability must lie in [0, 1] and --finetune-mix-alpha be above 0");
 }

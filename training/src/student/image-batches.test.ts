@@ -210,6 +210,7 @@ describe("fine-tuning on fresh draws", () => {
       cropSize: 0,
       augmentedViews: 0,
       keep: "last",
+      averageLast: 1,
       images: true,
       batchSize: 4,
       mix: { mode: "cutmix", alpha: 1, probability: 0.5 },
@@ -267,8 +268,8 @@ describe("fine-tuning on fresh draws", () => {
     const mix = images.mix;
     expect(() => checkFineTune({ ...images, mix: { ...mix, probability: 1.5 } })).toThrow(RangeError);
     expect(() => checkFineTune({ ...images, mix: { ...mix, alpha: 0 } })).toThrow(RangeError);
-    expect(() => checkFineTune({ ...images, keep: "last", averageLast: 4 })).not.toThrow();
-    expect(() => checkFineTune({ ...images, keep: "best", averageLast: 4 })).toThrow(/needs --finetune-keep last/);
+    expect(() => checkFineTune({ ...images, keep: "last", averageLast: images.epochs })).not.toThrow();
+    expect(() => checkFineTune({ ...images, keep: "best", averageLast: 2 })).toThrow(/needs --finetune-keep last/);
     expect(() => checkFineTune({ ...images, keep: "last", averageLast: images.epochs + 1 })).toThrow(RangeError);
     expect(() => checkFineTune({ ...images, keep: "last", averageLast: 0 })).toThrow(RangeError);
     expect(() => checkFineTune(null)).not.toThrow();

@@ -191,7 +191,9 @@ export function fineTuneTail(options: {
     averaged.apply();
     const { score, note } = options.select(predictVal());
     const more = note ? `, ${note}` : "";
-    options.log?.(`  keeping the mean of the last ${averaged.count} epochs' weights (val score ${score.toFixed(4)}${more})`);
+    options.log?.(
+      `  keeping the mean of the last ${averaged.count} epochs' weights (val score ${score.toFixed(4)}${more})`,
+    );
   } else {
     options.log?.("  keeping the last epoch's weights");
   }
@@ -209,7 +211,10 @@ class WeightAverage {
 
   add(): void {
     const current = this.layers.map((layer) => layer.getWeights());
-    const next = this.count === 0 ? current.map((ws) => ws.map((w) => w.clone())) : this.sums.map((ws, i) => ws.map((sum, j) => tf.add(sum, current[i]?.[j] as tf.Tensor)));
+    const next =
+      this.count === 0
+        ? current.map((ws) => ws.map((w) => w.clone()))
+        : this.sums.map((ws, i) => ws.map((sum, j) => tf.add(sum, current[i]?.[j] as tf.Tensor)));
     for (const ws of this.sums) tf.dispose(ws);
     this.sums = next;
     this.count++;
