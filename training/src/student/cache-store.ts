@@ -1,6 +1,6 @@
 /** Reads the activations written by cache-activations.ts back, merging its shards. */
 import { existsSync } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { FlipVariant } from "@pifu/core";
 import { concatFloat32 } from "../data/float32.js";
@@ -50,9 +50,7 @@ export async function readCachedSplit(
   const layersSeen = new Set<string>();
   for (const { prefix, index } of indexes) {
     if (inputSize !== undefined && index.spec && index.spec.inputSize !== inputSize)
-      throw new Error(
-        `${join(dir, `${prefix}-index.json`)} was cached at ${index.spec.inputSize} px, not ${inputSize}`,
-      );
+      throw new Error(`${indexPath(dir, prefix)} was cached at ${index.spec.inputSize} px, not ${inputSize}`);
     for (const name of Object.keys(index.shapes)) layersSeen.add(name);
     // Runs with different tags cache different layers of the same images; take the ones with `layer`.
     if (index.shapes[layer]) shards.push({ prefix, index });
@@ -104,18 +102,23 @@ export async function hasCachedLayers(
 
 /**
  * The photos a cached split covers, over all its shards and tags: those embedded, and "path: reason"
- * for those that failed to decode.
+ * for those that failed to decode; `cachedAt`: when its oldest shard index was written (ms).
  */
 export async function cachedPhotos(
   cacheDir: string,
   split: string,
-): Promise<{ embedded: Set<string>; failed: string[] }> {
-  const indexes = await shardIndexes(join(cacheDir, split));
+): Promise<{ embedded: Set<string>; failed: string[]; cachedAt: number }> {
+  const dir = join(cacheDir, split);
+  const indexes = await shardIndexes(dir);
+  const written = await Promise.all(indexes.map(async ({ prefix }) => (await stat(indexPath(dir, prefix))).mtimeMs));
   return {
     embedded: new Set(indexes.flatMap(({ index }) => index.images.map((image) => image.path))),
     failed: indexes.flatMap(({ index }) => index.failed ?? []),
+    cachedAt: Math.min(...written),
   };
 }
+
+const indexPath = (dir: string, prefix: string) => join(dir, `${prefix}-index.json`);
 
 /** Every shard index in a split's folder, by file prefix ("[tag-]KofN"), in name order. */
 async function shardIndexes(dir: string): Promise<{ prefix: string; index: ShardIndex }[]> {

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -142,6 +142,18 @@ describe("dropStaleSplits", () => {
     expect(await staleReason(cache, "lost", data)).toBe(
       `${data} has 0 photo(s) the cache lacks and lacks 1 it holds (${moved})`,
     );
+  });
+
+  it("drops a split one of whose photos was replaced under the same name after it was cached", async () => {
+    await cacheOf("replaced", [photo("a.jpg"), photo("b.jpg"), photo("c.jpg")]);
+    expect(await staleReason(cache, "replaced", data)).toBeNull();
+    const later = new Date(Date.now() + 60_000);
+    await utimes(photo("b.jpg"), later, later);
+    expect(await staleReason(cache, "replaced", data)).toBe(
+      `${data} has 0 photo(s) the cache lacks and lacks 0 it holds; 1 changed since it was cached (${photo("b.jpg")})`,
+    );
+    const earlier = new Date(Date.now() - 60_000);
+    await utimes(photo("b.jpg"), earlier, earlier);
   });
 
   it("has nothing to say while nothing is cached", async () => {

@@ -1,7 +1,7 @@
 /** Fills the activation cache a student run needs, one cache-activations.ts process per core. */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { rm } from "node:fs/promises";
+import { rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SKIN8_CLASS_IDS } from "@pifu/core";
@@ -136,14 +136,18 @@ export async function staleReason(
   list: (data: string) => Promise<string[]> = listPhotos,
 ): Promise<string | null> {
   if (!existsSync(join(cache, split))) return null;
-  const { embedded, failed } = await cachedPhotos(cache, split);
+  const { embedded, failed, cachedAt } = await cachedPhotos(cache, split);
   const current = await list(data);
   const listedSet = new Set(current);
   const added = current.filter((path) => !embedded.has(path) && !failed.some((f) => f.startsWith(`${path}: `)));
   const removed = [...embedded].filter((path) => !listedSet.has(path));
-  if (added.length === 0 && removed.length === 0) return null;
+  // A photo replaced under the same name keeps its path: only its modification time tells.
+  const modified = await Promise.all(current.map(async (path) => (await stat(path)).mtimeMs > cachedAt));
+  const changed = current.filter((path, i) => embedded.has(path) && modified[i]);
+  if (added.length === 0 && removed.length === 0 && changed.length === 0) return null;
   const example = (paths: string[]) => (paths[0] ? ` (${paths[0]}${paths.length > 1 ? ", …" : ""})` : "");
-  return `${data} has ${added.length} photo(s) the cache lacks${example(added)} and lacks ${removed.length} it holds${example(removed)}`;
+  const rewritten = changed.length > 0 ? `; ${changed.length} changed since it was cached${example(changed)}` : "";
+  return `${data} has ${added.length} photo(s) the cache lacks${example(added)} and lacks ${removed.length} it holds${example(removed)}${rewritten}`;
 }
 
 /** The photos of a folder-per-class set, as cache-activations.ts lists them. */
