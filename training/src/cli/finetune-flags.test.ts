@@ -18,10 +18,11 @@ describe("fineTuneConfig", () => {
 
   it("applies each given flag over the configured fine-tuning, and 0 epochs turns it off", () => {
     expect(fineTuneConfig({}, configured)).toEqual(configured);
-    expect(fineTuneConfig({ finetuneLr: 3e-4, finetuneImages: false }, configured)).toEqual({
+    expect(fineTuneConfig({ finetuneLr: 3e-4, finetuneImages: false, finetuneAverageLast: 4 }, configured)).toEqual({
       ...configured,
       learningRate: 3e-4,
       images: false,
+      averageLast: 4,
     });
     expect(fineTuneConfig({ finetuneEpochs: 0, finetuneImages: true }, configured)).toBeNull();
     expect(fineTuneConfig({ finetuneMix: "cutmix", finetuneMixProbability: 0.3 }, configured)?.mix).toEqual({
