@@ -141,8 +141,16 @@ export async function staleReason(
   const listedSet = new Set(current);
   const added = current.filter((path) => !embedded.has(path) && !failed.some((f) => f.startsWith(`${path}: `)));
   const removed = [...embedded].filter((path) => !listedSet.has(path));
-  // A photo replaced under the same name keeps its path: only its modification time tells.
-  const modified = await Promise.all(current.map(async (path) => (await stat(path)).mtimeMs > cachedAt));
+  // A photo replaced under the same name keeps its path: only its modification time tells. One
+  // that vanished since the listing counts as changed too.
+  const modified = await Promise.all(
+    current.map((path) =>
+      stat(path).then(
+        ({ mtimeMs }) => mtimeMs > cachedAt,
+        () => true,
+      ),
+    ),
+  );
   const changed = current.filter((path, i) => embedded.has(path) && modified[i]);
   if (added.length === 0 && removed.length === 0 && changed.length === 0) return null;
   const example = (paths: string[]) => (paths[0] ? ` (${paths[0]}${paths.length > 1 ? ", …" : ""})` : "");

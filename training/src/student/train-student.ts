@@ -147,6 +147,10 @@ export function fineTuneTail(options: {
     return out;
   };
   const predictVal = () => testTimeLogits(predictVariant, options.valInputs, config.testTimeFlips);
+  const scoreVal = (logits: Float32Array) => {
+    const { score, note } = options.select(logits);
+    return { score, text: `val score ${score.toFixed(4)}${note ? `, ${note}` : ""}` };
+  };
   const tracked = [...tail.layers.filter((layer) => layer.trainable), ...head.layers];
   // Only "best" ever restores weights, so only it needs copies of them.
   const snapshot = () => (keepBest ? tracked.map((layer) => layer.getWeights().map((w) => w.clone())) : []);
@@ -171,11 +175,8 @@ export function fineTuneTail(options: {
     },
     rng,
     onEpoch: (epoch, loss) => {
-      const { score, note } = options.select(predictVal());
-      const more = note ? `, ${note}` : "";
-      options.log?.(
-        `  fine-tune epoch ${epoch + 1}/${options.epochs} loss ${loss.toFixed(4)} val score ${score.toFixed(4)}${more}`,
-      );
+      const { score, text } = scoreVal(predictVal());
+      options.log?.(`  fine-tune epoch ${epoch + 1}/${options.epochs} loss ${loss.toFixed(4)} ${text}`);
       if (score > best.score) {
         for (const ws of best.weights) tf.dispose(ws);
         best = { epoch: epoch + 1, score, weights: snapshot() };
@@ -189,17 +190,17 @@ export function fineTuneTail(options: {
     for (const [i, layer] of tracked.entries()) layer.setWeights(best.weights[i] as tf.Tensor[]);
   } else if (averaged.count > 1) {
     averaged.apply();
-    const { score, note } = options.select(predictVal());
-    const more = note ? `, ${note}` : "";
-    options.log?.(
-      `  keeping the mean of the last ${averaged.count} epochs' weights (val score ${score.toFixed(4)}${more})`,
-    );
-  } else {
-    options.log?.("  keeping the last epoch's weights");
   }
   averaged.dispose();
   for (const ws of best.weights) tf.dispose(ws);
-  return predictVal();
+  const valLogits = predictVal();
+  if (!keepBest)
+    options.log?.(
+      averaged.count > 1
+        ? `  keeping the mean of the last ${averaged.count} epochs' weights (${scoreVal(valLogits).text})`
+        : "  keeping the last epoch's weights",
+    );
+  return valLogits;
 }
 
 /** A running sum of the layers' weights, applied as their mean (stochastic weight averaging over epochs). */
