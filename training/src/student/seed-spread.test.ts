@@ -41,6 +41,20 @@ describe("seed spread", () => {
     expect(md).toContain("0.700–0.740");
   });
 
+  it("reads a fine-tuned run's float32 figures from the fine-tuned row, the weights it exported", () => {
+    const frozen = summary(1, 0.7, 0.6);
+    const tuned: SummaryFields = {
+      ...frozen,
+      finetuned: true,
+      ablation: [
+        ...frozen.ablation,
+        { ...(frozen.ablation[0] as SummaryFields["ablation"][number]), name: "tail", accuracy: 0.77, macroF1: 0.73 },
+      ],
+    };
+    expect(seedRunFrom("runs/t", tuned).float32).toEqual({ accuracy: 0.77, macroF1: 0.73 });
+    expect(seedRunFrom("runs/f", { ...tuned, finetuned: false }).float32).toEqual({ accuracy: 0.7, macroF1: 0.6 });
+  });
+
   it("refuses a summary without the chosen row", () => {
     expect(() => seedRunFrom("runs/x", { ...summary(1, 0.7, 0.6), ablation: [] })).toThrow(/no ablation rows/);
   });

@@ -9,7 +9,10 @@ import type { StudentSummary } from "./pipeline.js";
 export interface SeedRun {
   run: string;
   seed: number;
-  /** The student's float32 val logits, temperature-calibrated (the pipeline's first ablation row). */
+  /**
+   * The exported weights' float32 val logits, temperature-calibrated: the fine-tuned row (the
+   * pipeline's last) when the tail was fine-tuned, else the frozen-backbone head's (its first).
+   */
   float32: { accuracy: number; macroF1: number };
   /** The exported folder evaluated as the PWA runs it. */
   exported: { accuracy: number; macroF1: number; ece: number };
@@ -24,10 +27,12 @@ export interface Spread {
   max: number;
 }
 
-export type SummaryFields = Pick<StudentSummary, "config" | "ablation" | "exported">;
+/** `finetuned` is absent from summaries written before fine-tuning existed. */
+export type SummaryFields = Pick<StudentSummary, "config" | "ablation" | "exported"> &
+  Partial<Pick<StudentSummary, "finetuned">>;
 
 export function seedRunFrom(run: string, summary: SummaryFields): SeedRun {
-  const [chosen] = summary.ablation;
+  const chosen = summary.finetuned ? summary.ablation.at(-1) : summary.ablation[0];
   if (!chosen) throw new Error(`${run}: summary.json has no ablation rows`);
   const ev = summary.exported.evaluation;
   return {
