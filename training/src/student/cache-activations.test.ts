@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { sha256Hex } from "@pifu/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend/index.js";
 import { writeSyntheticSet, writeTinyBackbone } from "../testing/fixtures.js";
@@ -51,6 +52,8 @@ describe("cache-activations --augment", () => {
     expect(whole.images).toHaveLength(5);
     const index = JSON.parse(await readFile(join(cache(), "whole", "0of1-index.json"), "utf8"));
     expect(index.augment).toEqual({ preset: "strong", seed: 42 });
+    // Each embedded photo's content hash, by which a later run notices it rewritten in place.
+    for (const image of whole.images) expect(image.sha256).toBe(await sha256Hex(await readFile(image.path)));
   });
 
   it("draws differ from each other and from the plain centre crop", async () => {

@@ -9,7 +9,7 @@
  * (crops, flips, rotation, colour) instead of flips, named aug0..aug{N-1}; each image's draws depend
  * only on the seed and the image id, so shards and reruns agree.
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import {
@@ -19,13 +19,14 @@ import {
   preprocess,
   type RawImage,
   SKIN8_CLASS_IDS,
+  sha256Hex,
 } from "@pifu/core";
 import { AUGMENT_PRESETS, augmentImage } from "../augment/index.js";
 import { inferenceTap } from "../backbones/inference-tap.js";
 import { loadLayersModelFrom } from "../backbones/load.js";
 import { initBackend, tf } from "../backend/index.js";
 import { flips, int, side } from "../cli/parse.js";
-import { concatFloat32, decodeImage, readDataset } from "../data/index.js";
+import { concatFloat32, decodeBytes, readDataset } from "../data/index.js";
 import { Rng } from "../data/rng.js";
 import { innerNetwork } from "./backbone.js";
 import type { ViewName } from "./cache-store.js";
@@ -85,7 +86,8 @@ const images = dataset.items
   .map((item) => ({ id: item.id, path: item.path, label: item.classId, labelIndex: item.label, source: item.source }));
 const size = spec.inputSize;
 const chunks = new Map<string, Float32Array[]>();
-const kept: typeof images = [];
+/** Each embedded photo with its content hash, by which a later run notices a photo rewritten in place. */
+const kept: ((typeof images)[number] & { sha256: string })[] = [];
 const failed: string[] = [];
 const started = Date.now();
 for (let start = 0; start < images.length; start += batchSize) {
@@ -93,8 +95,9 @@ for (let start = 0; start < images.length; start += batchSize) {
   const decoded: { id: string; pixels: RawImage }[] = [];
   for (const image of batch) {
     try {
-      decoded.push({ id: image.id, pixels: await decodeImage(image.path) });
-      kept.push(image);
+      const bytes = await readFile(image.path);
+      decoded.push({ id: image.id, pixels: await decodeBytes(bytes, image.path) });
+      kept.push({ ...image, sha256: await sha256Hex(bytes) });
     } catch (error) {
       failed.push(`${image.path}: ${(error as Error).message}`);
     }

@@ -1,6 +1,6 @@
 /** Reads the activations written by cache-activations.ts back, merging its shards. */
 import { existsSync } from "node:fs";
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { FlipVariant } from "@pifu/core";
 import { concatFloat32 } from "../data/float32.js";
@@ -17,6 +17,8 @@ export interface CachedImage {
   label: string;
   labelIndex: number;
   source?: string;
+  /** The photo's content hash when it was embedded (absent in caches written before it was recorded). */
+  sha256?: string;
 }
 
 export interface CachedSplit {
@@ -101,20 +103,18 @@ export async function hasCachedLayers(
 }
 
 /**
- * The photos a cached split covers, over all its shards and tags: those embedded, and "path: reason"
- * for those that failed to decode; `cachedAt`: when its oldest shard index was written (ms).
+ * The photos a cached split covers, over all its shards and tags: those embedded (path → content hash
+ * at embedding, undefined where the cache predates hashes), and "path: reason" for those that failed
+ * to decode.
  */
 export async function cachedPhotos(
   cacheDir: string,
   split: string,
-): Promise<{ embedded: Set<string>; failed: string[]; cachedAt: number }> {
-  const dir = join(cacheDir, split);
-  const indexes = await shardIndexes(dir);
-  const written = await Promise.all(indexes.map(async ({ prefix }) => (await stat(indexPath(dir, prefix))).mtimeMs));
+): Promise<{ embedded: Map<string, string | undefined>; failed: string[] }> {
+  const indexes = await shardIndexes(join(cacheDir, split));
   return {
-    embedded: new Set(indexes.flatMap(({ index }) => index.images.map((image) => image.path))),
+    embedded: new Map(indexes.flatMap(({ index }) => index.images.map((image) => [image.path, image.sha256] as const))),
     failed: indexes.flatMap(({ index }) => index.failed ?? []),
-    cachedAt: Math.min(...written),
   };
 }
 

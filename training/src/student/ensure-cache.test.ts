@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sha256Hex } from "@pifu/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasCachedLayers } from "./cache-store.js";
 import { type CacheNeeds, cacheJobs, dropStaleSplits, missingJobs, staleReason } from "./ensure-cache.js";
@@ -95,10 +96,22 @@ describe("missingJobs", () => {
 describe("dropStaleSplits", () => {
   let data: string;
   const photo = (name: string) => join(data, "eczema", name);
-  /** A two-shard split as cache-activations.ts indexes it: embedded photos, and "path: reason" for failures. */
-  async function cacheOf(split: string, embedded: string[], failed: string[] = []) {
+  /**
+   * A two-shard split as cache-activations.ts indexes it: embedded photos with their content hashes
+   * (none with `hashed: false`, as caches written before hashes were recorded), and "path: reason"
+   * for failures.
+   */
+  async function cacheOf(split: string, embedded: string[], failed: string[] = [], hashed = true) {
     await mkdir(join(cache, split), { recursive: true });
-    const images = embedded.map((path) => ({ id: path, path, label: "eczema", labelIndex: 1 }));
+    const images = await Promise.all(
+      embedded.map(async (path) => ({
+        id: path,
+        path,
+        label: "eczema",
+        labelIndex: 1,
+        ...(hashed && existsSync(path) ? { sha256: await sha256Hex(await readFile(path)) } : {}),
+      })),
+    );
     for (const [shard, part] of [images.slice(0, 1), images.slice(1)].entries()) {
       const index = { shapes: { out_relu: [1] }, variants: ["id"], images: part, failed: shard === 0 ? failed : [] };
       await writeFile(join(cache, split, `${shard}of2-index.json`), JSON.stringify(index));
@@ -144,16 +157,17 @@ describe("dropStaleSplits", () => {
     );
   });
 
-  it("drops a split one of whose photos was replaced under the same name after it was cached", async () => {
-    await cacheOf("replaced", [photo("a.jpg"), photo("b.jpg"), photo("c.jpg")]);
-    expect(await staleReason(cache, "replaced", data)).toBeNull();
+  it("drops a split one of whose photos was rewritten in place, but not one merely copied anew", async () => {
+    await cacheOf("rewritten", [photo("a.jpg"), photo("b.jpg"), photo("c.jpg")]);
     const later = new Date(Date.now() + 60_000);
-    await utimes(photo("b.jpg"), later, later);
-    expect(await staleReason(cache, "replaced", data)).toBe(
-      `${data} has 0 photo(s) the cache lacks and lacks 0 it holds; 1 changed since it was cached (${photo("b.jpg")})`,
+    for (const name of ["a.jpg", "b.jpg", "c.jpg"]) await utimes(photo(name), later, later);
+    expect(await staleReason(cache, "rewritten", data)).toBeNull();
+    await writeFile(photo("b.jpg"), "another photo under the same name");
+    expect(await staleReason(cache, "rewritten", data)).toBe(
+      `${data} has 0 photo(s) the cache lacks and lacks 0 it holds; 1 rewritten since it was cached (${photo("b.jpg")})`,
     );
-    const earlier = new Date(Date.now() - 60_000);
-    await utimes(photo("b.jpg"), earlier, earlier);
+    await cacheOf("unhashed", [photo("a.jpg"), photo("b.jpg"), photo("c.jpg")], [], false);
+    expect(await staleReason(cache, "unhashed", data)).toBeNull();
   });
 
   it("has nothing to say while nothing is cached", async () => {

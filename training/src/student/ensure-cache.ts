@@ -1,10 +1,10 @@
 /** Fills the activation cache a student run needs, one cache-activations.ts process per core. */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { rm, stat } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { SKIN8_CLASS_IDS } from "@pifu/core";
+import { SKIN8_CLASS_IDS, sha256Hex } from "@pifu/core";
 import { readDataset } from "../data/index.js";
 import { cachedPhotos, hasCachedLayers } from "./cache-store.js";
 import { augmentedSplit, STUDENT_TAPS, studentSplit, TEACHER_TAPS } from "./data.js";
@@ -122,45 +122,59 @@ export async function missingJobs(cache: string, jobs: readonly CacheJob[], work
   return missing;
 }
 
+/** What the staleness check reads of a data folder: its photos, and a photo's content hash. */
+export interface PhotoFolders {
+  list(data: string): Promise<string[]>;
+  hash(path: string): Promise<string>;
+}
+
 /**
- * Why a cached split no longer matches the photos in `data` (some added, removed, or moved to another
- * class folder), or null while it does (or nothing is cached yet). Cache splits are named by
- * backbone, size and split, not by folder, so a folder that changed since would otherwise be trained
- * on as it was. A photo replaced under the same name goes unnoticed.
+ * Reads folders as cache-activations.ts lists them, each folder listed and each photo hashed once
+ * however many splits cache it (student, teacher backbone, augmented draws).
+ */
+export function photoFolders(): PhotoFolders {
+  const listings = new Map<string, Promise<string[]>>();
+  const hashes = new Map<string, Promise<string>>();
+  const once = <T>(memo: Map<string, Promise<T>>, key: string, read: () => Promise<T>) => {
+    const value = memo.get(key) ?? read();
+    memo.set(key, value);
+    return value;
+  };
+  return {
+    list: (data) =>
+      once(listings, data, async () =>
+        (await readDataset(data, { classes: SKIN8_CLASS_IDS })).items.map((item) => item.path),
+      ),
+    // A photo that vanished since the listing hashes to "" and so counts as changed.
+    hash: (path) => once(hashes, path, () => readFile(path).then(sha256Hex, () => "")),
+  };
+}
+
+/**
+ * Why a cached split no longer matches the photos in `data`, or null when it does (or nothing is
+ * cached): photos added, removed or moved to another class since it was embedded, or rewritten in
+ * place (a content hash that differs from the one recorded at embedding; caches written before
+ * hashes were recorded are not checked for that).
  */
 export async function staleReason(
   cache: string,
   split: string,
   data: string,
-  /** Lists the photos in `data` now (a caller checking several splits of one folder lists it once). */
-  list: (data: string) => Promise<string[]> = listPhotos,
+  folders: PhotoFolders = photoFolders(),
 ): Promise<string | null> {
   if (!existsSync(join(cache, split))) return null;
-  const { embedded, failed, cachedAt } = await cachedPhotos(cache, split);
-  const current = await list(data);
+  const { embedded, failed } = await cachedPhotos(cache, split);
+  const current = await folders.list(data);
   const listedSet = new Set(current);
   const added = current.filter((path) => !embedded.has(path) && !failed.some((f) => f.startsWith(`${path}: `)));
-  const removed = [...embedded].filter((path) => !listedSet.has(path));
-  // A photo replaced under the same name keeps its path: only its modification time tells. One
-  // that vanished since the listing counts as changed too.
-  const modified = await Promise.all(
-    current.map((path) =>
-      stat(path).then(
-        ({ mtimeMs }) => mtimeMs > cachedAt,
-        () => true,
-      ),
-    ),
-  );
-  const changed = current.filter((path, i) => embedded.has(path) && modified[i]);
+  const removed = [...embedded.keys()].filter((path) => !listedSet.has(path));
+  const recorded = current.filter((path) => embedded.get(path) !== undefined);
+  const hashes = await Promise.all(recorded.map((path) => folders.hash(path)));
+  const changed = recorded.filter((path, i) => hashes[i] !== embedded.get(path));
   if (added.length === 0 && removed.length === 0 && changed.length === 0) return null;
   const example = (paths: string[]) => (paths[0] ? ` (${paths[0]}${paths.length > 1 ? ", …" : ""})` : "");
-  const rewritten = changed.length > 0 ? `; ${changed.length} changed since it was cached${example(changed)}` : "";
+  const rewritten = changed.length > 0 ? `; ${changed.length} rewritten since it was cached${example(changed)}` : "";
   return `${data} has ${added.length} photo(s) the cache lacks${example(added)} and lacks ${removed.length} it holds${example(removed)}${rewritten}`;
-}
-
-/** The photos of a folder-per-class set, as cache-activations.ts lists them. */
-async function listPhotos(data: string): Promise<string[]> {
-  return (await readDataset(data, { classes: SKIN8_CLASS_IDS })).items.map((item) => item.path);
 }
 
 /** Deletes every split of `jobs` that is stale for its photos, so that it is embedded again. */
@@ -170,17 +184,11 @@ export async function dropStaleSplits(
   log: (line: string) => void,
 ): Promise<void> {
   const checked = new Set<string>();
-  // Several splits (student, teacher backbone, augmented draws) cache the same folder: list it once.
-  const listings = new Map<string, Promise<string[]>>();
-  const listOnce = (data: string) => {
-    const listing = listings.get(data) ?? listPhotos(data);
-    listings.set(data, listing);
-    return listing;
-  };
+  const folders = photoFolders();
   for (const job of jobs) {
     if (checked.has(job.split)) continue;
     checked.add(job.split);
-    const reason = await staleReason(cache, job.split, job.data, listOnce);
+    const reason = await staleReason(cache, job.split, job.data, folders);
     if (!reason) continue;
     log(`cache ${job.split} is stale: ${reason}; embedding it again`);
     await rm(join(cache, job.split), { recursive: true, force: true });
