@@ -154,7 +154,8 @@ export function photoFolders(): PhotoFolders {
  * Why a cached split no longer matches the photos in `data`, or null when it does (or nothing is
  * cached): photos added, removed or moved to another class since it was embedded, or rewritten in
  * place (a content hash that differs from the one recorded at embedding; caches written before
- * hashes were recorded are not checked for that).
+ * hashes were recorded are not checked for that). Cache splits are named by backbone, size and
+ * split, not by folder, so a folder that changed would otherwise be trained on as it was.
  */
 export async function staleReason(
   cache: string,
