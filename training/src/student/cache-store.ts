@@ -52,7 +52,9 @@ export async function readCachedSplit(
   const layersSeen = new Set<string>();
   for (const { prefix, index } of indexes) {
     if (inputSize !== undefined && index.spec && index.spec.inputSize !== inputSize)
-      throw new Error(`${indexPath(dir, prefix)} was cached at ${index.spec.inputSize} px, not ${inputSize}`);
+      throw new Error(
+        `${join(dir, `${prefix}-index.json`)} was cached at ${index.spec.inputSize} px, not ${inputSize}`,
+      );
     for (const name of Object.keys(index.shapes)) layersSeen.add(name);
     // Runs with different tags cache different layers of the same images; take the ones with `layer`.
     if (index.shapes[layer]) shards.push({ prefix, index });
@@ -117,8 +119,6 @@ export async function cachedPhotos(
     failed: indexes.flatMap(({ index }) => index.failed ?? []),
   };
 }
-
-const indexPath = (dir: string, prefix: string) => join(dir, `${prefix}-index.json`);
 
 /** Every shard index in a split's folder, by file prefix ("[tag-]KofN"), in name order. */
 async function shardIndexes(dir: string): Promise<{ prefix: string; index: ShardIndex }[]> {

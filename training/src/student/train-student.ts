@@ -155,8 +155,9 @@ export function fineTuneTail(options: {
   // Only "best" ever restores weights, so only it needs copies of them.
   const snapshot = () => (keepBest ? tracked.map((layer) => layer.getWeights().map((w) => w.clone())) : []);
   let best = { epoch: 0, score: options.select(predictVal()).score, weights: snapshot() };
-  const averaged = new WeightAverage(tracked);
-  const averageFrom = keepBest ? options.epochs : options.epochs - (options.averageLast ?? 1);
+  const averageLast = keepBest ? 1 : (options.averageLast ?? 1);
+  // Averaging a single epoch is keeping it: weights are summed only when there are several.
+  const averaged = averageLast > 1 ? new WeightAverage(tracked) : undefined;
   options.log?.(`  before fine-tuning: val score ${best.score.toFixed(4)}`);
   trainClassifier({
     forward: (x, training) => forward(head, pooled(training ? randomCrop(x) : x), training, rng),
@@ -181,22 +182,22 @@ export function fineTuneTail(options: {
         for (const ws of best.weights) tf.dispose(ws);
         best = { epoch: epoch + 1, score, weights: snapshot() };
       }
-      if (epoch >= averageFrom) averaged.add();
+      if (averaged && epoch >= options.epochs - averageLast) averaged.add();
     },
     stop: (epoch) => keepBest && epoch + 1 - best.epoch >= options.patience,
   });
   if (keepBest) {
     options.log?.(`  keeping the weights after epoch ${best.epoch} (val score ${best.score.toFixed(4)})`);
     for (const [i, layer] of tracked.entries()) layer.setWeights(best.weights[i] as tf.Tensor[]);
-  } else if (averaged.count > 1) {
-    averaged.apply();
+  } else {
+    averaged?.apply();
   }
-  averaged.dispose();
+  averaged?.dispose();
   for (const ws of best.weights) tf.dispose(ws);
   const valLogits = predictVal();
   if (!keepBest)
     options.log?.(
-      averaged.count > 1
+      averaged
         ? `  keeping the mean of the last ${averaged.count} epochs' weights (${scoreVal(valLogits).text})`
         : "  keeping the last epoch's weights",
     );
