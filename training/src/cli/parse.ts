@@ -15,6 +15,15 @@ export const int = (name: string) => (value: string) => {
   return n;
 };
 
+/** An input range "min,max" with min < max, e.g. "-1,1". */
+export const range = (value: string): [number, number] => {
+  const parts = value.split(",").map(Number);
+  if (parts.length !== 2 || parts.some((p) => !Number.isFinite(p)) || (parts[0] as number) >= (parts[1] as number)) {
+    throw new Error(`--range must be "min,max" with min < max, got "${value}"`);
+  }
+  return parts as [number, number];
+};
+
 /** A square model input side: an integer of at least 32 px (MobileNetV2 downsamples 32×). */
 export const side = (name: string) => (value: string) => {
   const n = int(name)(value);

@@ -11,15 +11,8 @@ import { parseBackendName } from "../backend/index.js";
 import { DEFAULT_CONFIG, type TrainConfig } from "../train/config.js";
 import { LOSS_KINDS } from "../train/losses.js";
 import { CLASS_WEIGHTINGS } from "../train/weights.js";
-import { backendOption, int, num } from "./parse.js";
+import { backendOption, int, num, range } from "./parse.js";
 
-const range = (value: string): [number, number] => {
-  const parts = value.split(",").map(Number);
-  if (parts.length !== 2 || parts.some((p) => !Number.isFinite(p)) || (parts[0] as number) >= (parts[1] as number)) {
-    throw new Error(`--range must be "min,max" with min < max, got "${value}"`);
-  }
-  return parts as [number, number];
-};
 const hidden = (value: string): number[] => {
   if (value === "linear") return [];
   const m = /^mlp:(\d+(?:-\d+)*)$/.exec(value);

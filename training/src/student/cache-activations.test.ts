@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { sha256Hex } from "@pifu/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readModelArtifacts } from "../backbones/load.js";
 import { initBackend } from "../backend/index.js";
 import { writeSyntheticSet, writeTinyBackbone } from "../testing/fixtures.js";
 import { readCachedSplit } from "./cache-store.js";
@@ -35,7 +36,12 @@ async function rowsById(split: string, view: "id" | `aug${number}`) {
 beforeAll(async () => {
   await initBackend("wasm");
   dir = await mkdtemp(join(tmpdir(), "pifu-cache-activations-"));
-  await writeSyntheticSet(join(dir, "data"), { classes: ["acne_rosacea", "eczema"], perClass: [3, 2], size: 40 });
+  await writeSyntheticSet(join(dir, "data"), {
+    classes: ["acne_rosacea", "eczema"],
+    perClass: [3, 2],
+    size: 40,
+    broken: true,
+  });
   await writeTinyBackbone(join(dir, "backbone"), 32);
   await Promise.all([
     cacheViews("whole", ["--augment=2"]),
@@ -54,6 +60,16 @@ describe("cache-activations --augment", () => {
     expect(index.augment).toEqual({ preset: "strong", seed: 42 });
     // Each embedded photo's content hash, by which a later run notices it rewritten in place.
     for (const image of whole.images) expect(image.sha256).toBe(await sha256Hex(await readFile(image.path)));
+  });
+
+  it("records the backbone's hash, and each photo that failed to decode with its content hash", async () => {
+    const index = JSON.parse(await readFile(join(cache(), "flips", "0of1-index.json"), "utf8"));
+    expect(index.backboneSha256).toBe((await readModelArtifacts(join(dir, "backbone"))).sha256);
+    const broken = ["corrupt.jpg", "truncated.jpg"].map((name) => join(dir, "data", "acne_rosacea", name));
+    expect(index.failed.map((f: string) => f.split(": ")[0]).sort()).toEqual(broken);
+    expect(index.failedSha256).toEqual(
+      Object.fromEntries(await Promise.all(broken.map(async (path) => [path, await sha256Hex(await readFile(path))]))),
+    );
   });
 
   it("draws differ from each other and from the plain centre crop", async () => {

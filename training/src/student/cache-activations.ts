@@ -75,7 +75,8 @@ const [shardIndex = 0, shardCount = 1] = values.shard.split("/").map(Number);
 const batchSize = Number(values.batch);
 
 await initBackend("wasm", console.log);
-const network = innerNetwork((await loadLayersModelFrom(values.backbone, spec.inputSize)).model);
+const backbone = await loadLayersModelFrom(values.backbone, spec.inputSize);
+const network = innerNetwork(backbone.model);
 const tap = await inferenceTap(
   network,
   outputs.map((o) => o.layer),
@@ -89,17 +90,22 @@ const chunks = new Map<string, Float32Array[]>();
 /** Each embedded photo with its content hash, by which a later run notices a photo rewritten in place. */
 const kept: ((typeof images)[number] & { sha256: string })[] = [];
 const failed: string[] = [];
+/** The content hash of each failed photo that could be read, by which a later run notices it was fixed. */
+const failedSha256: Record<string, string> = {};
 const started = Date.now();
 for (let start = 0; start < images.length; start += batchSize) {
   const batch = images.slice(start, start + batchSize);
   const decoded: { id: string; pixels: RawImage }[] = [];
   for (const image of batch) {
+    let sha256: string | undefined;
     try {
       const bytes = await readFile(image.path);
+      sha256 = await sha256Hex(bytes);
       decoded.push({ id: image.id, pixels: await decodeBytes(bytes, image.path) });
-      kept.push({ ...image, sha256: await sha256Hex(bytes) });
+      kept.push({ ...image, sha256 });
     } catch (error) {
       failed.push(`${image.path}: ${(error as Error).message}`);
+      if (sha256) failedSha256[image.path] = sha256;
     }
   }
   if (decoded.length === 0) continue;
@@ -149,12 +155,14 @@ await writeFile(
   JSON.stringify(
     {
       spec,
+      backboneSha256: backbone.sha256,
       outputs,
       shapes,
       variants,
       ...(augmentViews > 0 ? { augment: { preset: values.preset, seed: augmentSeed } } : {}),
       images: kept,
       failed,
+      failedSha256,
     },
     null,
     1,

@@ -31,9 +31,13 @@ export interface CachedSplit {
 
 interface ShardIndex {
   spec?: { inputSize: number };
+  /** The backbone's sha256 (as loadLayersModelFrom hashes it); absent in caches written before it was recorded. */
+  backboneSha256?: string;
   images: (CachedImage & { classId?: string; label: string | number })[];
   /** "path: reason" for each photo that did not decode. */
   failed?: string[];
+  /** Path → content hash of each failed photo that could be read (absent in older caches). */
+  failedSha256?: Record<string, string>;
   shapes: Record<string, number[]>;
   variants: ViewName[];
 }
@@ -106,18 +110,25 @@ export async function hasCachedLayers(
 
 /**
  * The photos a cached split covers, over all its shards and tags: those embedded (path → content hash
- * at embedding, undefined where the cache predates hashes), and "path: reason" for those that failed
- * to decode.
+ * at embedding, undefined where the cache predates hashes), "path: reason" for those that failed
+ * to decode, and path → content hash of the failed ones that could be read.
  */
 export async function cachedPhotos(
   cacheDir: string,
   split: string,
-): Promise<{ embedded: Map<string, string | undefined>; failed: string[] }> {
+): Promise<{ embedded: Map<string, string | undefined>; failed: string[]; failedSha256: Map<string, string> }> {
   const indexes = await shardIndexes(join(cacheDir, split));
   return {
     embedded: new Map(indexes.flatMap(({ index }) => index.images.map((image) => [image.path, image.sha256] as const))),
     failed: indexes.flatMap(({ index }) => index.failed ?? []),
+    failedSha256: new Map(indexes.flatMap(({ index }) => Object.entries(index.failedSha256 ?? {}))),
   };
+}
+
+/** The backbone hashes a cached split's shards recorded (none for caches written before they were). */
+export async function cachedBackbones(cacheDir: string, split: string): Promise<Set<string>> {
+  const indexes = await shardIndexes(join(cacheDir, split));
+  return new Set(indexes.flatMap(({ index }) => index.backboneSha256 ?? []));
 }
 
 /** Every shard index in a split's folder, by file prefix ("[tag-]KofN"), in name order. */

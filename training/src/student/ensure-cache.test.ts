@@ -4,8 +4,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sha256Hex } from "@pifu/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readModelArtifacts } from "../backbones/load.js";
+import { initBackend } from "../backend/index.js";
+import { writeTinyBackbone } from "../testing/fixtures.js";
 import { hasCachedLayers } from "./cache-store.js";
-import { type CacheNeeds, cacheJobs, dropStaleSplits, missingJobs, staleReason } from "./ensure-cache.js";
+import {
+  backboneMismatch,
+  type CacheNeeds,
+  cacheJobs,
+  dropStaleSplits,
+  missingJobs,
+  staleReason,
+} from "./ensure-cache.js";
 
 let cache: string;
 
@@ -101,7 +111,13 @@ describe("dropStaleSplits", () => {
    * (none with `hashed: false`, as caches written before hashes were recorded), and "path: reason"
    * for failures.
    */
-  async function cacheOf(split: string, embedded: string[], failed: string[] = [], hashed = true) {
+  async function cacheOf(
+    split: string,
+    embedded: string[],
+    failed: string[] = [],
+    hashed = true,
+    failedSha256: Record<string, string> = {},
+  ) {
     await mkdir(join(cache, split), { recursive: true });
     const images = await Promise.all(
       embedded.map(async (path) => ({
@@ -113,7 +129,13 @@ describe("dropStaleSplits", () => {
       })),
     );
     for (const [shard, part] of [images.slice(0, 1), images.slice(1)].entries()) {
-      const index = { shapes: { out_relu: [1] }, variants: ["id"], images: part, failed: shard === 0 ? failed : [] };
+      const index = {
+        shapes: { out_relu: [1] },
+        variants: ["id"],
+        images: part,
+        failed: shard === 0 ? failed : [],
+        failedSha256: shard === 0 ? failedSha256 : {},
+      };
       await writeFile(join(cache, split, `${shard}of2-index.json`), JSON.stringify(index));
     }
   }
@@ -170,7 +192,66 @@ describe("dropStaleSplits", () => {
     expect(await staleReason(cache, "unhashed", data)).toBeNull();
   });
 
+  it("drops a split when a photo that failed to decode was fixed under the same name", async () => {
+    const broken = photo("c.jpg");
+    await writeFile(broken, "a photo that did not decode");
+    const failure = [`${broken}: unsupported image format`];
+    const recorded = { [broken]: await sha256Hex(await readFile(broken)) };
+    await cacheOf("failed-once", [photo("a.jpg"), photo("b.jpg")], failure, true, recorded);
+    expect(await staleReason(cache, "failed-once", data)).toBeNull();
+    await writeFile(broken, "the same photo, fixed");
+    expect(await staleReason(cache, "failed-once", data)).toBe(
+      `${data} has 0 photo(s) the cache lacks and lacks 0 it holds; 1 rewritten since it was cached (${broken})`,
+    );
+  });
+
   it("has nothing to say while nothing is cached", async () => {
     expect(await staleReason(cache, "never-cached", data)).toBeNull();
+  });
+});
+
+describe("backboneMismatch", () => {
+  let backbone: string;
+  let sha256: string;
+  const shard = async (split: string, backboneSha256?: string) => {
+    await mkdir(join(cache, split), { recursive: true });
+    const index = {
+      shapes: { out_relu: [1] },
+      variants: ["id"],
+      images: [],
+      ...(backboneSha256 ? { backboneSha256 } : {}),
+    };
+    await writeFile(join(cache, split, "0of1-index.json"), JSON.stringify(index));
+  };
+
+  beforeAll(async () => {
+    await initBackend("wasm");
+    backbone = await writeTinyBackbone(await mkdtemp(join(tmpdir(), "pifu-cache-backbone-")));
+    sha256 = (await readModelArtifacts(backbone)).sha256;
+  });
+  afterAll(() => rm(backbone, { recursive: true, force: true }));
+
+  it("drops a split another backbone embedded, and keeps one this backbone embedded", async () => {
+    await shard("same", sha256);
+    await shard("other", "f".repeat(64));
+    const hash = async () => sha256;
+    expect(await backboneMismatch(cache, "same", hash)).toBeNull();
+    expect(await backboneMismatch(cache, "other", hash)).toBe(
+      `it was embedded by another backbone (sha256 ffffffffffff…, now ${sha256.slice(0, 12)}…)`,
+    );
+    const lines: string[] = [];
+    const job = (split: string) => ({ ...cacheJobs(needs)[0]!, split, backbone, data: cache });
+    await dropStaleSplits(cache, [job("other")], (line) => lines.push(line));
+    expect(lines).toEqual([
+      `cache other is stale: it was embedded by another backbone (sha256 ffffffffffff…, now ${sha256.slice(0, 12)}…); embedding it again`,
+    ]);
+    expect(existsSync(join(cache, "other"))).toBe(false);
+  });
+
+  it("does not read the backbone for a split that recorded no hash, or for nothing cached", async () => {
+    await shard("unrecorded");
+    const unread = () => Promise.reject(new Error("read the backbone"));
+    expect(await backboneMismatch(cache, "unrecorded", unread)).toBeNull();
+    expect(await backboneMismatch(cache, "never-cached", unread)).toBeNull();
   });
 });

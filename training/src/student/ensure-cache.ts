@@ -5,8 +5,9 @@ import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SKIN8_CLASS_IDS, sha256Hex } from "@pifu/core";
+import { readModelArtifacts } from "../backbones/load.js";
 import { readDataset } from "../data/index.js";
-import { cachedPhotos, hasCachedLayers } from "./cache-store.js";
+import { cachedBackbones, cachedPhotos, hasCachedLayers } from "./cache-store.js";
 import { augmentedSplit, STUDENT_TAPS, studentSplit, TEACHER_TAPS } from "./data.js";
 
 const SCRIPT = fileURLToPath(new URL("./cache-activations.ts", import.meta.url));
@@ -153,8 +154,8 @@ export function photoFolders(): PhotoFolders {
 /**
  * Why a cached split no longer matches the photos in `data`, or null when it does (or nothing is
  * cached): photos added, removed or moved to another class since it was embedded, or rewritten in
- * place (a content hash that differs from the one recorded at embedding; caches written before
- * hashes were recorded are not checked for that). Cache splits are named by backbone, size and
+ * place (a content hash that differs from the one recorded at embedding, or at the failed attempt for
+ * a photo that did not decode; caches written before hashes were recorded are not checked for that). Cache splits are named by backbone, size and
  * split, not by folder, so a folder that changed would otherwise be trained on as it was.
  */
 export async function staleReason(
@@ -164,21 +165,43 @@ export async function staleReason(
   folders: PhotoFolders = photoFolders(),
 ): Promise<string | null> {
   if (!existsSync(join(cache, split))) return null;
-  const { embedded, failed } = await cachedPhotos(cache, split);
+  const { embedded, failed, failedSha256 } = await cachedPhotos(cache, split);
   const current = await folders.list(data);
   const listedSet = new Set(current);
   const added = current.filter((path) => !embedded.has(path) && !failed.some((f) => f.startsWith(`${path}: `)));
   const removed = [...embedded.keys()].filter((path) => !listedSet.has(path));
-  const recorded = current.filter((path) => embedded.get(path) !== undefined);
+  // A photo that failed to decode and was later fixed under the same name counts as rewritten.
+  const recordedHash = (path: string) => embedded.get(path) ?? failedSha256.get(path);
+  const recorded = current.filter((path) => recordedHash(path) !== undefined);
   const hashes = await Promise.all(recorded.map((path) => folders.hash(path)));
-  const changed = recorded.filter((path, i) => hashes[i] !== embedded.get(path));
+  const changed = recorded.filter((path, i) => hashes[i] !== recordedHash(path));
   if (added.length === 0 && removed.length === 0 && changed.length === 0) return null;
   const example = (paths: string[]) => (paths[0] ? ` (${paths[0]}${paths.length > 1 ? ", …" : ""})` : "");
   const rewritten = changed.length > 0 ? `; ${changed.length} rewritten since it was cached${example(changed)}` : "";
   return `${data} has ${added.length} photo(s) the cache lacks${example(added)} and lacks ${removed.length} it holds${example(removed)}${rewritten}`;
 }
 
-/** Deletes every split of `jobs` that is stale for its photos, so that it is embedded again. */
+/**
+ * Why a cached split came from another backbone than `sha256`, or null when it did (or its shards
+ * predate recorded hashes). Splits are named by backbone family ("mnv2"), so a backbone with other
+ * weights at the same size (e.g. adapt-backbone's output) would otherwise reuse the old activations.
+ */
+export async function backboneMismatch(
+  cache: string,
+  split: string,
+  sha256: () => Promise<string>,
+): Promise<string | null> {
+  if (!existsSync(join(cache, split))) return null;
+  const recorded = await cachedBackbones(cache, split);
+  if (recorded.size === 0) return null;
+  const current = await sha256();
+  const other = [...recorded].find((hash) => hash !== current);
+  return other
+    ? `it was embedded by another backbone (sha256 ${other.slice(0, 12)}…, now ${current.slice(0, 12)}…)`
+    : null;
+}
+
+/** Deletes every split of `jobs` that is stale for its photos or its backbone, so that it is embedded again. */
 export async function dropStaleSplits(
   cache: string,
   jobs: readonly CacheJob[],
@@ -186,10 +209,19 @@ export async function dropStaleSplits(
 ): Promise<void> {
   const checked = new Set<string>();
   const folders = photoFolders();
+  const backboneHashes = new Map<string, Promise<string>>();
+  // Read only where a split recorded a hash to compare with.
+  const hashOf = (backbone: string) => () => {
+    const hash = backboneHashes.get(backbone) ?? readModelArtifacts(backbone).then((read) => read.sha256);
+    backboneHashes.set(backbone, hash);
+    return hash;
+  };
   for (const job of jobs) {
     if (checked.has(job.split)) continue;
     checked.add(job.split);
-    const reason = await staleReason(cache, job.split, job.data, folders);
+    const reason =
+      (await backboneMismatch(cache, job.split, hashOf(job.backbone))) ??
+      (await staleReason(cache, job.split, job.data, folders));
     if (!reason) continue;
     log(`cache ${job.split} is stale: ${reason}; embedding it again`);
     await rm(join(cache, job.split), { recursive: true, force: true });

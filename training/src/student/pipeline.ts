@@ -20,6 +20,7 @@ import type { CardFields } from "../export/card.js";
 import type { Quantization } from "../export/quantize.js";
 import { argmaxRows, evaluateProbabilities, softmaxRows } from "../metrics/index.js";
 import { confusionSvg } from "../report/svg.js";
+import { type AdaptationRecord, readAdaptation } from "./adapt-backbone.js";
 import { assembleStudent, foldStudent } from "./assemble.js";
 import { innerNetwork } from "./backbone.js";
 import type { StudentConfig } from "./config.js";
@@ -147,6 +148,15 @@ function cardFields(
     calibration: { temperature: 1, eceBefore: 0, eceAfter: 0 },
     unsure: { score: "maxProb", threshold: 1, coverage: 1 },
   };
+}
+
+const IMAGENET_BACKBONE =
+  "Keras Applications MobileNetV2 alpha 0.35 ImageNet (tfjs layers, ../shared/backbones/mobilenet_v2_0.35_224)";
+
+/** The card's backbone source: the ImageNet backbone, and how its batch norms were adapted if they were. */
+export function backboneProvenance(adaptation: AdaptationRecord | undefined): string {
+  if (!adaptation) return IMAGENET_BACKBONE;
+  return `${IMAGENET_BACKBONE}, batch-norm statistics re-estimated on ${adaptation.images} photos of ${adaptation.data} (npm run adapt-backbone; from sha256 ${adaptation.sourceSha256})`;
 }
 
 /** Whether the teachers see the teacher backbone's features beside the student's. */
@@ -353,15 +363,10 @@ export async function runStudent(
 
   const assembled = assembleStudent(network, main.head);
   const student = config.foldBatchNorm ? await foldStudent(assembled, log) : assembled;
-  const fields = cardFields(
-    config,
-    backbone.sha256,
-    "Keras Applications MobileNetV2 alpha 0.35 ImageNet (tfjs layers, ../shared/backbones/mobilenet_v2_0.35_224)",
-    {
-      subsets: subsets.map((s) => ({ name: s.name, classes: s.classes.map((c) => CLASS_IDS[c]) })),
-      finetuned: [...trainable, "head"],
-    },
-  );
+  const fields = cardFields(config, backbone.sha256, backboneProvenance(await readAdaptation(config.backbone)), {
+    subsets: subsets.map((s) => ({ name: s.name, classes: s.classes.map((c) => CLASS_IDS[c]) })),
+    finetuned: [...trainable, "head"],
+  });
   fields.calibration = { temperature: fit.temperature, eceBefore, eceAfter };
   fields.unsure = { score: unsure.score, threshold: unsure.threshold, coverage: unsure.coverage };
 

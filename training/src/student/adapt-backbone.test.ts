@@ -1,0 +1,69 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DEFAULT_PREPROCESS } from "@pifu/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadLayersModelFrom } from "../backbones/load.js";
+import { initBackend } from "../backend/index.js";
+import { writeMobilenetNamedBackbone, writeSyntheticSet } from "../testing/fixtures.js";
+import { adaptBackboneFolder, readAdaptation } from "./adapt-backbone.js";
+import { backboneProvenance } from "./pipeline.js";
+
+let root: string;
+let backbone: string;
+let data: string;
+const preprocessing = { ...DEFAULT_PREPROCESS, inputSize: 32 };
+
+beforeAll(async () => {
+  await initBackend("wasm");
+  root = await mkdtemp(join(tmpdir(), "pifu-adapt-"));
+  backbone = await writeMobilenetNamedBackbone(join(root, "backbone"), 32);
+  data = join(root, "photos");
+  // 10 good photos and 2 broken ones: 3 batches of 4, each with at least 2 photos that decode.
+  await writeSyntheticSet(data, { classes: ["eczema", "nevus"], perClass: [5, 5], size: 40, broken: true });
+});
+afterAll(() => rm(root, { recursive: true, force: true }));
+
+const movingMean = async (folder: string) => {
+  const { model } = await loadLayersModelFrom(folder, 32);
+  const layer = model.getLayer("bn_Conv1");
+  const values = Array.from(layer.getWeights()[2]?.dataSync() ?? []);
+  model.dispose();
+  return values;
+};
+
+describe("adaptBackboneFolder", () => {
+  it("saves the backbone with statistics from the photos, leaves out broken photos, and records how", async () => {
+    const out = join(root, "adapted");
+    const progress: number[] = [];
+    const record = await adaptBackboneFolder({
+      backbone,
+      data,
+      out,
+      preprocessing,
+      batchSize: 4,
+      seed: 1,
+      onProgress: (done, total) => progress.push(done / total),
+    });
+    expect(record.images).toBe(10);
+    expect(record.failed.map((f) => f.split(": ")[0]?.split("/").pop()).sort()).toEqual([
+      "corrupt.jpg",
+      "truncated.jpg",
+    ]);
+    expect(record.batchNorms).toBe(8);
+    expect(record.sourceSha256).toBe((await loadLayersModelFrom(backbone)).sha256);
+    expect(progress.at(-1)).toBe(1);
+
+    expect(await movingMean(backbone)).toEqual(new Array(8).fill(0));
+    expect((await movingMean(out)).some((m) => Math.abs(m) > 1e-3)).toBe(true);
+    expect(await readAdaptation(out)).toEqual(record);
+    expect(await readAdaptation(backbone)).toBeUndefined();
+    expect(backboneProvenance(record)).toContain(`re-estimated on 10 photos of ${data}`);
+  });
+
+  it("refuses to overwrite the backbone it reads", async () => {
+    await expect(
+      adaptBackboneFolder({ backbone, data, out: backbone, preprocessing, batchSize: 4, seed: 1 }),
+    ).rejects.toThrow(/must differ/);
+  });
+});

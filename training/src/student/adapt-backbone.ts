@@ -1,0 +1,101 @@
+/**
+ * A backbone folder whose batch-norm statistics were re-estimated on a photo folder
+ * (backbones/adapt-batchnorm.ts), saved as a plain tfjs layers model beside a record of how, which
+ * the student's card quotes as the backbone's provenance.
+ */
+import { existsSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { type PreprocessSpec, preprocess, type RawImage } from "@pifu/core";
+import { adaptBatchNorms } from "../backbones/adapt-batchnorm.js";
+import { loadLayersModelFrom } from "../backbones/load.js";
+import type { tf } from "../backend/index.js";
+import { readDataset } from "../data/index.js";
+import { Rng } from "../data/rng.js";
+import { DecodeAhead } from "../features/decode-ahead.js";
+import { saveLayersModel } from "../train/save.js";
+import { pixelTensor } from "./image-batches.js";
+
+export const ADAPTATION_FILE = "adaptation.json";
+
+export interface AdaptationRecord {
+  /** The backbone the statistics were replaced in, and its sha256 (as loadLayersModelFrom hashes). */
+  source: string;
+  sourceSha256: string;
+  data: string;
+  /** Photos the statistics were estimated on, and those that failed to decode (left out). */
+  images: number;
+  failed: string[];
+  batchNorms: number;
+  batchSize: number;
+  seed: number;
+  preprocessing: PreprocessSpec;
+}
+
+export interface AdaptOptions {
+  backbone: string;
+  data: string;
+  out: string;
+  preprocessing: PreprocessSpec;
+  batchSize: number;
+  seed: number;
+  /** At most this many photos (a seeded random sample); default all. */
+  maxImages?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Each batch of decodable photos, preprocessed by the contract; undecodable ones are listed in `failed`. */
+async function* photoBatches(paths: readonly string[], spec: PreprocessSpec, batchSize: number, failed: string[]) {
+  const ahead = new DecodeAhead(8);
+  for (let start = 0; start < paths.length; start += batchSize) {
+    const decoded = await Promise.all(
+      paths.slice(start, start + batchSize).map((path) =>
+        ahead
+          .with(path, (image: RawImage) => preprocess(image, spec))
+          .catch((error: Error) => {
+            failed.push(`${path}: ${error.message}`);
+            return undefined;
+          }),
+      ),
+    );
+    const rows = decoded.filter((row): row is Float32Array => row !== undefined);
+    // A lone photo has no variance to contribute.
+    if (rows.length > 1) yield pixelTensor(rows, spec.inputSize) as tf.Tensor4D;
+  }
+}
+
+export async function adaptBackboneFolder(options: AdaptOptions): Promise<AdaptationRecord> {
+  const { backbone, data, out, preprocessing, batchSize, seed } = options;
+  if (batchSize < 2) throw new Error("adapting batch norms needs batches of at least 2 photos");
+  const loaded = await loadLayersModelFrom(backbone, preprocessing.inputSize);
+  if (resolve(out) === resolve(loaded.source, "..")) throw new Error("--out must differ from the backbone's folder");
+  const dataset = await readDataset(data);
+  const shuffled = new Rng(seed).fork("adapt-batchnorm").shuffle(dataset.items.map((item) => item.path));
+  const paths = shuffled.slice(0, options.maxImages ?? shuffled.length);
+  const failed: string[] = [];
+  const adapted = await adaptBatchNorms(loaded.model, photoBatches(paths, preprocessing, batchSize, failed), (done) =>
+    options.onProgress?.(done + failed.length, paths.length),
+  );
+  await saveLayersModel(loaded.model, out);
+  const record: AdaptationRecord = {
+    source: loaded.source,
+    sourceSha256: loaded.sha256,
+    data: resolve(data),
+    images: adapted.images,
+    failed,
+    batchNorms: adapted.layers,
+    batchSize,
+    seed,
+    preprocessing,
+  };
+  await writeFile(join(out, ADAPTATION_FILE), `${JSON.stringify(record, null, 2)}\n`);
+  loaded.model.dispose();
+  return record;
+}
+
+/** The adaptation record beside a backbone folder's model.json, if it was made by adaptBackboneFolder. */
+export async function readAdaptation(backbone: string): Promise<AdaptationRecord | undefined> {
+  const file = join(backbone.endsWith(".json") ? resolve(backbone, "..") : backbone, ADAPTATION_FILE);
+  if (!existsSync(file)) return undefined;
+  return JSON.parse(await readFile(file, "utf8")) as AdaptationRecord;
+}
