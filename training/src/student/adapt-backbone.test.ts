@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_PREPROCESS } from "@pifu/core";
@@ -59,6 +59,13 @@ describe("adaptBackboneFolder", () => {
     expect(await readAdaptation(out)).toEqual(record);
     expect(await readAdaptation(backbone)).toBeUndefined();
     expect(backboneProvenance(record)).toContain(`re-estimated on 10 photos of ${data}`);
+  });
+
+  it("refuses an adaptation record that is not one", async () => {
+    const folder = join(root, "odd");
+    await mkdir(folder);
+    await writeFile(join(folder, "adaptation.json"), JSON.stringify({ source: "x", images: -1 }));
+    await expect(readAdaptation(folder)).rejects.toThrow(/odd\/adaptation.json is not an adapt-backbone record/);
   });
 
   it("refuses to overwrite the backbone it reads", async () => {

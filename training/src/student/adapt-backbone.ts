@@ -6,7 +6,8 @@
 import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { type PreprocessSpec, preprocess, type RawImage } from "@pifu/core";
+import { type PreprocessSpec, PreprocessSpecSchema, preprocess, type RawImage, SHA256_PATTERN } from "@pifu/core";
+import { z } from "zod";
 import { adaptBatchNorms } from "../backbones/adapt-batchnorm.js";
 import { loadLayersModelFrom } from "../backbones/load.js";
 import type { tf } from "../backend/index.js";
@@ -18,19 +19,21 @@ import { pixelTensor } from "./image-batches.js";
 
 export const ADAPTATION_FILE = "adaptation.json";
 
-export interface AdaptationRecord {
+const AdaptationRecordSchema = z.strictObject({
   /** The backbone the statistics were replaced in, and its sha256 (as loadLayersModelFrom hashes). */
-  source: string;
-  sourceSha256: string;
-  data: string;
-  /** Photos the statistics were estimated on, and those that failed to decode (left out). */
-  images: number;
-  failed: string[];
-  batchNorms: number;
-  batchSize: number;
-  seed: number;
-  preprocessing: PreprocessSpec;
-}
+  source: z.string().min(1),
+  sourceSha256: z.string().regex(SHA256_PATTERN),
+  data: z.string().min(1),
+  /** Photos the statistics were estimated on, and "path: reason" for those that failed to decode (left out). */
+  images: z.number().int().positive(),
+  failed: z.array(z.string()),
+  batchNorms: z.number().int().positive(),
+  batchSize: z.number().int().min(2),
+  seed: z.number().int(),
+  preprocessing: PreprocessSpecSchema,
+});
+
+export type AdaptationRecord = z.infer<typeof AdaptationRecordSchema>;
 
 export interface AdaptOptions {
   backbone: string;
@@ -97,5 +100,7 @@ export async function adaptBackboneFolder(options: AdaptOptions): Promise<Adapta
 export async function readAdaptation(backbone: string): Promise<AdaptationRecord | undefined> {
   const file = join(backbone.endsWith(".json") ? resolve(backbone, "..") : backbone, ADAPTATION_FILE);
   if (!existsSync(file)) return undefined;
-  return JSON.parse(await readFile(file, "utf8")) as AdaptationRecord;
+  const parsed = AdaptationRecordSchema.safeParse(JSON.parse(await readFile(file, "utf8")));
+  if (!parsed.success) throw new Error(`${file} is not an adapt-backbone record: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
 }

@@ -155,8 +155,9 @@ export function photoFolders(): PhotoFolders {
  * Why a cached split no longer matches the photos in `data`, or null when it does (or nothing is
  * cached): photos added, removed or moved to another class since it was embedded, or rewritten in
  * place (a content hash that differs from the one recorded at embedding, or at the failed attempt for
- * a photo that did not decode; caches written before hashes were recorded are not checked for that). Cache splits are named by backbone, size and
- * split, not by folder, so a folder that changed would otherwise be trained on as it was.
+ * a photo that did not decode; caches written before hashes were recorded are not checked for that).
+ * Cache splits are named by backbone, size and split, not by folder, so a folder that changed would
+ * otherwise be trained on as it was.
  */
 export async function staleReason(
   cache: string,
