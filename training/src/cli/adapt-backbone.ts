@@ -4,7 +4,7 @@
  * result as a layers model folder a student run takes as `--backbone`, with adaptation.json beside it.
  */
 import { DEFAULT_PREPROCESS } from "@pifu/core";
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { initBackend } from "../backend/index.js";
 import { adaptBackboneFolder } from "../student/adapt-backbone.js";
 import { int, range, side } from "./parse.js";
@@ -17,7 +17,11 @@ const program = new Command()
   .requiredOption("--data <dir>", "folder-per-class photos (e.g. the training split)")
   .requiredOption("--out <dir>", "folder for the adapted model and adaptation.json")
   .option("--size <px>", "square input side", side("size"), DEFAULT_PREPROCESS.inputSize)
-  .option("--range <min,max>", "the backbone's input range", range, DEFAULT_PREPROCESS.range)
+  .addOption(
+    new Option("--range <min,max>", "the backbone's input range")
+      .argParser(range)
+      .default(DEFAULT_PREPROCESS.range, DEFAULT_PREPROCESS.range.join(",")),
+  )
   .option("--batch <n>", "photos per batch (statistics are averaged over batches)", int("batch"), 32)
   .option("--max-images <n>", "at most this many photos, a seeded random sample (default all)", int("max-images"))
   .option("--seed <n>", "seed of the photo order", int("seed"), 42)

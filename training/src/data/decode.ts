@@ -14,6 +14,11 @@ export class DecodeError extends Error {
   }
 }
 
+/** "path: reason" for a photo that could not be used, without repeating the path a DecodeError already names. */
+export function failureLine(path: string, error: unknown): string {
+  return `${path}: ${error instanceof DecodeError ? error.reason : (error as Error).message}`;
+}
+
 export interface DecodeOptions {
   /** Shrink (never enlarge) so that the shorter side is at most this many pixels. */
   maxShortSide?: number;

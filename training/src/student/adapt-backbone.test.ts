@@ -46,6 +46,8 @@ describe("adaptBackboneFolder", () => {
       onProgress: (done, total) => progress.push(done / total),
     });
     expect(record.images).toBe(10);
+    // "path: reason", the path named once.
+    expect(record.failed.every((f) => f.split(data).length === 2)).toBe(true);
     expect(record.failed.map((f) => f.split(": ")[0]?.split("/").pop()).sort()).toEqual([
       "corrupt.jpg",
       "truncated.jpg",

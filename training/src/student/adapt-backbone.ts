@@ -11,7 +11,7 @@ import { z } from "zod";
 import { adaptBatchNorms } from "../backbones/adapt-batchnorm.js";
 import { loadLayersModelFrom } from "../backbones/load.js";
 import type { tf } from "../backend/index.js";
-import { readDataset } from "../data/index.js";
+import { failureLine, readDataset } from "../data/index.js";
 import { Rng } from "../data/rng.js";
 import { DecodeAhead } from "../features/decode-ahead.js";
 import { saveLayersModel } from "../train/save.js";
@@ -55,8 +55,8 @@ async function* photoBatches(paths: readonly string[], spec: PreprocessSpec, bat
       paths.slice(start, start + batchSize).map((path) =>
         ahead
           .with(path, (image: RawImage) => preprocess(image, spec))
-          .catch((error: Error) => {
-            failed.push(`${path}: ${error.message}`);
+          .catch((error: unknown) => {
+            failed.push(failureLine(path, error));
             return undefined;
           }),
       ),

@@ -26,7 +26,7 @@ import { inferenceTap } from "../backbones/inference-tap.js";
 import { loadLayersModelFrom } from "../backbones/load.js";
 import { initBackend, tf } from "../backend/index.js";
 import { flips, int, side } from "../cli/parse.js";
-import { concatFloat32, decodeBytes, readDataset } from "../data/index.js";
+import { concatFloat32, decodeBytes, failureLine, readDataset } from "../data/index.js";
 import { Rng } from "../data/rng.js";
 import { innerNetwork } from "./backbone.js";
 import type { ViewName } from "./cache-store.js";
@@ -104,7 +104,7 @@ for (let start = 0; start < images.length; start += batchSize) {
       decoded.push({ id: image.id, pixels: await decodeBytes(bytes, image.path) });
       kept.push({ ...image, sha256 });
     } catch (error) {
-      failed.push(`${image.path}: ${(error as Error).message}`);
+      failed.push(failureLine(image.path, error));
       if (sha256) failedSha256[image.path] = sha256;
     }
   }
