@@ -18,7 +18,8 @@ async function student(...flags: string[]) {
   );
 }
 
-describe("npm run student: fine-tuning flags", { timeout: 30_000 }, () => {
+// Each case starts the CLI under tsx (a few seconds idle, over 15 s on a busy 2-core machine).
+describe("npm run student: fine-tuning flags", { timeout: 90_000 }, () => {
   it("refuses the input cut without --finetune-images before anything is trained", async () => {
     const { code, stderr } = await student("--finetune-epochs=2", "--finetune-cut=input", "--no-finetune-images");
     expect(code).toBe(1);
