@@ -3,6 +3,8 @@
  * ImageNet statistic is replaced by the mean and variance the layer sees on the new images, so the
  * frozen early blocks normalise skin photos as they normalised ImageNet's (a channel that skin photos
  * push far below zero no longer dies in the ReLU6 after it). Learned weights (kernels, γ, β) are kept.
+ * On skin8 it made the student worse, most of all on the small classes (docs/results/student.md,
+ * attempt 14); it is kept for other data sets and backbones.
  */
 import * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../backend/index.js";
