@@ -123,6 +123,13 @@ export async function missingJobs(cache: string, jobs: readonly CacheJob[], work
   return missing;
 }
 
+/** `read()` for `key` the first time, the same promise every later time. */
+function once<T>(memo: Map<string, Promise<T>>, key: string, read: () => Promise<T>): Promise<T> {
+  const value = memo.get(key) ?? read();
+  memo.set(key, value);
+  return value;
+}
+
 /** What the staleness check reads of a data folder: its photos, and a photo's content hash. */
 export interface PhotoFolders {
   list(data: string): Promise<string[]>;
@@ -136,11 +143,6 @@ export interface PhotoFolders {
 export function photoFolders(): PhotoFolders {
   const listings = new Map<string, Promise<string[]>>();
   const hashes = new Map<string, Promise<string>>();
-  const once = <T>(memo: Map<string, Promise<T>>, key: string, read: () => Promise<T>) => {
-    const value = memo.get(key) ?? read();
-    memo.set(key, value);
-    return value;
-  };
   return {
     list: (data) =>
       once(listings, data, async () =>
@@ -212,11 +214,8 @@ export async function dropStaleSplits(
   const folders = photoFolders();
   const backboneHashes = new Map<string, Promise<string>>();
   // Read only where a split recorded a hash to compare with.
-  const hashOf = (backbone: string) => () => {
-    const hash = backboneHashes.get(backbone) ?? readModelArtifacts(backbone).then((read) => read.sha256);
-    backboneHashes.set(backbone, hash);
-    return hash;
-  };
+  const hashOf = (backbone: string) => () =>
+    once(backboneHashes, backbone, () => readModelArtifacts(backbone).then((read) => read.sha256));
   for (const job of jobs) {
     if (checked.has(job.split)) continue;
     checked.add(job.split);
