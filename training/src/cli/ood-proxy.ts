@@ -20,7 +20,7 @@ import {
   summarizeFolds,
 } from "../student/ood-proxy.js";
 import { oodProxyMarkdown } from "../student/ood-proxy-report.js";
-import { inputSizeOption, num, ttaFlipsOption } from "./parse.js";
+import { inputSizeOption, num, teacherBackboneOption, ttaFlipsOption } from "./parse.js";
 
 const CLASS_IDS = SKIN8_CLASSES.map((c) => c.id);
 const d = DEFAULT_STUDENT_CONFIG;
@@ -37,7 +37,7 @@ const program = new Command()
   .option("--seed <n>", `seed (default ${d.seed})`, num("seed"))
   .option("--coverage <c>", `share of in-val images answered (default ${d.unsure.coverage})`, num("coverage"))
   .option("--no-kd", "train the student heads without distillation (no teachers)")
-  .option("--teacher-backbone <which>", 'teacher features: "darknet" (both backbones, shipped) or "none"', "darknet")
+  .addOption(teacherBackboneOption(d.teacherBackbones))
   .option("--shipped-card <file>", "model card whose unsure score is the shipped one", "models/default/model-card.json")
   .option("--json <file>", "write the full result as JSON here")
   .option("--md <file>", "write the Markdown tables here")
@@ -55,7 +55,7 @@ interface Flags {
   seed?: number;
   coverage?: number;
   kd: boolean;
-  teacherBackbone: string;
+  teacherBackbone?: string[];
   shippedCard: string;
   json?: string;
   md?: string;
@@ -137,10 +137,8 @@ async function main(): Promise<void> {
     if (f.md) write(f.md, `${markdown}\n`);
     return;
   }
-  if (f.teacherBackbone !== "darknet" && f.teacherBackbone !== "none")
-    throw new Error(`--teacher-backbone must be darknet or none, got "${f.teacherBackbone}"`);
   const heldOut = parseHeldOut(f.heldOut);
-  const withTeacherBackbone = f.kd && f.teacherBackbone === "darknet";
+  const teacherBackbones = f.kd ? (f.teacherBackbone ?? d.teacherBackbones) : [];
   const config: StudentConfig = {
     ...d,
     train: "skin8 train (cached)",
@@ -150,16 +148,16 @@ async function main(): Promise<void> {
     inputSize: f.inputSize ?? d.inputSize,
     testTimeFlips: f.ttaFlips ?? d.testTimeFlips,
     seed: f.seed ?? d.seed,
-    teacherBackbone: withTeacherBackbone ? d.teacherBackbone : null,
-    teacher: { ...d.teacher, features: withTeacherBackbone ? "concat" : "student" },
+    teacherBackbones,
+    teacher: { ...d.teacher, features: teacherBackbones.length > 0 ? "concat" : "student" },
     kd: f.kd ? d.kd : null,
     unsure: { ...d.unsure, coverage: f.coverage ?? d.unsure.coverage },
     ablation: false,
   };
   const log = (line: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
   await initBackend("wasm", log);
-  const train = await loadSplit(config.cache, "train", withTeacherBackbone, config.inputSize);
-  const val = await loadSplit(config.cache, "val", withTeacherBackbone, config.inputSize);
+  const train = await loadSplit(config.cache, "train", teacherBackbones, config.inputSize);
+  const val = await loadSplit(config.cache, "val", teacherBackbones, config.inputSize);
   log(`train ${train.labels.length} images, val ${val.labels.length}; ${heldOut.length} fold(s)`);
   const started = Date.now();
   const extra = () => ({

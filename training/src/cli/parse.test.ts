@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { flips, int, num, side } from "./parse.js";
+import { flips, int, num, side, teacherBackbones } from "./parse.js";
 
 describe("CLI number flags", () => {
   it("parses numbers and names the flag when one is not", () => {
@@ -22,5 +22,15 @@ describe("CLI number flags", () => {
       '--tta-flips must list distinct flips out of id, h, v, hv, got "id,rot90"',
     );
     expect(() => flips("tta-flips")("h,h")).toThrow(/distinct flips/);
+  });
+});
+
+describe("--teacher-backbone", () => {
+  it("takes registry names in order, or none, and refuses a name the registry cannot tap", () => {
+    expect(teacherBackbones("none")).toEqual([]);
+    expect(teacherBackbones("nsfwjs_mobilenet_v2, darknet_tiny")).toEqual(["nsfwjs_mobilenet_v2", "darknet_tiny"]);
+    expect(() => teacherBackbones("darknet_tiny,resnet")).toThrow(
+      /unknown teacher backbone "resnet"; valid: darknet_tiny/,
+    );
   });
 });

@@ -2,6 +2,7 @@
 import { FLIP_VARIANTS, type FlipVariant, TestTimeAugmentationSchema } from "@pifu/core";
 import { Option } from "commander";
 import { BACKEND_NAMES } from "../backend/index.js";
+import { teacherTap } from "../student/data.js";
 
 export const num = (name: string) => (value: string) => {
   const n = Number(value);
@@ -59,3 +60,18 @@ export const inputSizeOption = (defaultSize: number) =>
     "--input-size <px>",
     `square side photos are fed to the student at, as cached (default ${defaultSize})`,
   ).argParser(side("input-size"));
+
+/** Teacher backbones by registry name, comma-separated, or "none" (each checked against the registry). */
+export const teacherBackbones = (value: string): string[] => {
+  if (value.trim() === "none") return [];
+  const names = value.split(",").map((name) => name.trim());
+  for (const name of names) teacherTap(name);
+  return names;
+};
+
+/** `--teacher-backbone`, shared by the student and the OOD proxy CLIs (`defaults`: the config's). */
+export const teacherBackboneOption = (defaults: readonly string[]) =>
+  new Option(
+    "--teacher-backbone <names>",
+    `backbones whose pooled features the teachers add beside the student's, comma-separated registry names, or "none" (default ${defaults.join(",") || "none"})`,
+  ).argParser(teacherBackbones);

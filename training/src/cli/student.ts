@@ -8,14 +8,19 @@ import { Command, Option } from "commander";
 import { AUGMENT_PRESETS, MIX_MODES } from "../augment/index.js";
 import { type BackendName, initBackend } from "../backend/index.js";
 import { QUANTIZATIONS, type Quantization } from "../export/quantize.js";
-import { DEFAULT_STUDENT_CONFIG, FINETUNE_DEFAULTS, type StudentConfig } from "../student/config.js";
+import {
+  DEFAULT_STUDENT_CONFIG,
+  FINETUNE_DEFAULTS,
+  type StudentConfig,
+  teacherFeatureBackbones,
+} from "../student/config.js";
 import { ensureCache } from "../student/ensure-cache.js";
 import { checkFineTune } from "../student/finetune-inputs.js";
 import { runStudent } from "../student/pipeline.js";
 import { LOSS_KINDS, type LossKind } from "../train/losses.js";
 import { CLASS_WEIGHTINGS, type ClassWeighting } from "../train/weights.js";
 import { type FineTuneFlags, fineTuneConfig } from "./finetune-flags.js";
-import { backendOption, inputSizeOption, int, num, ttaFlipsOption } from "./parse.js";
+import { backendOption, inputSizeOption, int, num, teacherBackboneOption, ttaFlipsOption } from "./parse.js";
 
 const widths = (value: string) => (value === "" || value === "none" ? [] : value.split(",").map(num("hidden")));
 const d = DEFAULT_STUDENT_CONFIG;
@@ -44,7 +49,7 @@ const program = new Command()
     ),
   )
   .addOption(ttaFlipsOption(d.testTimeFlips))
-  .option("--teacher-backbone <path>", `extra teacher backbone, or "none" (default ${d.teacherBackbone})`)
+  .addOption(teacherBackboneOption(d.teacherBackbones))
   .option("--seed <n>", `seed (default ${d.seed})`, num("seed"))
   .option(
     "--many-at <n>",
@@ -57,10 +62,10 @@ const program = new Command()
     num("few-below"),
   )
   .addOption(
-    new Option("--teacher-features <kind>", "teacher inputs: concat (both backbones) or student").choices([
-      "concat",
-      "student",
-    ]),
+    new Option(
+      "--teacher-features <kind>",
+      "teacher inputs: concat (the student's and the teacher backbones' features) or student",
+    ).choices(["concat", "student"]),
   )
   .option(
     "--teacher-hidden <widths>",
@@ -185,7 +190,7 @@ interface Flags extends FineTuneFlags {
   augmentedViews?: number;
   augmentPreset?: string;
   ttaFlips?: FlipVariant[];
-  teacherBackbone?: string;
+  teacherBackbone?: string[];
   seed?: number;
   manyAt?: number;
   fewBelow?: number;
@@ -220,7 +225,7 @@ async function main(): Promise<void> {
   const base: StudentConfig = { ...d, train: f.data, val: f.val, out: f.out };
   const file = f.config ? (JSON.parse(await readFile(f.config, "utf8")) as Partial<StudentConfig>) : {};
   const c: StudentConfig = { ...base, ...file };
-  const teacherBackbone = f.teacherBackbone === "none" ? null : (f.teacherBackbone ?? c.teacherBackbone);
+  const teacherBackbones = f.teacherBackbone ?? c.teacherBackbones;
   const config: StudentConfig = {
     ...c,
     cache: f.cache ?? c.cache,
@@ -228,14 +233,14 @@ async function main(): Promise<void> {
     inputSize: f.inputSize ?? c.inputSize,
     augmented: { views: f.augmentedViews ?? c.augmented.views, preset: f.augmentPreset ?? c.augmented.preset },
     testTimeFlips: f.ttaFlips ?? c.testTimeFlips,
-    teacherBackbone,
+    teacherBackbones,
     seed: f.seed ?? c.seed,
     subsets: { manyAt: f.manyAt ?? c.subsets.manyAt, fewBelow: f.fewBelow ?? c.subsets.fewBelow },
     teacher: {
       ...c.teacher,
       head: { ...c.teacher.head, hidden: f.teacherHidden ?? c.teacher.head.hidden },
       epochs: f.teacherEpochs ?? c.teacher.epochs,
-      features: teacherBackbone === null ? "student" : (f.teacherFeatures ?? c.teacher.features),
+      features: teacherBackbones.length === 0 ? "student" : (f.teacherFeatures ?? c.teacher.features),
       perSubset: f.singleTeacher ? false : c.teacher.perSubset,
     },
     kd: f.kd && c.kd ? { alpha: f.kdAlpha ?? c.kd.alpha, temperature: f.kdTemperature ?? c.kd.temperature } : null,
@@ -266,7 +271,7 @@ async function main(): Promise<void> {
     val: config.val,
     backbone: config.backbone,
     inputSize: config.inputSize,
-    teacherBackbone: config.teacherBackbone,
+    teacherBackbones: teacherFeatureBackbones(config),
     augmented: config.augmented,
     finetune: config.finetune,
     log,

@@ -23,8 +23,11 @@ export interface StudentConfig {
    * teachers and head train on beside the 4 flips; views 0 = flips only.
    */
   augmented: { views: number; preset: string };
-  /** A second backbone whose features the teachers add; null for student-feature teachers only. */
-  teacherBackbone: string | null;
+  /**
+   * Registry backbones (data.ts `teacherTap`) whose pooled features the teachers add beside the
+   * student's, in order; [] for student-feature teachers only.
+   */
+  teacherBackbones: string[];
   seed: number;
   subsets: { manyAt: number; fewBelow: number };
   teacher: { head: HeadSpec; epochs: number; learningRate: number; features: "concat" | "student"; perSubset: boolean };
@@ -80,6 +83,10 @@ export interface StudentConfig {
   foldBatchNorm: boolean;
 }
 
+/** The teacher backbones whose features the teachers see (none when they read the student's alone). */
+export const teacherFeatureBackbones = (config: Pick<StudentConfig, "teacher" | "teacherBackbones">): string[] =>
+  config.teacher.features === "concat" ? config.teacherBackbones : [];
+
 /** Fine-tuning settings a run uses when it turns fine-tuning on (`--finetune-epochs N`) without a configured one. */
 export const FINETUNE_DEFAULTS: NonNullable<StudentConfig["finetune"]> = {
   epochs: 16,
@@ -101,7 +108,7 @@ export const DEFAULT_STUDENT_CONFIG: Omit<StudentConfig, "train" | "val" | "out"
   backbone: "../shared/backbones/mobilenet_v2_0.35_224",
   inputSize: 224,
   augmented: { views: 0, preset: "mild" },
-  teacherBackbone: "../shared/backbones/darknet_tiny_224",
+  teacherBackbones: ["darknet_tiny"],
   seed: 42,
   subsets: { manyAt: 400, fewBelow: 100 },
   teacher: {

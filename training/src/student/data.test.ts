@@ -2,7 +2,16 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { augmentedSplit, checkCacheSource, loadSplit, loadStudentLayer, STUDENT_TAPS, studentSplit } from "./data.js";
+import {
+  augmentedSplit,
+  checkCacheSource,
+  loadSplit,
+  loadStudentLayer,
+  STUDENT_TAPS,
+  studentSplit,
+  teacherSplit,
+  teacherTap,
+} from "./data.js";
 
 let cache: string;
 
@@ -37,36 +46,62 @@ async function shard(
 beforeAll(async () => {
   cache = await mkdtemp(join(tmpdir(), "pifu-student-data-"));
   await shard(studentSplit(224, "train"), ["id", "h"], ["a", "b"], 0);
+  await shard(studentSplit(224, "val"), ["id", "h"], ["a", "b"], 0);
   await shard(augmentedSplit(224, "mild"), ["aug0", "aug1", "aug2"], ["a", "b"], 10);
   await shard(augmentedSplit(224, "other-order"), ["aug0"], ["b", "a"], 20);
   const cut = { layer: STUDENT_TAPS.cut, tag: "cut-" };
   await shard(studentSplit(224, "train"), ["id", "h"], ["a", "b"], 30, cut);
   await shard(studentSplit(224, "val"), ["id", "h"], ["a", "b"], 30, cut);
   await shard(augmentedSplit(224, "cut"), ["aug0", "aug1"], ["a", "b"], 40, cut);
+  await shard(teacherSplit("darknet_tiny", "train"), ["id"], ["a", "b"], 100, { layer: "leaky_re_lu_14" });
+  await shard(teacherSplit("nsfwjs_mobilenet_v2", "train"), ["id"], ["a", "b"], 200, { layer: "out_relu" });
 });
 afterAll(() => rm(cache, { recursive: true, force: true }));
 
 describe("loadSplit with augmented views", () => {
   it("adds the cached draws to the flips of the same images", async () => {
-    const train = await loadSplit(cache, "train", false, 224, { views: 3, preset: "mild" });
+    const train = await loadSplit(cache, "train", [], 224, { views: 3, preset: "mild" });
     expect([...train.student.keys()]).toEqual(["id", "h", "aug0", "aug1", "aug2"]);
     expect(Array.from(train.student.get("aug1") ?? [])).toEqual([11, 11, 11.5, 11.5]);
     expect(train.teacher).toBe(train.student);
-    const plain = await loadSplit(cache, "train", false, 224);
+    const plain = await loadSplit(cache, "train", [], 224);
     expect([...plain.student.keys()]).toEqual(["id", "h"]);
   });
 
   it("refuses a draw count, an image order or a split that does not match", async () => {
-    await expect(loadSplit(cache, "train", false, 224, { views: 8, preset: "mild" })).rejects.toThrow(
+    await expect(loadSplit(cache, "train", [], 224, { views: 8, preset: "mild" })).rejects.toThrow(
       /holds 3 augmented views of out_relu, the run asks for 8/,
     );
-    await expect(loadSplit(cache, "train", false, 224, { views: 1, preset: "other-order" })).rejects.toThrow(
+    await expect(loadSplit(cache, "train", [], 224, { views: 1, preset: "other-order" })).rejects.toThrow(
       /augmented views: the two caches list different images/,
     );
-    await expect(loadSplit(cache, "val", false, 224, { views: 3, preset: "mild" })).rejects.toThrow(/train split only/);
-    await expect(loadSplit(cache, "train", false, 224, { views: 3, preset: "strong" })).rejects.toThrow(
+    await expect(loadSplit(cache, "val", [], 224, { views: 3, preset: "mild" })).rejects.toThrow(/train split only/);
+    await expect(loadSplit(cache, "train", [], 224, { views: 3, preset: "strong" })).rejects.toThrow(
       /no cached activations/,
     );
+  });
+});
+
+describe("loadSplit with teacher backbones", () => {
+  it("gives teachers the student's features, then each teacher backbone's unflipped ones, in order", async () => {
+    const train = await loadSplit(cache, "train", ["darknet_tiny", "nsfwjs_mobilenet_v2"], 224);
+    expect(train.studentWidth).toBe(2);
+    expect(train.teacherWidth).toBe(6);
+    expect(Array.from(train.teacher.get("h") ?? [])).toEqual([
+      1, 1, 100, 100, 200, 200, 1.5, 1.5, 100.5, 100.5, 200.5, 200.5,
+    ]);
+    expect(Array.from(train.student.get("h") ?? [])).toEqual([1, 1, 1.5, 1.5]);
+    const one = await loadSplit(cache, "train", ["darknet_tiny"], 224);
+    expect(Array.from(one.teacher.get("id") ?? [])).toEqual([0, 0, 100, 100, 0.5, 0.5, 100.5, 100.5]);
+  });
+
+  it("refuses a teacher backbone the registry cannot tap, and one that was never cached", async () => {
+    expect(() => teacherTap("mobilenet_v2_0.35")).toThrow(
+      /unknown teacher backbone "mobilenet_v2_0.35"; valid: darknet_tiny, nsfwjs_mobilenet_v2, or none/,
+    );
+    expect(() => teacherTap("../shared/backbones/darknet_tiny_224")).toThrow(/unknown teacher backbone/);
+    expect(teacherTap("darknet_tiny")).toMatchObject({ layer: "leaky_re_lu_14", range: [0, 1], inputSize: 224 });
+    await expect(loadSplit(cache, "val", ["darknet_tiny"], 224)).rejects.toThrow(/no cached activations/);
   });
 });
 

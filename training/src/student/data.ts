@@ -1,11 +1,39 @@
 /** The cached inputs of a student run: student features (+ cut activations) and teacher features. */
 
 import { relative, resolve } from "node:path";
+import { BackboneError } from "../backbones/cut.js";
+import { BACKBONES, resolveBackbone } from "../backbones/registry.js";
 import { type CachedImage, concatRows, readCachedSplit, type ViewName } from "./cache-store.js";
 
-/** Cache split prefixes and tapped layers of the two backbones the student run knows. */
+/** The student backbone's cache split prefix and tapped layers. */
 export const STUDENT_TAPS = { prefix: "mnv2", pooled: "out_relu", cut: "block_15_add" } as const;
-export const TEACHER_TAPS = { prefix: "darknet", pooled: "leaky_re_lu_14" } as const;
+
+/** A teacher backbone as the cache embeds it: its registry name, location, pooled layer and input. */
+export interface TeacherTap {
+  name: string;
+  location: string;
+  layer: string;
+  range: readonly [number, number];
+  inputSize: number;
+}
+
+/** Registry backbones that name a layer to pool can feed teachers (the student's own cannot). */
+const teacherNames = () => Object.keys(BACKBONES).filter((name) => BACKBONES[name]?.().spec.layer !== undefined);
+
+/** The teacher tap of a registry backbone (`--teacher-backbone`); throws for any other name. */
+export function teacherTap(name: string): TeacherTap {
+  const valid = teacherNames();
+  if (!valid.includes(name))
+    throw new BackboneError(`unknown teacher backbone "${name}"; valid: ${valid.join(", ")}, or none`);
+  const { spec } = resolveBackbone(name);
+  const { range, inputSize } = spec.preprocess;
+  return { name, location: spec.location, layer: spec.layer as string, range, inputSize };
+}
+
+/** The cache split holding a teacher backbone's pooled features of `split`'s photos. */
+export function teacherSplit(name: string, split: "train" | "val"): string {
+  return `${name}-${split}`;
+}
 
 /** The cache split holding the student backbone's activations for images fed at `inputSize` px. */
 export function studentSplit(inputSize: number, split: "train" | "val"): string {
@@ -23,7 +51,7 @@ export interface SplitData {
   /** Pooled student-backbone features per variant, [n, studentWidth]. */
   student: Map<ViewName, Float32Array>;
   studentWidth: number;
-  /** Teacher features (student features, plus the teacher backbone's when given), [n, teacherWidth]. */
+  /** Teacher features (student features, then each teacher backbone's in order), [n, teacherWidth]. */
   teacher: Map<ViewName, Float32Array>;
   teacherWidth: number;
 }
@@ -37,7 +65,8 @@ function sameOrder(a: readonly CachedImage[], b: readonly CachedImage[], what: s
 export async function loadSplit(
   cache: string,
   split: "train" | "val",
-  withTeacherBackbone: boolean,
+  /** Registry names of the backbones whose cached features teachers add beside the student's. */
+  teacherBackbones: readonly string[],
   inputSize: number,
   /** Also load this many cached augmentation draws per image (train only). */
   augmented: { views: number; preset: string } = { views: 0, preset: "none" },
@@ -45,34 +74,23 @@ export async function loadSplit(
   const student = await loadStudentLayer(cache, split, STUDENT_TAPS.pooled, inputSize, augmented);
   const studentWidth = student.shape[0] as number;
   const labels = Int32Array.from(student.images, (img) => img.labelIndex);
-  if (!withTeacherBackbone) {
-    return {
-      images: student.images,
-      labels,
-      student: student.variants,
-      studentWidth,
-      teacher: student.variants,
-      teacherWidth: studentWidth,
-    };
+  let teacher = student.variants;
+  let teacherWidth = studentWidth;
+  for (const name of teacherBackbones) {
+    const extra = await readCachedSplit(cache, teacherSplit(name, split), teacherTap(name).layer);
+    sameOrder(student.images, extra.images, split);
+    const extraWidth = extra.shape[0] as number;
+    const widened = new Map<ViewName, Float32Array>();
+    for (const [variant, data] of teacher) {
+      // Variants the teacher backbone was not run on reuse its unflipped features.
+      const other = extra.variants.get(variant) ?? extra.variants.get("id");
+      if (!other) throw new Error(`teacher cache ${teacherSplit(name, split)} lacks the unflipped variant`);
+      widened.set(variant, concatRows(data, teacherWidth, other, extraWidth));
+    }
+    teacher = widened;
+    teacherWidth += extraWidth;
   }
-  const extra = await readCachedSplit(cache, `${TEACHER_TAPS.prefix}-${split}`, TEACHER_TAPS.pooled);
-  sameOrder(student.images, extra.images, split);
-  const extraWidth = extra.shape[0] as number;
-  const teacher = new Map<ViewName, Float32Array>();
-  for (const [variant, data] of student.variants) {
-    // Variants the teacher backbone was not run on reuse its unflipped features.
-    const other = extra.variants.get(variant) ?? extra.variants.get("id");
-    if (!other) throw new Error(`teacher cache for ${split} lacks the unflipped variant`);
-    teacher.set(variant, concatRows(data, studentWidth, other, extraWidth));
-  }
-  return {
-    images: student.images,
-    labels,
-    student: student.variants,
-    studentWidth,
-    teacher,
-    teacherWidth: studentWidth + extraWidth,
-  };
+  return { images: student.images, labels, student: student.variants, studentWidth, teacher, teacherWidth };
 }
 
 /**

@@ -31,7 +31,7 @@ const needs: CacheNeeds = {
   val: "/data/val",
   backbone: "/backbones/mnv2",
   inputSize: 224,
-  teacherBackbone: null,
+  teacherBackbones: [],
   augmented: { views: 0, preset: "strong" },
   finetune: { cut: "block_9_add", augmentedViews: 8 },
 };
@@ -66,21 +66,29 @@ describe("cacheJobs", () => {
     ]);
   });
 
-  it("adds the teacher backbone and the head's augmented draws, and no cut job for the default cut", () => {
+  it("adds each teacher backbone and the head's augmented draws, and no cut job for the default cut", () => {
     const jobs = cacheJobs({
       ...needs,
-      teacherBackbone: "/backbones/darknet",
+      teacherBackbones: ["darknet_tiny", "nsfwjs_mobilenet_v2"],
       augmented: { views: 4, preset: "mild" },
       finetune: { cut: "block_15_add", augmentedViews: 0 },
     });
     expect(jobs.map((job) => `${job.split} ${job.outputs.join(",")}`)).toEqual([
       "mnv2-224-train block_15_add:raw,out_relu:gap",
-      "darknet-train leaky_re_lu_14:gap",
+      "darknet_tiny-train leaky_re_lu_14:gap",
+      "nsfwjs_mobilenet_v2-train out_relu:gap",
       "mnv2-224-val block_15_add:raw,out_relu:gap",
-      "darknet-val leaky_re_lu_14:gap",
+      "darknet_tiny-val leaky_re_lu_14:gap",
+      "nsfwjs_mobilenet_v2-val out_relu:gap",
       "mnv2-224-train-aug-mild out_relu:gap",
     ]);
-    expect(jobs.find((job) => job.split.startsWith("darknet"))).toMatchObject({ size: 224, range: "0,1" });
+    expect(jobs.find((job) => job.split === "darknet_tiny-train")).toMatchObject({
+      backbone: expect.stringMatching(/darknet_tiny_224$/),
+      size: 224,
+      range: "0,1",
+      views: ["--variants=id"],
+    });
+    expect(jobs.find((job) => job.split === "nsfwjs_mobilenet_v2-val")?.backbone).toBe("npm:nsfwjs/mobilenet_v2");
   });
 });
 

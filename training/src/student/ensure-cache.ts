@@ -8,7 +8,7 @@ import { SKIN8_CLASS_IDS, sha256Hex } from "@pifu/core";
 import { readModelArtifacts } from "../backbones/load.js";
 import { readDataset } from "../data/index.js";
 import { cachedBackbones, cachedPhotos, hasCachedLayers } from "./cache-store.js";
-import { augmentedSplit, STUDENT_TAPS, studentSplit, TEACHER_TAPS } from "./data.js";
+import { augmentedSplit, STUDENT_TAPS, studentSplit, teacherSplit, teacherTap } from "./data.js";
 
 const SCRIPT = fileURLToPath(new URL("./cache-activations.ts", import.meta.url));
 
@@ -30,9 +30,10 @@ export interface CacheNeeds {
   train: string;
   val: string;
   backbone: string;
-  /** The student backbone's input size; the teacher backbone is always fed 224 px. */
+  /** The student backbone's input size; teacher backbones are fed at their registry size. */
   inputSize: number;
-  teacherBackbone: string | null;
+  /** Registry names of the backbones whose pooled features teachers add (see data.ts `teacherTap`). */
+  teacherBackbones: readonly string[];
   /**
    * Random augmentation draws per train image to cache (views 0: none). They are part of the cache,
    * drawn with cache-activations' fixed seed whatever the run's seed.
@@ -80,14 +81,14 @@ export function cacheJobs(needs: CacheNeeds): CacheJob[] {
       outputs: [`${STUDENT_TAPS.cut}:raw`, `${STUDENT_TAPS.pooled}:gap`],
       views: flips,
     });
-    if (needs.teacherBackbone) {
+    for (const tap of needs.teacherBackbones.map(teacherTap)) {
       jobs.push({
-        split: `${TEACHER_TAPS.prefix}-${split}`,
+        split: teacherSplit(tap.name, split),
         data,
-        backbone: needs.teacherBackbone,
-        size: 224,
-        range: "0,1",
-        outputs: [`${TEACHER_TAPS.pooled}:gap`],
+        backbone: tap.location,
+        size: tap.inputSize,
+        range: tap.range.join(","),
+        outputs: [`${tap.layer}:gap`],
         views: ["--variants=id"],
       });
     }

@@ -53,7 +53,7 @@ const config: StudentConfig = {
   out: "",
   // The generated features have no flipped variants.
   testTimeFlips: ["id"],
-  teacherBackbone: null,
+  teacherBackbones: [],
   subsets: { manyAt: 100, fewBelow: 50 },
   teacher: {
     ...DEFAULT_STUDENT_CONFIG.teacher,

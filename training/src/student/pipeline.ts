@@ -23,7 +23,7 @@ import { confusionSvg } from "../report/svg.js";
 import { type AdaptationRecord, readAdaptation } from "./adapt-backbone.js";
 import { assembleStudent, foldStudent } from "./assemble.js";
 import { innerNetwork } from "./backbone.js";
-import type { StudentConfig } from "./config.js";
+import { type StudentConfig, teacherFeatureBackbones } from "./config.js";
 import { checkCacheSource, loadSplit, type SplitData } from "./data.js";
 import { fineTuneInputs } from "./finetune-inputs.js";
 import { trainableTail } from "./image-batches.js";
@@ -159,10 +159,6 @@ export function backboneProvenance(adaptation: AdaptationRecord | undefined): st
   return `${IMAGENET_BACKBONE}, batch-norm statistics re-estimated on ${adaptation.images} photos of ${adaptation.data} (npm run adapt-backbone; from sha256 ${adaptation.sourceSha256})`;
 }
 
-/** Whether the teachers see the teacher backbone's features beside the student's. */
-const usesTeacherBackbone = (config: StudentConfig) =>
-  config.teacherBackbone !== null && config.teacher.features === "concat";
-
 /** The ablation rows: the head trained without KD and/or curriculum, and with other teacher choices. */
 async function ablationRows(
   config: StudentConfig,
@@ -173,7 +169,7 @@ async function ablationRows(
   kdName: string,
   log: (line: string) => void,
 ): Promise<AblationRow[]> {
-  const withTeacherBackbone = usesTeacherBackbone(config);
+  const withTeacherBackbone = teacherFeatureBackbones(config).length > 0;
   const rows: AblationRow[] = [];
   const curriculum = config.curriculum ?? { balancedPerClass: 21, rampEpochs: 10 };
   const variants: { name: string; kd?: KdTargets; kdName: string; curriculum: boolean }[] = [
@@ -292,9 +288,9 @@ export async function runStudent(
   config: StudentConfig,
   log: (line: string) => void = console.log,
 ): Promise<StudentSummary> {
-  const withTeacherBackbone = usesTeacherBackbone(config);
-  const train = await loadSplit(config.cache, "train", withTeacherBackbone, config.inputSize, config.augmented);
-  const val = await loadSplit(config.cache, "val", withTeacherBackbone, config.inputSize);
+  const teacherBackbones = teacherFeatureBackbones(config);
+  const train = await loadSplit(config.cache, "train", teacherBackbones, config.inputSize, config.augmented);
+  const val = await loadSplit(config.cache, "val", teacherBackbones, config.inputSize);
   checkCacheSource(train.images, config.train, config.cache);
   checkCacheSource(val.images, config.val, config.cache);
   log(
