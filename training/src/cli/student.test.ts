@@ -1,4 +1,6 @@
 import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -44,5 +46,24 @@ describe("npm run student: fine-tuning flags", { timeout: 90_000 }, () => {
     const { code, stderr } = await student("--backend=tpu");
     expect(code).toBe(1);
     expect(stderr).toMatch(/Allowed choices are auto, node-gpu, node, wasm, cpu/);
+  });
+});
+
+describe("npm run student: --config", { timeout: 90_000 }, () => {
+  it("refuses an unknown field, such as the teacherBackbone of configs written before teacherBackbones", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "pifu-student-config-"));
+    try {
+      const renamed = join(dir, "renamed.json");
+      await writeFile(renamed, JSON.stringify({ seed: 3, teacherBackbone: "../shared/backbones/darknet_tiny_224" }));
+      const { code, stderr } = await student(`--config=${renamed}`);
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/--config .*renamed\.json: unknown field\(s\) teacherBackbone; known: .*teacherBackbones/);
+      const broken = join(dir, "broken.json");
+      await writeFile(broken, "{ seed: 3");
+      const notJson = await student(`--config=${broken}`);
+      expect(notJson.stderr).toMatch(/--config .*broken\.json: .*JSON/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -219,11 +219,28 @@ interface Flags extends FineTuneFlags {
   foldBatchnorm: boolean;
 }
 
+/** `--config`: a JSON object of StudentConfig fields. An unknown field (a typo, a renamed one) is refused, not ignored. */
+async function readConfigFile(path: string): Promise<Partial<StudentConfig>> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(path, "utf8"));
+  } catch (error) {
+    throw new Error(`--config ${path}: ${(error as Error).message}`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw new Error(`--config ${path}: expected a JSON object of StudentConfig fields`);
+  const known = new Set(["train", "val", "out", ...Object.keys(d)]);
+  const unknown = Object.keys(parsed).filter((key) => !known.has(key));
+  if (unknown.length > 0)
+    throw new Error(`--config ${path}: unknown field(s) ${unknown.join(", ")}; known: ${[...known].join(", ")}`);
+  return parsed as Partial<StudentConfig>;
+}
+
 async function main(): Promise<void> {
   program.parse();
   const f = program.opts<Flags>();
   const base: StudentConfig = { ...d, train: f.data, val: f.val, out: f.out };
-  const file = f.config ? (JSON.parse(await readFile(f.config, "utf8")) as Partial<StudentConfig>) : {};
+  const file = f.config ? await readConfigFile(f.config) : {};
   const c: StudentConfig = { ...base, ...file };
   const teacherBackbones = f.teacherBackbone ?? c.teacherBackbones;
   const config: StudentConfig = {
