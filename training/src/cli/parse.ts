@@ -1,4 +1,5 @@
 /** Flag value parsers for the commander CLIs: a clear error naming the flag instead of NaN. */
+import { readFile } from "node:fs/promises";
 import { FLIP_VARIANTS, type FlipVariant, TestTimeAugmentationSchema } from "@pifu/core";
 import { Option } from "commander";
 import { BACKEND_NAMES } from "../backend/index.js";
@@ -75,3 +76,22 @@ export const teacherBackboneOption = (defaults: readonly string[]) =>
     "--teacher-backbone <names>",
     `backbones whose pooled features the teachers add beside the student's, comma-separated registry names, or "none" (default ${defaults.join(",") || "none"})`,
   ).argParser(teacherBackbones);
+
+/**
+ * `--config FILE`: a JSON object whose fields are all among `known`. An unknown field (a typo, a
+ * renamed one) is refused, not ignored; malformed JSON names the file.
+ */
+export async function readConfigFile<T>(path: string, known: readonly string[]): Promise<Partial<T>> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(path, "utf8"));
+  } catch (error) {
+    throw new Error(`--config ${path}: ${(error as Error).message}`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw new Error(`--config ${path}: expected a JSON object of config fields`);
+  const unknown = Object.keys(parsed).filter((key) => !known.includes(key));
+  if (unknown.length > 0)
+    throw new Error(`--config ${path}: unknown field(s) ${unknown.join(", ")}; known: ${known.join(", ")}`);
+  return parsed as Partial<T>;
+}

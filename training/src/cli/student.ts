@@ -2,7 +2,6 @@
  * npm run student -- --data TRAIN --val VAL --out DIR [options]
  * Teachers per class subset → distilled, calibrated, quantized student + model card.
  */
-import { readFile } from "node:fs/promises";
 import type { FlipVariant } from "@pifu/core";
 import { Command, Option } from "commander";
 import { AUGMENT_PRESETS, MIX_MODES } from "../augment/index.js";
@@ -20,7 +19,15 @@ import { runStudent } from "../student/pipeline.js";
 import { LOSS_KINDS, type LossKind } from "../train/losses.js";
 import { CLASS_WEIGHTINGS, type ClassWeighting } from "../train/weights.js";
 import { type FineTuneFlags, fineTuneConfig } from "./finetune-flags.js";
-import { backendOption, inputSizeOption, int, num, teacherBackboneOption, ttaFlipsOption } from "./parse.js";
+import {
+  backendOption,
+  inputSizeOption,
+  int,
+  num,
+  readConfigFile,
+  teacherBackboneOption,
+  ttaFlipsOption,
+} from "./parse.js";
 
 const widths = (value: string) => (value === "" || value === "none" ? [] : value.split(",").map(num("hidden")));
 const d = DEFAULT_STUDENT_CONFIG;
@@ -219,28 +226,13 @@ interface Flags extends FineTuneFlags {
   foldBatchnorm: boolean;
 }
 
-/** `--config`: a JSON object of StudentConfig fields. An unknown field (a typo, a renamed one) is refused, not ignored. */
-async function readConfigFile(path: string): Promise<Partial<StudentConfig>> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(await readFile(path, "utf8"));
-  } catch (error) {
-    throw new Error(`--config ${path}: ${(error as Error).message}`);
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
-    throw new Error(`--config ${path}: expected a JSON object of StudentConfig fields`);
-  const known = new Set(["train", "val", "out", ...Object.keys(d)]);
-  const unknown = Object.keys(parsed).filter((key) => !known.has(key));
-  if (unknown.length > 0)
-    throw new Error(`--config ${path}: unknown field(s) ${unknown.join(", ")}; known: ${[...known].join(", ")}`);
-  return parsed as Partial<StudentConfig>;
-}
-
 async function main(): Promise<void> {
   program.parse();
   const f = program.opts<Flags>();
   const base: StudentConfig = { ...d, train: f.data, val: f.val, out: f.out };
-  const file = f.config ? await readConfigFile(f.config) : {};
+  const file = f.config
+    ? await readConfigFile<StudentConfig>(f.config, ["train", "val", "out", ...Object.keys(d)])
+    : {};
   const c: StudentConfig = { ...base, ...file };
   const teacherBackbones = f.teacherBackbone ?? c.teacherBackbones;
   const config: StudentConfig = {

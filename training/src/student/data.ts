@@ -2,7 +2,7 @@
 
 import { relative, resolve } from "node:path";
 import { BackboneError } from "../backbones/cut.js";
-import { BACKBONES, resolveBackbone } from "../backbones/registry.js";
+import { BACKBONES } from "../backbones/registry.js";
 import { type CachedImage, concatRows, readCachedSplit, type ViewName } from "./cache-store.js";
 
 /** The student backbone's cache split prefix and tapped layers. */
@@ -17,17 +17,16 @@ export interface TeacherTap {
   inputSize: number;
 }
 
-/** Registry backbones that name a layer to pool can feed teachers (MobileNetV2-0.35, the student, names none). */
-const teacherNames = () => Object.keys(BACKBONES).filter((name) => BACKBONES[name]?.().spec.layer !== undefined);
-
-/** The teacher tap of a registry backbone (`--teacher-backbone`); throws for any other name. */
+/** The teacher tap of a registry backbone that names a layer to pool (`--teacher-backbone`); throws for any other name. */
 export function teacherTap(name: string): TeacherTap {
-  const valid = teacherNames();
-  if (!valid.includes(name))
+  const spec = BACKBONES[name]?.().spec;
+  // MobileNetV2-0.35, the student, names no layer, so it is not offered.
+  if (spec?.layer === undefined) {
+    const valid = Object.keys(BACKBONES).filter((known) => BACKBONES[known]?.().spec.layer !== undefined);
     throw new BackboneError(`unknown teacher backbone "${name}"; valid: ${valid.join(", ")}, or none`);
-  const { spec } = resolveBackbone(name);
+  }
   const { range, inputSize } = spec.preprocess;
-  return { name, location: spec.location, layer: spec.layer as string, range, inputSize };
+  return { name, location: spec.location, layer: spec.layer, range, inputSize };
 }
 
 /** The cache split holding a teacher backbone's pooled features of `split`'s photos. */
