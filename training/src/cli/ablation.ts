@@ -5,7 +5,6 @@ import { join, relative, resolve } from "node:path";
 import { Command } from "commander";
 import { reportMarkdown } from "../metrics/index.js";
 import { confusionSvg, lineChartSvg } from "../report/svg.js";
-import type { TrainConfig } from "../train/config.js";
 import { type RunResult, runTraining } from "../train/run.js";
 import { DARKNET_REWEIGHT_NOTE } from "./ablation-notes.js";
 import {
@@ -16,7 +15,7 @@ import {
   rowConfig,
 } from "./ablation-plan.js";
 import { createProgress } from "./progress.js";
-import { addTrainOptions, configFromFlags } from "./train-options.js";
+import { addTrainOptions, configFromFlags, trainConfigFile } from "./train-options.js";
 
 const program = addTrainOptions(
   new Command("ablation")
@@ -39,10 +38,9 @@ const program = addTrainOptions(
 program.parse();
 const flags = program.opts();
 const fromCli = (key: string) => program.getOptionValueSource(key) === "cli";
-const base = await configFromFlags(flags, fromCli);
+const configFile = await trainConfigFile(flags);
+const base = await configFromFlags(flags, fromCli, configFile);
 // Head settings given on the line or in --config hold for every row; the rest follow each row's backbone.
-const configFile =
-  typeof flags.config === "string" ? (JSON.parse(await readFile(flags.config, "utf8")) as Partial<TrainConfig>) : {};
 const cliKey: Record<HeadDefaultKey, string> = { epochs: "epochs", batchSize: "batchSize", learningRate: "lr" };
 const explicit = new Set(HEAD_DEFAULT_KEYS.filter((key) => fromCli(cliKey[key]) || configFile[key] !== undefined));
 const outDir = resolve(flags.out as string);

@@ -30,6 +30,24 @@ describe("train options", () => {
     expect(config.head).toEqual({ hidden: [32, 16], dropout: 0, standardize: true });
   });
 
+  it("refuses a --config field it does not know, and names the file when its JSON is malformed", async () => {
+    const typo = join(dir, "typo.json");
+    await writeFile(typo, JSON.stringify({ data: "d", out: "o", epochs: 7, learningRte: 0.01 }));
+    await expect(parse(["--config", typo])).rejects.toThrow(
+      /--config .*typo\.json: unknown field\(s\) learningRte; known: .*learningRate/,
+    );
+    const broken = join(dir, "broken.json");
+    await writeFile(broken, "{ epochs: 7");
+    await expect(parse(["--config", broken])).rejects.toThrow(/--config .*broken\.json: .*JSON/);
+  });
+
+  it("accepts every field of a finished run's config (run.json), so a run can be repeated from it", async () => {
+    const previous = await parse(["--data", "d", "--out", "o", "--val", "v", "--layer", "block_15_add", "--seed", "3"]);
+    const file = join(dir, "run-config.json");
+    await writeFile(file, JSON.stringify(previous));
+    expect(await parse(["--config", file])).toEqual(previous);
+  });
+
   it("rejects bad values with the valid choices", async () => {
     await expect(parse(["--loss", "hinge"])).rejects.toThrow(/ce, focal, balanced-softmax, logit-adjusted/);
     await expect(parse(["--range", "1,0"])).rejects.toThrow(/min < max/);

@@ -2,16 +2,15 @@
  * The train CLI's flags, shared by `npm run train` and `npm run ablation` (which overrides a few per
  * row). Precedence: built-in defaults < the backbone's defaults < --config JSON < flags on the line.
  */
-import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { MIX_MODES } from "../augment/index.js";
 import { AUGMENT_PRESETS } from "../augment/pixels.js";
 import { BACKBONES, resolveBackbone } from "../backbones/index.js";
 import { parseBackendName } from "../backend/index.js";
-import { DEFAULT_CONFIG, type TrainConfig } from "../train/config.js";
+import { DEFAULT_CONFIG, TRAIN_CONFIG_KEYS, type TrainConfig } from "../train/config.js";
 import { LOSS_KINDS } from "../train/losses.js";
 import { CLASS_WEIGHTINGS } from "../train/weights.js";
-import { backendOption, int, num, range } from "./parse.js";
+import { backendOption, int, num, range, readConfigFile } from "./parse.js";
 
 const hidden = (value: string): number[] => {
   if (value === "linear") return [];
@@ -38,7 +37,10 @@ export function addTrainOptions(program: Command, withDataFlags = true): Command
       );
   }
   return program
-    .option("--config <file.json>", "JSON file with any of these options (camelCase keys, as in run.json's config)")
+    .option(
+      "--config <file.json>",
+      "JSON file with any of these options (camelCase keys, as in run.json's config; an unknown key is refused)",
+    )
     .option(
       "--val-fraction <f>",
       `held-out share when --val is absent (default ${DEFAULT_CONFIG.valFraction})`,
@@ -136,10 +138,20 @@ export function addTrainOptions(program: Command, withDataFlags = true): Command
 
 type Flags = Record<string, unknown>;
 
-/** Builds a TrainConfig from parsed flags (only those given on the command line override the file). */
-export async function configFromFlags(flags: Flags, fromCli: (key: string) => boolean): Promise<TrainConfig> {
-  const file =
-    typeof flags.config === "string" ? (JSON.parse(await readFile(flags.config, "utf8")) as Partial<TrainConfig>) : {};
+/** The --config file's fields (none without --config); unknown fields are refused. */
+export const trainConfigFile = (flags: Flags): Promise<Partial<TrainConfig>> =>
+  typeof flags.config === "string" ? readConfigFile<TrainConfig>(flags.config, TRAIN_CONFIG_KEYS) : Promise.resolve({});
+
+/**
+ * Builds a TrainConfig from parsed flags (only those given on the command line override the file);
+ * `file`: the --config fields when the caller has read them already.
+ */
+export async function configFromFlags(
+  flags: Flags,
+  fromCli: (key: string) => boolean,
+  file?: Partial<TrainConfig>,
+): Promise<TrainConfig> {
+  file ??= await trainConfigFile(flags);
   const cli = (key: string) => (fromCli(key) ? flags[key] : undefined);
   const backbones =
     (cli("backbone") as string | undefined)?.split(",").map((s) => s.trim()) ??

@@ -50,6 +50,40 @@ export interface TrainConfig {
   resume: boolean;
 }
 
+/** Every TrainConfig field, for refusing unknown ones in a --config file (the Record keeps it complete). */
+const TRAIN_CONFIG_FIELDS: Record<keyof TrainConfig, true> = {
+  data: true,
+  val: true,
+  valFraction: true,
+  labels: true,
+  backbones: true,
+  layer: true,
+  range: true,
+  inputSize: true,
+  backend: true,
+  workers: true,
+  cacheDir: true,
+  head: true,
+  finetuneFrom: true,
+  loss: true,
+  augment: true,
+  augmentCopies: true,
+  mix: true,
+  mixAlpha: true,
+  mixSpace: true,
+  mixCopies: true,
+  epochs: true,
+  batchSize: true,
+  learningRate: true,
+  minLearningRate: true,
+  warmupEpochs: true,
+  patience: true,
+  seed: true,
+  out: true,
+  resume: true,
+};
+export const TRAIN_CONFIG_KEYS = Object.keys(TRAIN_CONFIG_FIELDS) as (keyof TrainConfig)[];
+
 export class ConfigError extends Error {
   override name = "ConfigError";
 }
