@@ -14,6 +14,7 @@ import {
   type HeadDefaultKey,
   rowConfig,
 } from "./ablation-plan.js";
+import { orExit } from "./parse.js";
 import { createProgress } from "./progress.js";
 import { addTrainOptions, configFromFlags, trainConfigFile } from "./train-options.js";
 
@@ -38,8 +39,8 @@ const program = addTrainOptions(
 program.parse();
 const flags = program.opts();
 const fromCli = (key: string) => program.getOptionValueSource(key) === "cli";
-const configFile = await trainConfigFile(flags);
-const base = await configFromFlags(flags, fromCli, configFile);
+const configFile = await orExit("ablation", trainConfigFile(flags));
+const base = await orExit("ablation", configFromFlags(flags, fromCli, configFile));
 // Head settings given on the line or in --config hold for every row; the rest follow each row's backbone.
 const cliKey: Record<HeadDefaultKey, string> = { epochs: "epochs", batchSize: "batchSize", learningRate: "lr" };
 const explicit = new Set(HEAD_DEFAULT_KEYS.filter((key) => fromCli(cliKey[key]) || configFile[key] !== undefined));
@@ -49,6 +50,12 @@ const backbones = (flags.backbones as string).split(",").map((s) => s.trim());
 const only = flags.only ? new Set((flags.only as string).split(",")) : undefined;
 const skip = new Set(flags.skip ? (flags.skip as string).split(",") : []);
 const tables = ablationPlan(flags.methodsBackbone as string, backbones, Number(flags.bestAugmentCopies));
+const slugs = new Set(tables.flatMap((table) => table.rows.map((row) => row.slug)));
+const unknownSlugs = [...(only ?? []), ...skip].filter((slug) => !slugs.has(slug));
+if (unknownSlugs.length > 0) {
+  console.error(`ablation: no row ${unknownSlugs.join(", ")}; the rows: ${[...slugs].join(", ")}`);
+  process.exit(1);
+}
 const started = performance.now();
 const progress = createProgress();
 const results = new Map<string, RunResult>();
@@ -66,13 +73,16 @@ for (const table of tables) {
     }
     if (!wanted) continue;
     progress.log(`== ${row.slug}: ${row.label}`);
-    const run = await runTraining(
-      { ...rowConfig(base, row, explicit), out, resume: false },
-      {
-        log: progress.log,
-        onStage: progress.stage,
-        onEpoch: (r, epochs) => progress.epoch(r.epoch, epochs, `${row.slug} macro-F1 ${r.valMacroF1.toFixed(3)}`),
-      },
+    const run = await orExit(
+      "ablation",
+      runTraining(
+        { ...rowConfig(base, row, explicit), out, resume: false },
+        {
+          log: progress.log,
+          onStage: progress.stage,
+          onEpoch: (r, epochs) => progress.epoch(r.epoch, epochs, `${row.slug} macro-F1 ${r.valMacroF1.toFixed(3)}`),
+        },
+      ),
     );
     progress.stop();
     progress.log(

@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import { evaluationMarkdown } from "../metrics/index.js";
 import { runTraining } from "../train/run.js";
+import { orExit } from "./parse.js";
 import { createProgress } from "./progress.js";
 import { addTrainOptions, configFromFlags } from "./train-options.js";
 
@@ -14,7 +15,10 @@ const program = addTrainOptions(
 );
 program.parse();
 const flags = program.opts();
-const config = await configFromFlags(flags, (key) => program.getOptionValueSource(key) === "cli");
+const config = await orExit(
+  "train",
+  configFromFlags(flags, (key) => program.getOptionValueSource(key) === "cli"),
+);
 
 const progress = createProgress();
 try {
