@@ -1,30 +1,18 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import { SKIN8_CLASS_IDS } from "@pifu/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend/index.js";
 import { openModelDir } from "../evaluate/model-dir.js";
 import { exportModelFolder } from "../export/card.js";
 import { testCardFields, tinyClassifier } from "../export/test-model.js";
+import { runCli } from "../testing/cli.js";
 import { writeSyntheticSet } from "../testing/fixtures.js";
-
-const run = promisify(execFile);
-const ROOT = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
-const CLI = join(ROOT, "training/src/cli/export-model.ts");
-const TSX = join(ROOT, "node_modules/.bin/tsx");
 
 let dir: string;
 
-async function exportModel(...args: string[]) {
-  return run(TSX, [CLI, ...args], { cwd: ROOT }).then(
-    ({ stdout }) => ({ code: 0, stdout, stderr: "" }),
-    (error: { code: number; stdout: string; stderr: string }) => error,
-  );
-}
+const exportModel = (...args: string[]) => runCli("export-model", args);
 
 beforeAll(async () => {
   await initBackend("wasm");

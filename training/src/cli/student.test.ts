@@ -1,24 +1,12 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-
-const run = promisify(execFile);
-const ROOT = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
-const TSX = join(ROOT, "node_modules/.bin/tsx");
-const SCRIPT = join(ROOT, "training/src/cli/student.ts");
+import { runCli } from "../testing/cli.js";
 
 /** The CLI's exit code and stderr; the folders do not exist, so a run that got past its checks would fail later. */
-async function student(...flags: string[]) {
-  const args = [SCRIPT, "--data=/nonexistent/train", "--val=/nonexistent/val", "--out=/nonexistent/out", ...flags];
-  return run(TSX, args, { cwd: ROOT }).then(
-    () => ({ code: 0, stderr: "" }),
-    (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
-  );
-}
+const student = (...flags: string[]) =>
+  runCli("student", ["--data=/nonexistent/train", "--val=/nonexistent/val", "--out=/nonexistent/out", ...flags]);
 
 // Each case starts the CLI under tsx (a few seconds idle, over 15 s on a busy 2-core machine).
 describe("npm run student: fine-tuning flags", { timeout: 90_000 }, () => {

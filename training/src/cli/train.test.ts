@@ -1,22 +1,8 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-
-const run = promisify(execFile);
-const ROOT = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
-const TSX = join(ROOT, "node_modules/.bin/tsx");
-
-/** The CLI's exit code and stderr. */
-async function cli(script: string, ...flags: string[]) {
-  return run(TSX, [join(ROOT, "training/src/cli", script), ...flags], { cwd: ROOT }).then(
-    () => ({ code: 0, stderr: "" }),
-    (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
-  );
-}
+import { runCli } from "../testing/cli.js";
 
 let dir: string;
 beforeAll(async () => {
@@ -29,9 +15,8 @@ describe("npm run train / ablation: bad input", { timeout: 90_000 }, () => {
   it("is refused with one line naming the file and the field, not a stack trace", async () => {
     const typo = join(dir, "typo.json");
     await writeFile(typo, JSON.stringify({ epochs: 3, learningRte: 0.1 }));
-    for (const script of ["train.ts", "ablation.ts"]) {
-      const { code, stderr } = await cli(script, "--data=/nonexistent", "--out=/nonexistent", `--config=${typo}`);
-      const command = script.replace(".ts", "");
+    for (const command of ["train", "ablation"]) {
+      const { code, stderr } = await runCli(command, ["--data=/nonexistent", "--out=/nonexistent", `--config=${typo}`]);
       expect(code).toBe(1);
       expect(stderr).toMatch(new RegExp(`^${command}: --config .*typo\\.json: unknown field\\(s\\) learningRte`, "m"));
       expect(stderr).not.toMatch(/\n\s+at /);
@@ -39,7 +24,7 @@ describe("npm run train / ablation: bad input", { timeout: 90_000 }, () => {
   });
 
   it("names the ablation's rows when --only or --skip names one that does not exist", async () => {
-    const { code, stderr } = await cli("ablation.ts", "--data=/nonexistent", "--out=/nonexistent", "--only=linear");
+    const { code, stderr } = await runCli("ablation", ["--data=/nonexistent", "--out=/nonexistent", "--only=linear"]);
     expect(code).toBe(1);
     expect(stderr).toMatch(/^ablation: no row linear; the rows: .*methods-baseline/m);
   });

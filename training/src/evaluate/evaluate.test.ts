@@ -1,9 +1,6 @@
-import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import { type ModelCard, preprocess, softmax } from "@pifu/core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import sharp from "sharp";
@@ -12,12 +9,8 @@ import { initBackend, tf } from "../backend/index.js";
 import { decodeImage } from "../data/index.js";
 import { exportModelFolder } from "../export/card.js";
 import { testCardFields, tinyClassifier } from "../export/test-model.js";
+import { runCli } from "../testing/cli.js";
 import { scoreImages } from "./run.js";
-
-const run = promisify(execFile);
-const ROOT = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
-const CLI = join(ROOT, "training/src/cli/evaluate.ts");
-const TSX = join(ROOT, "node_modules/.bin/tsx");
 
 let dir: string;
 
@@ -32,15 +25,7 @@ async function image(path: string, rgb: [number, number, number], seed: number):
     .toFile(path);
 }
 
-async function evaluate(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(TSX, [CLI, ...args], { cwd: ROOT });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const evaluate = (args: string[]) => runCli("evaluate", args);
 
 beforeAll(async () => {
   await initBackend("wasm");
