@@ -2,14 +2,13 @@
  * With ../shared present: the PWA in Chromium classifies real skin8 validation photos with the shipped
  * model, and its top-1 equals what the evaluate CLI (Node, sharp decoding) says for the same files.
  */
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { promisify } from "node:util";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runScriptOk } from "../../training/src/testing/cli.js";
 import { hasShared, sharedDir } from "../../vitest.shared.js";
 import { goTo, saveScreenshot, waitForModel } from "./app-page.js";
 import { type Chromium, launchChromium } from "./browser.js";
@@ -63,11 +62,16 @@ describe.skipIf(missing.length > 0)("a real skin8 photo in the PWA and in the ev
 
   it("gives the same top-1 for each image", { timeout: 600_000 }, async () => {
     const json = join(work, "evaluate.json");
-    await promisify(execFile)(
-      "npx",
-      ["tsx", evaluateCli, "--model", modelDir, "--data", join(work, "data"), "--json", json, "--batch", "1"],
-      { cwd: root, maxBuffer: 64 * 1024 * 1024 },
-    );
+    await runScriptOk("cli/evaluate.ts", [
+      "--model",
+      modelDir,
+      "--data",
+      join(work, "data"),
+      "--json",
+      json,
+      "--batch",
+      "1",
+    ]);
     const evaluation = JSON.parse(await readFile(json, "utf8")) as { classes: string[]; confusion: number[][] };
     expect(picked.size).toBe(evaluation.classes.length);
     for (const [trueId, path] of picked) {

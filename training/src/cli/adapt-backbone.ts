@@ -9,6 +9,7 @@ import { initBackend } from "../backend/index.js";
 import { adaptBackboneFolder } from "../student/adapt-backbone.js";
 import { int, range, side } from "./parse.js";
 import { createProgress } from "./progress.js";
+import { runMain } from "./run-main.js";
 
 const program = new Command()
   .name("adapt-backbone")
@@ -58,8 +59,4 @@ async function main(): Promise<void> {
   );
 }
 
-if (import.meta.url === `file://${process.argv[1]}`)
-  main().catch((error: Error) => {
-    console.error(`adapt-backbone: ${error.message}`);
-    process.exitCode = 1;
-  });
+if (import.meta.url === `file://${process.argv[1]}`) runMain("adapt-backbone", main);

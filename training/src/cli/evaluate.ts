@@ -10,6 +10,7 @@ import { openModelDir } from "../evaluate/model-dir.js";
 import { evaluateModel } from "../evaluate/run.js";
 import { evaluationMarkdown } from "../metrics/index.js";
 import { backendOption } from "./parse.js";
+import { runMain } from "./run-main.js";
 
 const program = new Command()
   .name("evaluate")
@@ -70,8 +71,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: Error) => {
-  // Bad input is the common case here: one clear line, no stack trace.
-  console.error(`evaluate: ${error.message}`);
-  process.exitCode = 1;
-});
+runMain("evaluate", main);

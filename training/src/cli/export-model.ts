@@ -13,6 +13,7 @@ import { openModelDir } from "../evaluate/model-dir.js";
 import type { CardFields } from "../export/card.js";
 import { QUANTIZATIONS, type Quantization } from "../export/quantize.js";
 import { backendOption } from "./parse.js";
+import { runMain } from "./run-main.js";
 
 const program = new Command()
   .name("export-model")
@@ -59,8 +60,4 @@ async function main(): Promise<void> {
   );
 }
 
-if (import.meta.url === `file://${process.argv[1]}`)
-  main().catch((error: Error) => {
-    console.error(`export-model: ${error.message}`);
-    process.exitCode = 1;
-  });
+if (import.meta.url === `file://${process.argv[1]}`) runMain("export-model", main);

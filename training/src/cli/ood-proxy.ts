@@ -21,6 +21,7 @@ import {
 } from "../student/ood-proxy.js";
 import { oodProxyMarkdown } from "../student/ood-proxy-report.js";
 import { inputSizeOption, num, teacherBackboneOption, ttaFlipsOption } from "./parse.js";
+import { runMain } from "./run-main.js";
 
 const CLASS_IDS = SKIN8_CLASSES.map((c) => c.id);
 const d = DEFAULT_STUDENT_CONFIG;
@@ -197,7 +198,4 @@ async function main(): Promise<void> {
   if (f.md) write(f.md, `${markdown}\n`);
 }
 
-main().catch((error: Error) => {
-  console.error(`ood-proxy: ${error.message}`);
-  process.exitCode = 1;
-});
+runMain("ood-proxy", main);

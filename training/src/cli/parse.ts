@@ -95,13 +95,3 @@ export async function readConfigFile<T>(path: string, known: readonly string[]):
     throw new Error(`--config ${path}: unknown field(s) ${unknown.join(", ")}; known: ${known.join(", ")}`);
   return parsed as Partial<T>;
 }
-
-/** Awaits `work`; when it fails, prints "COMMAND: message" without a stack trace and exits with 1. */
-export async function orExit<T>(command: string, work: Promise<T>): Promise<T> {
-  try {
-    return await work;
-  } catch (error) {
-    console.error(`${command}: ${(error as Error).message}`);
-    process.exit(1);
-  }
-}

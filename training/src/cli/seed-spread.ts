@@ -13,6 +13,7 @@ import {
   seedSpreadArgs,
   seedSpreadMarkdown,
 } from "../student/seed-spread.js";
+import { runMain } from "./run-main.js";
 
 async function readRun(dir: string): Promise<SeedRun> {
   let text: string;
@@ -39,7 +40,4 @@ async function main() {
   if (json) await writeFile(json, `${JSON.stringify(tables, null, 2)}\n`);
 }
 
-main().catch((error: Error) => {
-  console.error(`seed-spread: ${error.message}`);
-  process.exitCode = 1;
-});
+runMain("seed-spread", main);

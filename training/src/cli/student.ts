@@ -28,6 +28,7 @@ import {
   teacherBackboneOption,
   ttaFlipsOption,
 } from "./parse.js";
+import { runMain } from "./run-main.js";
 
 const widths = (value: string) => (value === "" || value === "none" ? [] : value.split(",").map(num("hidden")));
 const d = DEFAULT_STUDENT_CONFIG;
@@ -291,7 +292,4 @@ async function main(): Promise<void> {
   );
 }
 
-main().catch((error: Error) => {
-  console.error(`student: ${error.message}`);
-  process.exitCode = 1;
-});
+runMain("student", main);

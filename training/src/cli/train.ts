@@ -2,8 +2,8 @@
 import { Command } from "commander";
 import { evaluationMarkdown } from "../metrics/index.js";
 import { runTraining } from "../train/run.js";
-import { orExit } from "./parse.js";
 import { createProgress } from "./progress.js";
+import { runMain } from "./run-main.js";
 import { addTrainOptions, configFromFlags } from "./train-options.js";
 
 const program = addTrainOptions(
@@ -13,30 +13,27 @@ const program = addTrainOptions(
     )
     .showHelpAfterError(),
 );
-program.parse();
-const flags = program.opts();
-const config = await orExit(
-  "train",
-  configFromFlags(flags, (key) => program.getOptionValueSource(key) === "cli"),
-);
-
-const progress = createProgress();
-try {
-  const run = await runTraining(config, {
-    log: progress.log,
-    onStage: progress.stage,
-    onEpoch: (r, epochs) =>
-      progress.epoch(
-        r.epoch,
-        epochs,
-        `loss ${r.trainLoss.toFixed(3)} val acc ${r.valAccuracy.toFixed(3)} macro-F1 ${r.valMacroF1.toFixed(3)}`,
-      ),
-  });
-  progress.stop();
-  console.log(evaluationMarkdown(run.evaluation, `Validation (epoch ${run.bestEpoch})`));
-  console.log(`\nrun written to ${run.outDir}`);
-} catch (error) {
-  progress.stop();
-  console.error(`train: ${(error as Error).message}`);
-  process.exitCode = 1;
+async function main() {
+  program.parse();
+  const config = await configFromFlags(program.opts(), (key) => program.getOptionValueSource(key) === "cli");
+  const progress = createProgress();
+  try {
+    const run = await runTraining(config, {
+      log: progress.log,
+      onStage: progress.stage,
+      onEpoch: (r, epochs) =>
+        progress.epoch(
+          r.epoch,
+          epochs,
+          `loss ${r.trainLoss.toFixed(3)} val acc ${r.valAccuracy.toFixed(3)} macro-F1 ${r.valMacroF1.toFixed(3)}`,
+        ),
+    });
+    progress.stop();
+    console.log(evaluationMarkdown(run.evaluation, `Validation (epoch ${run.bestEpoch})`));
+    console.log(`\nrun written to ${run.outDir}`);
+  } finally {
+    progress.stop();
+  }
 }
+
+runMain("train", main);

@@ -1,28 +1,21 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import { sha256Hex } from "@pifu/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readModelArtifacts } from "../backbones/load.js";
 import { initBackend } from "../backend/index.js";
+import { runScriptOk } from "../testing/cli.js";
 import { writeSyntheticSet, writeTinyBackbone } from "../testing/fixtures.js";
 import { readCachedSplit } from "./cache-store.js";
-
-const run = promisify(execFile);
-const ROOT = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
-const SCRIPT = join(ROOT, "training/src/student/cache-activations.ts");
-const TSX = join(ROOT, "node_modules/.bin/tsx");
 
 let dir: string;
 const cache = () => join(dir, "cache");
 
 async function cacheViews(split: string, views: string[], shard = "0/1") {
-  const args = [SCRIPT, `--backbone=${join(dir, "backbone")}`, `--data=${join(dir, "data")}`, `--split=${split}`];
+  const args = [`--backbone=${join(dir, "backbone")}`, `--data=${join(dir, "data")}`, `--split=${split}`];
   args.push("--outputs=tiny_conv2:gap", "--size=32", `--shard=${shard}`, `--out=${cache()}`, ...views);
-  await run(TSX, args, { cwd: ROOT });
+  await runScriptOk("student/cache-activations.ts", args);
 }
 
 /** Each image's row of one view, by image id. */

@@ -3,23 +3,19 @@
  * backbone: cache → teachers → distilled head → ablation rows → tail fine-tuning on fresh draws →
  * calibration and unsure rule → export in every quantization → the export evaluated as the PWA runs it.
  */
-import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import { SKIN8_CLASS_IDS } from "@pifu/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadLayersModelFrom } from "../backbones/load.js";
 import { initBackend } from "../backend/index.js";
 import { openModelDir } from "../evaluate/model-dir.js";
 import { evaluateModel } from "../evaluate/run.js";
+import { runScriptOk } from "../testing/cli.js";
 import { writeMobilenetNamedBackbone, writeSyntheticSet } from "../testing/fixtures.js";
 import type { StudentSummary } from "./pipeline.js";
 
-const ROOT = resolve(import.meta.dirname, "../../..");
-const TSX = join(ROOT, "node_modules/.bin/tsx");
-const CLI = join(ROOT, "training/src/cli/student.ts");
 const INPUT = 32;
 
 let dir: string;
@@ -55,8 +51,7 @@ beforeAll(async () => {
     "--finetune-batch=16",
     "--model-version=0.9.0",
   ];
-  const { stdout } = await promisify(execFile)(TSX, [CLI, ...flags], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
-  log = stdout;
+  log = await runScriptOk("cli/student.ts", flags);
   summary = JSON.parse(await readFile(join(dir, "run", "summary.json"), "utf8")) as StudentSummary;
 }, 240_000);
 

@@ -1,0 +1,41 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { runMain } from "./run-main.js";
+
+/** Runs `main` through runMain; the lines it printed and the exit code it set. */
+async function ending(main: () => Promise<void>) {
+  const printed: unknown[] = [];
+  const spy = vi.spyOn(console, "error").mockImplementation((line: unknown) => printed.push(line));
+  runMain("demo", main);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  spy.mockRestore();
+  const code = process.exitCode;
+  process.exitCode = undefined;
+  return { printed, code };
+}
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+describe("runMain", () => {
+  it("prints a failure as one line naming the command, without the stack, and sets exit code 1", async () => {
+    vi.stubEnv("PIFU_DEBUG", "");
+    const { printed, code } = await ending(() => Promise.reject(new Error("no such folder /x")));
+    expect(printed).toEqual(["demo: no such folder /x"]);
+    expect(code).toBe(1);
+  });
+
+  it("adds the error itself, stack included, when PIFU_DEBUG is set", async () => {
+    vi.stubEnv("PIFU_DEBUG", "1");
+    const error = new Error("boom");
+    const { printed, code } = await ending(() => Promise.reject(error));
+    expect(printed).toEqual(["demo: boom", error]);
+    expect(code).toBe(1);
+  });
+
+  it("leaves the exit code alone when main succeeds", async () => {
+    const { printed, code } = await ending(async () => {});
+    expect(printed).toEqual([]);
+    expect(code).toBeUndefined();
+  });
+});

@@ -1,0 +1,12 @@
+/**
+ * The one way a training CLI ends on failure: "COMMAND: message" on stderr, exit code 1, no stack
+ * trace, since bad input (a missing folder, a typo in --config) is the common case.
+ * PIFU_DEBUG=1 prints the stack too, for a bug report.
+ */
+export function runMain(command: string, main: () => Promise<void>): void {
+  main().catch((error: unknown) => {
+    console.error(`${command}: ${error instanceof Error ? error.message : String(error)}`);
+    if (process.env.PIFU_DEBUG) console.error(error);
+    process.exitCode = 1;
+  });
+}
