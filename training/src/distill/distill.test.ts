@@ -6,6 +6,7 @@ import { createLoss, DEFAULT_LOSS } from "../train/losses.js";
 import { type BatchSource, cachedBatches } from "./batches.js";
 import { curriculumSchedule, fullSchedule } from "./curriculum.js";
 import { kdLoss, kdTerms, mixedKdLoss, subsetsByCount } from "./kd-loss.js";
+import { trainTeachers } from "./teachers.js";
 import { type TrainerOptions, trainClassifier } from "./trainer.js";
 
 beforeAll(async () => {
@@ -221,5 +222,34 @@ describe("cachedBatches", () => {
 
   it("refuses an empty cache", () => {
     expect(() => cachedBatches(new Map(), [2])).toThrow(/at least one cached view/);
+  });
+});
+
+describe("trainTeachers", () => {
+  it("gives a one-class subset no teacher: its images keep mask 0 and learn from their labels alone", () => {
+    // 3 classes, 4 images each, 2 features that tell them apart.
+    const labels = Int32Array.from([0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]);
+    const inputs = Float32Array.from([...labels].flatMap((label, i) => [label, (i % 4) * 0.1]));
+    const logged: string[] = [];
+    const { kd, reports } = trainTeachers({
+      subsets: [
+        { name: "many", classes: [0, 1] },
+        { name: "few", classes: [2] },
+      ],
+      classIds: ["a", "b", "c"],
+      train: { inputs: new Map([["id", inputs]]), labels },
+      val: { inputs, labels },
+      width: 2,
+      spec: { head: { hidden: [], dropout: 0 }, loss: DEFAULT_LOSS, epochs: 2, batchSize: 4, learningRate: 0.01 },
+      seed: 1,
+      temperature: 4,
+      alpha: 1,
+      log: (line) => logged.push(line),
+    });
+    expect(reports.map((report) => report.subset)).toEqual(["many"]);
+    expect(logged).toContain("teacher few: none, the subset holds one class (c)");
+    const maskRow = (i: number) => Array.from(kd.mask.subarray(i * 3, i * 3 + 3));
+    expect(maskRow(0)).toEqual([1, 1, 0]);
+    expect(maskRow(8)).toEqual([0, 0, 0]);
   });
 });

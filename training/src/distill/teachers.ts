@@ -64,6 +64,12 @@ export function trainTeachers(options: {
   const mask = new Float32Array(n * k);
   const reports: TeacherReport[] = [];
   for (const [s, subset] of subsets.entries()) {
+    // A one-class subset (a fold that held out its other member) has nothing to distil: KL over a
+    // single class is 0, so its images keep mask 0 and learn from the hard labels alone.
+    if (subset.classes.length < 2) {
+      options.log?.(`teacher ${subset.name}: none, the subset holds one class (${classIds[subset.classes[0] ?? -1]})`);
+      continue;
+    }
     const local = new Map(subset.classes.map((c, j) => [c, j]));
     const rows = [...train.labels.keys()].filter((i) => local.has(train.labels[i] as number));
     const labels = Int32Array.from(rows, (i) => local.get(train.labels[i] as number) as number);

@@ -1,12 +1,15 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { SKIN8_CLASS_IDS } from "@pifu/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   augmentedSplit,
   checkCacheSource,
   loadSplit,
   loadStudentLayer,
+  presentClasses,
+  type SplitData,
   STUDENT_TAPS,
   studentSplit,
   teacherSplit,
@@ -130,5 +133,35 @@ describe("checkCacheSource", () => {
       /activation cache CACHE was built from another data set .*outside \/other/,
     );
     expect(() => checkCacheSource(images, "/dat", "CACHE")).toThrow(/another data set/);
+  });
+});
+
+describe("presentClasses", () => {
+  /** A split whose labels are these core indices (features are not looked at). */
+  const split = (labels: number[]): SplitData => ({
+    images: [],
+    labels: Int32Array.from(labels),
+    student: new Map(),
+    studentWidth: 0,
+    teacher: new Map(),
+    teacherWidth: 0,
+  });
+
+  it("keeps the skin8 classes train holds, in core order, and renumbers both splits' labels", () => {
+    // Core indices: 1 eczema, 4 psoriasis, 7 warts.
+    const run = presentClasses(split([7, 1, 4, 1]), split([4, 7]));
+    expect(run.classIds).toEqual(["eczema", "psoriasis", "warts"]);
+    expect(Array.from(run.train.labels)).toEqual([2, 0, 1, 0]);
+    expect(Array.from(run.val.labels)).toEqual([1, 2]);
+    const all = presentClasses(split([0, 1, 2, 3, 4, 5, 6, 7]), split([7]));
+    expect(all.classIds).toEqual([...SKIN8_CLASS_IDS]);
+    expect(Array.from(all.val.labels)).toEqual([7]);
+  });
+
+  it("refuses val photos of a class train lacks, and a train folder of one class", () => {
+    expect(() => presentClasses(split([0, 1]), split([0, 5]))).toThrow(
+      /val has photos of seborrheic_dermatitis, which train has none of/,
+    );
+    expect(() => presentClasses(split([3, 3]), split([3]))).toThrow(/1 class; a model needs 2 or more/);
   });
 });

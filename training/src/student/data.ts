@@ -1,6 +1,7 @@
 /** The cached inputs of a student run: student features (+ cut activations) and teacher features. */
 
 import { relative, resolve } from "node:path";
+import { SKIN8_CLASS_IDS } from "@pifu/core";
 import { BackboneError } from "../backbones/cut.js";
 import { BACKBONES } from "../backbones/registry.js";
 import { type CachedImage, concatRows, readCachedSplit, type ViewName } from "./cache-store.js";
@@ -128,4 +129,38 @@ export function checkCacheSource(images: readonly CachedImage[], dir: string, ca
     throw new Error(
       `the activation cache ${cache} was built from another data set (it holds ${outside.path}, outside ${root}); pass --cache with a fresh folder or delete it`,
     );
+}
+
+/** A student run's splits with their labels renumbered to index `classIds`. */
+export interface RunClasses {
+  /** The skin8 class ids the run trains on, in core order. */
+  classIds: string[];
+  train: SplitData;
+  val: SplitData;
+}
+
+/**
+ * The skin8 classes the train folder has photos of, in core order, with both splits' labels (core
+ * indices in the cache) renumbered to index them: a data set may hold any of the 8 classes, such as
+ * a leave-one-class-out fold. Val photos of a class train lacks are refused, since no output could name them.
+ */
+export function presentClasses(train: SplitData, val: SplitData): RunClasses {
+  const present = [...new Set(train.labels)].sort((a, b) => a - b);
+  if (present.length < 2)
+    throw new Error(`the train folder holds photos of ${present.length} class; a model needs 2 or more`);
+  const renumber = new Map(present.map((coreIndex, runIndex) => [coreIndex, runIndex]));
+  const strays = [...new Set(val.labels)].filter((label) => !renumber.has(label));
+  if (strays.length > 0)
+    throw new Error(
+      `val has photos of ${strays.map((label) => SKIN8_CLASS_IDS[label]).join(", ")}, which train has none of; add train photos or remove them from val`,
+    );
+  const relabel = (split: SplitData): SplitData => ({
+    ...split,
+    labels: Int32Array.from(split.labels, (label) => renumber.get(label) as number),
+  });
+  return {
+    classIds: present.map((label) => SKIN8_CLASS_IDS[label] as string),
+    train: relabel(train),
+    val: relabel(val),
+  };
 }

@@ -175,21 +175,18 @@ export function holdOutClass(options: {
   let kd: KdTargets | undefined;
   let teachers: string[] = [];
   if (config.kd) {
-    // A subset left with one class (the held-out class was its other member) has nothing to distil:
-    // KL over a single class is 0, so its images get no teacher, as in kd-loss.ts's mask.
-    const teacherSubsets = config.teacher.perSubset
-      ? subsets.filter((s) => s.classes.length > 1)
-      : [{ name: "all", classes: keep.map((_, j) => j) }];
-    teachers = teacherSubsets.map((t) => t.name);
-    kd = trainConfiguredTeachers({
+    // A subset left with one class (the held-out class was its other member) gets no teacher (trainTeachers).
+    const made = trainConfiguredTeachers({
       config,
       features: config.teacher.features,
-      subsets: teacherSubsets,
+      subsets: config.teacher.perSubset ? subsets : [{ name: "all", classes: keep.map((_, j) => j) }],
       classIds: keepIds,
       train: inTrain,
       val: inVal,
       ...(log ? { log } : {}),
-    }).kd;
+    });
+    kd = made.kd;
+    teachers = made.reports.map((report) => report.subset);
   }
   const run = trainStudentHead(config, inTrain, inVal, k, kd, config.curriculum);
   const outLogits = testTimeLogits(

@@ -22,6 +22,26 @@ let dir: string;
 let log: string;
 let summary: StudentSummary;
 
+/** The tiny runs' flags, given their data, output and cache folders. */
+const runFlags = (train: string, val: string, out: string, cache: string) => [
+  `--data=${train}`,
+  `--val=${val}`,
+  `--out=${out}`,
+  `--cache=${cache}`,
+  `--backbone=${join(dir, "backbone")}`,
+  "--teacher-backbone=none",
+  `--input-size=${INPUT}`,
+  // Subsets by these tiny counts: many 8, medium 6, few 3–4.
+  "--many-at=8",
+  "--few-below=5",
+  // A head that learns from 49 photos in one batch per epoch.
+  "--epochs=40",
+  "--lr=0.01",
+  "--teacher-epochs=10",
+  "--curriculum-balanced=2",
+  "--curriculum-ramp=2",
+];
+
 beforeAll(async () => {
   await initBackend("wasm");
   dir = await mkdtemp(join(tmpdir(), "pifu-student-run-"));
@@ -30,22 +50,7 @@ beforeAll(async () => {
   await writeSyntheticSet(join(dir, "val"), { classes, perClass: classes.map(() => 2), size: 40, seed: 2 });
   await writeMobilenetNamedBackbone(join(dir, "backbone"), INPUT);
   const flags = [
-    `--data=${join(dir, "train")}`,
-    `--val=${join(dir, "val")}`,
-    `--out=${join(dir, "run")}`,
-    `--cache=${join(dir, "cache")}`,
-    `--backbone=${join(dir, "backbone")}`,
-    "--teacher-backbone=none",
-    `--input-size=${INPUT}`,
-    // Subsets by these tiny counts: many 8, medium 6, few 3–4.
-    "--many-at=8",
-    "--few-below=5",
-    // A head that learns from 49 photos in one batch per epoch.
-    "--epochs=40",
-    "--lr=0.01",
-    "--teacher-epochs=10",
-    "--curriculum-balanced=2",
-    "--curriculum-ramp=2",
+    ...runFlags(join(dir, "train"), join(dir, "val"), join(dir, "run"), join(dir, "cache")),
     "--finetune-epochs=2",
     "--finetune-lr=0.001",
     "--finetune-batch=16",
@@ -120,4 +125,29 @@ describe("npm run student on a tiny generated set", () => {
     expect(relativeChange("block_15_expand")).toBeGreaterThan(1e-3);
     expect(relativeChange("Conv_1")).toBeGreaterThan(1e-3);
   });
+});
+
+describe("npm run student on some of the skin8 classes (a leave-one-class-out fold)", () => {
+  it("trains, calibrates and exports a model of the classes train holds, which evaluates on their val photos", async () => {
+    const classes = ["eczema", "psoriasis", "warts"];
+    const fold = join(dir, "fold");
+    await writeSyntheticSet(join(fold, "train"), { classes, perClass: [8, 6, 4], size: 40, seed: 3 });
+    await writeSyntheticSet(join(fold, "val"), { classes, perClass: [2, 2, 2], size: 40, seed: 4 });
+    const out = join(fold, "run");
+    const foldLog = await runScriptOk("cli/student.ts", [
+      ...runFlags(join(fold, "train"), join(fold, "val"), out, join(fold, "cache")),
+      "--finetune-epochs=0",
+      "--no-ablation",
+    ]);
+    expect(foldLog).toMatch(/classes: eczema, psoriasis, warts \(the skin8 classes the train folder holds\)/);
+    const foldSummary = JSON.parse(await readFile(join(out, "summary.json"), "utf8")) as StudentSummary;
+    expect(foldSummary.subsets.flatMap((s) => s.classes)).toEqual(classes);
+    const { card, model } = await openModelDir(join(out, "model"));
+    expect(card.classes.map((c) => c.id)).toEqual(classes);
+    expect(card.intendedUse).toMatch(/ranks 3 common skin conditions/);
+    expect(model.outputs[0]?.shape).toEqual([null, 3]);
+    const { result } = await evaluateModel({ model, card, data: join(fold, "val") });
+    expect(result.support).toBe(6);
+    expect(result.confusion).toEqual(foldSummary.exported.evaluation.confusion);
+  }, 240_000);
 });

@@ -24,15 +24,12 @@ import { type AdaptationRecord, readAdaptation } from "./adapt-backbone.js";
 import { assembleStudent, foldStudent } from "./assemble.js";
 import { innerNetwork } from "./backbone.js";
 import { type StudentConfig, teacherFeatureBackbones } from "./config.js";
-import { checkCacheSource, loadSplit, type SplitData } from "./data.js";
+import { checkCacheSource, loadSplit, presentClasses, type SplitData } from "./data.js";
 import { fineTuneInputs } from "./finetune-inputs.js";
 import { trainableTail } from "./image-batches.js";
 import { studentMarkdown } from "./report.js";
 import { trainConfiguredTeachers } from "./teachers.js";
 import { fineTuneTail, trainStudentHead } from "./train-student.js";
-
-const CLASS_IDS = SKIN8_CLASSES.map((c) => c.id);
-const K = CLASS_IDS.length;
 
 export interface AblationRow {
   name: string;
@@ -63,9 +60,11 @@ function rowMetrics(
   curriculum: boolean,
   logits: Float32Array,
   labels: Int32Array,
+  classIds: readonly string[],
 ): AblationRow {
-  const { temperature } = fitTemperature(logits, labels, K);
-  const evaluation = evaluateProbabilities(softmaxRows(logits, K, temperature), labels, CLASS_IDS);
+  const k = classIds.length;
+  const { temperature } = fitTemperature(logits, labels, k);
+  const evaluation = evaluateProbabilities(softmaxRows(logits, k, temperature), labels, classIds);
   const m = evaluation.metrics;
   return {
     name,
@@ -82,12 +81,18 @@ function rowMetrics(
  * The configured unsure score ("auto": the one that best separates misclassified from correct val
  * images), with each score's AUROC for that separation reported either way.
  */
-function pickUnsureRule(config: StudentConfig, logits: Float32Array, labels: Int32Array, temperature: number) {
-  const predicted = argmaxRows(logits, K);
+function pickUnsureRule(
+  config: StudentConfig,
+  logits: Float32Array,
+  labels: Int32Array,
+  k: number,
+  temperature: number,
+) {
+  const predicted = argmaxRows(logits, k);
   const errorAuroc: Record<string, number> = {};
   const candidates: UnsureRule["score"][] = ["maxProb", "margin", "energy"];
   for (const score of candidates) {
-    const scores = unsureScores(logits, K, temperature, score);
+    const scores = unsureScores(logits, k, temperature, score);
     const wrong = [...scores].filter((_, i) => predicted[i] !== labels[i]);
     const right = [...scores].filter((_, i) => predicted[i] === labels[i]);
     errorAuroc[score] = wrong.length && right.length ? auroc(wrong, right) : 0.5;
@@ -96,7 +101,7 @@ function pickUnsureRule(config: StudentConfig, logits: Float32Array, labels: Int
     config.unsure.score === "auto"
       ? candidates.reduce((a, b) => ((errorAuroc[b] ?? 0) > (errorAuroc[a] ?? 0) ? b : a))
       : config.unsure.score;
-  return { ...chooseUnsureRule(logits, K, temperature, best, config.unsure.coverage), errorAuroc };
+  return { ...chooseUnsureRule(logits, k, temperature, best, config.unsure.coverage), errorAuroc };
 }
 
 async function teachersFor(
@@ -106,13 +111,14 @@ async function teachersFor(
   train: SplitData,
   val: SplitData,
   subsets: { name: string; classes: number[] }[],
+  classIds: readonly string[],
   log: (line: string) => void,
 ) {
   return trainConfiguredTeachers({
     config,
     features: choice,
-    subsets: perSubset ? subsets : [{ name: "all", classes: CLASS_IDS.map((_, i) => i) }],
-    classIds: CLASS_IDS,
+    subsets: perSubset ? subsets : [{ name: "all", classes: classIds.map((_, i) => i) }],
+    classIds,
     train,
     val,
     log,
@@ -121,6 +127,7 @@ async function teachersFor(
 
 function cardFields(
   config: StudentConfig,
+  classIds: readonly string[],
   backboneSha256: string,
   backboneSource: string,
   extra: Record<string, unknown>,
@@ -131,9 +138,8 @@ function cardFields(
     date: new Date().toISOString().slice(0, 10),
     description:
       "MobileNetV2-0.35 student distilled from per-subset teachers on skin8; shows the conditions a photo most resembles, with calibrated confidence and an unsure rule.",
-    intendedUse:
-      "Decision support for community doctors and patients: ranks 8 common skin conditions a photo most resembles. Not a diagnosis; see a doctor when unsure, when a lesion changes, bleeds or grows, or when unwell.",
-    classes: SKIN8_CLASSES.map(({ id, en, zh }) => ({ id, en, zh })),
+    intendedUse: `Decision support for community doctors and patients: ranks ${classIds.length} common skin conditions a photo most resembles. Not a diagnosis; see a doctor when unsure, when a lesion changes, bleeds or grows, or when unwell.`,
+    classes: SKIN8_CLASSES.filter(({ id }) => classIds.includes(id)).map(({ id, en, zh }) => ({ id, en, zh })),
     preprocessing: { ...DEFAULT_PREPROCESS, inputSize: config.inputSize },
     ...(config.testTimeFlips.join() === "id"
       ? {}
@@ -165,6 +171,7 @@ async function ablationRows(
   train: SplitData,
   val: SplitData,
   subsets: { name: string; classes: number[] }[],
+  classIds: readonly string[],
   kd: KdTargets | undefined,
   kdName: string,
   log: (line: string) => void,
@@ -178,7 +185,7 @@ async function ablationRows(
   ];
   if (kd) variants.push({ name: "KD, no curriculum", kd, kdName, curriculum: false });
   if (config.kd) {
-    const studentTeachers = await teachersFor(config, "student", true, train, val, subsets, log);
+    const studentTeachers = await teachersFor(config, "student", true, train, val, subsets, classIds, log);
     variants.push({
       name: "KD from student-feature teachers, curriculum",
       kd: studentTeachers.kd,
@@ -186,7 +193,7 @@ async function ablationRows(
       curriculum: true,
     });
     if (withTeacherBackbone) {
-      const single = await teachersFor(config, "concat", false, train, val, subsets, log);
+      const single = await teachersFor(config, "concat", false, train, val, subsets, classIds, log);
       variants.push({
         name: "KD from one all-class teacher, curriculum",
         kd: single.kd,
@@ -197,9 +204,9 @@ async function ablationRows(
   }
   for (const v of variants) {
     log(`ablation: ${v.name}`);
-    const run = trainStudentHead(config, train, val, K, v.kd, v.curriculum ? curriculum : null);
+    const run = trainStudentHead(config, train, val, classIds.length, v.kd, v.curriculum ? curriculum : null);
     run.head.dispose();
-    const row = rowMetrics(v.name, v.kdName, v.curriculum, run.valLogits, val.labels);
+    const row = rowMetrics(v.name, v.kdName, v.curriculum, run.valLogits, val.labels, classIds);
     log(
       `  val accuracy ${row.accuracy.toFixed(3)}, macro-F1 ${row.macroF1.toFixed(3)}, seb-derm F1 ${row.seborrheicF1.toFixed(3)}`,
     );
@@ -216,9 +223,11 @@ async function fineTuneStage(
   head: tfl.Sequential,
   train: SplitData,
   val: SplitData,
+  classIds: readonly string[],
   kd: KdTargets | undefined,
   log: (line: string) => void,
 ): Promise<{ valLogits: Float32Array; trainable: string[] }> {
+  const k = classIds.length;
   // Loaded only when fine-tuning: a frozen-backbone run needs no gradient kernels.
   const { registerWasmGradientKernels } = await import("../kernels/index.js");
   registerWasmGradientKernels();
@@ -239,10 +248,10 @@ async function fineTuneStage(
     shape: inputs.shape,
     valInputs: inputs.valInputs,
     select: (logits) => {
-      const { macroF1, accuracy } = evaluateProbabilities(softmaxRows(logits, K, 1), val.labels, CLASS_IDS).metrics;
+      const { macroF1, accuracy } = evaluateProbabilities(softmaxRows(logits, k, 1), val.labels, classIds).metrics;
       return { score: macroF1, note: `accuracy ${accuracy.toFixed(3)}` };
     },
-    numClasses: K,
+    numClasses: k,
     config,
     kd,
     epochs: finetune.epochs,
@@ -289,10 +298,13 @@ export async function runStudent(
   log: (line: string) => void = console.log,
 ): Promise<StudentSummary> {
   const teacherBackbones = teacherFeatureBackbones(config);
-  const train = await loadSplit(config.cache, "train", teacherBackbones, config.inputSize, config.augmented);
-  const val = await loadSplit(config.cache, "val", teacherBackbones, config.inputSize);
-  checkCacheSource(train.images, config.train, config.cache);
-  checkCacheSource(val.images, config.val, config.cache);
+  const cachedTrain = await loadSplit(config.cache, "train", teacherBackbones, config.inputSize, config.augmented);
+  const cachedVal = await loadSplit(config.cache, "val", teacherBackbones, config.inputSize);
+  checkCacheSource(cachedTrain.images, config.train, config.cache);
+  checkCacheSource(cachedVal.images, config.val, config.cache);
+  const { classIds, train, val } = presentClasses(cachedTrain, cachedVal);
+  const K = classIds.length;
+  if (K < SKIN8_CLASSES.length) log(`classes: ${classIds.join(", ")} (the skin8 classes the train folder holds)`);
   log(
     `train ${train.labels.length} images, val ${val.labels.length}; student features ${train.studentWidth}-d, teacher features ${train.teacherWidth}-d`,
   );
@@ -302,13 +314,22 @@ export async function runStudent(
   );
   const subsets = subsetsByCount(counts, config.subsets);
   for (const s of subsets) {
-    log(`subset ${s.name}: ${s.classes.map((c) => `${CLASS_IDS[c]} (${counts[c]})`).join(", ")}`);
+    log(`subset ${s.name}: ${s.classes.map((c) => `${classIds[c]} (${counts[c]})`).join(", ")}`);
   }
 
   let kd: KdTargets | undefined;
   let teachers: TeacherReport[] = [];
   if (config.kd) {
-    const made = await teachersFor(config, config.teacher.features, config.teacher.perSubset, train, val, subsets, log);
+    const made = await teachersFor(
+      config,
+      config.teacher.features,
+      config.teacher.perSubset,
+      train,
+      val,
+      subsets,
+      classIds,
+      log,
+    );
     kd = made.kd;
     teachers = made.reports;
   }
@@ -324,18 +345,19 @@ export async function runStudent(
       config.curriculum !== null,
       main.valLogits,
       val.labels,
+      classIds,
     ),
   ];
   log(`  val accuracy ${ablation[0]?.accuracy.toFixed(3)}, macro-F1 ${ablation[0]?.macroF1.toFixed(3)}`);
 
-  if (config.ablation) ablation.push(...(await ablationRows(config, train, val, subsets, kd, kdName, log)));
+  if (config.ablation) ablation.push(...(await ablationRows(config, train, val, subsets, classIds, kd, kdName, log)));
 
   const backbone = await loadLayersModelFrom(config.backbone, config.inputSize);
   const network = innerNetwork(backbone.model);
   let valLogits = main.valLogits;
   let trainable: string[] = [];
   if (config.finetune) {
-    const tuned = await fineTuneStage(config, config.finetune, network, main.head, train, val, kd, log);
+    const tuned = await fineTuneStage(config, config.finetune, network, main.head, train, val, classIds, kd, log);
     valLogits = tuned.valLogits;
     trainable = tuned.trainable;
     const row = rowMetrics(
@@ -344,25 +366,32 @@ export async function runStudent(
       config.curriculum !== null,
       valLogits,
       val.labels,
+      classIds,
     );
     log(`  val accuracy ${row.accuracy.toFixed(3)}, macro-F1 ${row.macroF1.toFixed(3)}`);
     ablation.push(row);
   }
 
   const fit = fitTemperature(valLogits, val.labels, K);
-  const eceBefore = evaluateProbabilities(softmaxRows(valLogits, K, 1), val.labels, CLASS_IDS).metrics.ece;
-  const eceAfter = evaluateProbabilities(softmaxRows(valLogits, K, fit.temperature), val.labels, CLASS_IDS).metrics.ece;
-  const unsure = pickUnsureRule(config, valLogits, val.labels, fit.temperature);
+  const eceBefore = evaluateProbabilities(softmaxRows(valLogits, K, 1), val.labels, classIds).metrics.ece;
+  const eceAfter = evaluateProbabilities(softmaxRows(valLogits, K, fit.temperature), val.labels, classIds).metrics.ece;
+  const unsure = pickUnsureRule(config, valLogits, val.labels, K, fit.temperature);
   log(
     `temperature ${fit.temperature.toFixed(3)}: ECE ${eceBefore.toFixed(3)} → ${eceAfter.toFixed(3)}; unsure rule ${unsure.score} > ${unsure.threshold.toFixed(4)} (coverage ${unsure.coverage.toFixed(3)})`,
   );
 
   const assembled = assembleStudent(network, main.head);
   const student = config.foldBatchNorm ? await foldStudent(assembled, log) : assembled;
-  const fields = cardFields(config, backbone.sha256, backboneProvenance(await readAdaptation(config.backbone)), {
-    subsets: subsets.map((s) => ({ name: s.name, classes: s.classes.map((c) => CLASS_IDS[c]) })),
-    finetuned: [...trainable, "head"],
-  });
+  const fields = cardFields(
+    config,
+    classIds,
+    backbone.sha256,
+    backboneProvenance(await readAdaptation(config.backbone)),
+    {
+      subsets: subsets.map((s) => ({ name: s.name, classes: s.classes.map((c) => classIds[c]) })),
+      finetuned: [...trainable, "head"],
+    },
+  );
   fields.calibration = { temperature: fit.temperature, eceBefore, eceAfter };
   fields.unsure = { score: unsure.score, threshold: unsure.threshold, coverage: unsure.coverage };
 
@@ -371,7 +400,7 @@ export async function runStudent(
     config,
     subsets: subsets.map((s) => ({
       name: s.name,
-      classes: s.classes.map((c) => CLASS_IDS[c] as string),
+      classes: s.classes.map((c) => classIds[c] as string),
       trainCounts: s.classes.map((c) => counts[c] as number),
     })),
     teachers,
@@ -393,12 +422,12 @@ export async function runStudent(
   // The uncalibrated float32 val logits (averaged over the test-time flips) behind the calibration and unsure rule, for later analysis.
   await writeFile(
     join(config.out, "val-logits.json"),
-    JSON.stringify({ classes: CLASS_IDS, labels: Array.from(val.labels), logits: Array.from(valLogits) }),
+    JSON.stringify({ classes: classIds, labels: Array.from(val.labels), logits: Array.from(valLogits) }),
   );
   await writeFile(join(config.out, "summary.md"), `${studentMarkdown(summary)}\n`);
   await writeFile(
     join(config.out, "student-confusion.svg"),
-    confusionSvg(`${config.name} ${config.version} on val`, exported.evaluation.confusion, CLASS_IDS),
+    confusionSvg(`${config.name} ${config.version} on val`, exported.evaluation.confusion, classIds),
   );
   return summary;
 }
