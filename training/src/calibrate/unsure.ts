@@ -2,7 +2,12 @@
  * The "unsure" rule stored in the model card: a score from core `unsureScore` (higher = less sure)
  * and a threshold chosen on validation so that a stated share of images is answered (coverage).
  */
-import { type UnsureRule, unsureScore } from "@pifu/core";
+import { type UnsureRule, UnsureRuleSchema, unsureScore } from "@pifu/core";
+
+export type UnsureScoreName = UnsureRule["score"];
+
+/** maxProb, margin and energy, in core's order. */
+export const UNSURE_SCORES: readonly UnsureScoreName[] = UnsureRuleSchema.shape.score.options;
 
 export function unsureScores(
   logits: Float32Array,

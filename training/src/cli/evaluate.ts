@@ -59,6 +59,8 @@ async function main(): Promise<void> {
     console.log(
       `Other conditions (${result.ood.support} images): unsure ${(100 * result.ood.unsureRateOod).toFixed(1)}%, AUROC of the unsure score ${result.ood.oodAuroc.toFixed(3)}`,
     );
+    const byScore = Object.entries(result.ood.aurocByScore).map(([score, value]) => `${score} ${value.toFixed(3)}`);
+    console.log(`AUROC each unsure score would give: ${byScore.join(", ")}`);
   }
   if (result.skipped.length > 0) {
     console.log(`\nSkipped ${result.skipped.length} file(s):`);

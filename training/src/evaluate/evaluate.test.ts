@@ -90,6 +90,11 @@ describe("npm run evaluate", () => {
       expect(result[key]).toBeGreaterThanOrEqual(0);
       expect(result[key]).toBeLessThanOrEqual(1);
     }
+    // Every unsure score's AUROC, the card's own equal to oodAuroc.
+    expect(Object.keys(result.ood.aurocByScore)).toEqual(["maxProb", "margin", "energy"]);
+    const card = JSON.parse(await readFile(join(dir, "model", "model-card.json"), "utf8"));
+    expect(result.ood.aurocByScore[card.unsure.score]).toBeCloseTo(result.oodAuroc, 12);
+    expect(stdout).toMatch(/AUROC each unsure score would give: maxProb 0\.\d{3}, margin 0\.\d{3}, energy 0\.\d{3}/);
     expect(result.support).toBe(9);
     expect(Object.keys(result.perClass)).toHaveLength(8);
     expect(result.perClass.eczema).toMatchObject({ support: 3 });

@@ -9,7 +9,7 @@ import { extname, join } from "node:path";
 import { interpretLogits, type ModelCard, meanOverViews, preprocess, testTimeFlips, viewBatch } from "@pifu/core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../backend/index.js";
-import { auroc } from "../calibrate/unsure.js";
+import { auroc, UNSURE_SCORES, type UnsureScoreName, unsureScores } from "../calibrate/unsure.js";
 import {
   concatFloat32,
   DatasetError,
@@ -34,13 +34,22 @@ export interface EvaluateResult {
   confusion: number[][];
   classes: string[];
   unsureRateIn: number;
-  ood?: { data: string; support: number; oodAuroc: number; unsureRateOod: number };
+  ood?: {
+    data: string;
+    support: number;
+    oodAuroc: number;
+    unsureRateOod: number;
+    /** The AUROC each unsure score would give (the card's is `oodAuroc`), for choosing the rule. */
+    aurocByScore: Record<UnsureScoreName, number>;
+  };
   oodAuroc?: number;
   unsureRateOod?: number;
   skipped: SkippedFile[];
 }
 
 interface Scored {
+  /** Averaged over the card's test-time flips, before calibration. */
+  logits: Float32Array;
   probabilities: Float32Array;
   unsureScores: Float64Array;
   unsure: number;
@@ -58,8 +67,9 @@ export async function scoreImages(
   const k = card.classes.length;
   const size = card.preprocessing.inputSize;
   const flips = testTimeFlips(card);
+  const logitRows: Float32Array[] = [];
   const probabilities: number[] = [];
-  const unsureScores: number[] = [];
+  const scores: number[] = [];
   const kept: number[] = [];
   const skipped: SkippedFile[] = [];
   let unsure = 0;
@@ -81,16 +91,18 @@ export async function scoreImages(
       () => (model.predict(tf.tensor4d(batch, [rows, size, size, 3])) as tf.Tensor).dataSync() as Float32Array,
     );
     const logits = meanOverViews(viewLogits, flips.length, k);
+    logitRows.push(logits);
     for (let j = 0; j < inputs.length; j++) {
       const result = interpretLogits(logits.subarray(j * k, (j + 1) * k), card.calibration, card.unsure);
       probabilities.push(...result.probabilities);
-      unsureScores.push(result.unsureScore);
+      scores.push(result.unsureScore);
       if (result.unsure) unsure++;
     }
   }
   return {
+    logits: concatFloat32(logitRows),
     probabilities: Float32Array.from(probabilities),
-    unsureScores: Float64Array.from(unsureScores),
+    unsureScores: Float64Array.from(scores),
     unsure,
     kept,
     skipped,
@@ -177,7 +189,15 @@ export async function evaluateModel(
     if (ood.kept.length === 0) throw new DatasetError(`no image in OOD folder ${options.ood} could be decoded`);
     const oodAuroc = auroc(ood.unsureScores, scored.unsureScores);
     const unsureRateOod = ood.unsure / ood.kept.length;
-    result.ood = { data: options.ood, support: ood.kept.length, oodAuroc, unsureRateOod };
+    const k = classes.length;
+    const { temperature } = card.calibration;
+    const aurocByScore = Object.fromEntries(
+      UNSURE_SCORES.map((score) => [
+        score,
+        auroc(unsureScores(ood.logits, k, temperature, score), unsureScores(scored.logits, k, temperature, score)),
+      ]),
+    ) as Record<UnsureScoreName, number>;
+    result.ood = { data: options.ood, support: ood.kept.length, oodAuroc, unsureRateOod, aurocByScore };
     result.oodAuroc = oodAuroc;
     result.unsureRateOod = unsureRateOod;
     result.skipped.push(...ood.skipped);

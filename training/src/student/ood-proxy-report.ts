@@ -1,6 +1,7 @@
 /** Markdown tables of a leave-one-class-out OOD proxy run (see ood-proxy.ts). */
 import { FEATURE_SCORES } from "../calibrate/feature-distance.js";
-import { type OodProxyResult, UNSURE_SCORES, type UnsureScoreName } from "./ood-proxy.js";
+import { UNSURE_SCORES, type UnsureScoreName } from "../calibrate/unsure.js";
+import type { OodProxyResult } from "./ood-proxy.js";
 
 const f3 = (x: number) => x.toFixed(3);
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;

@@ -6,7 +6,6 @@
  * those val images ("in") from every image of c, train and val ("out": the fold never saw any).
  */
 
-import { type UnsureRule, UnsureRuleSchema } from "@pifu/core";
 import {
   FEATURE_SCORES,
   type FeatureScoreName,
@@ -14,7 +13,7 @@ import {
   nearestNeighbourDistance,
 } from "../calibrate/feature-distance.js";
 import { fitTemperature } from "../calibrate/temperature.js";
-import { auroc, thresholdForCoverage, unsureScores } from "../calibrate/unsure.js";
+import { auroc, thresholdForCoverage, UNSURE_SCORES, type UnsureScoreName, unsureScores } from "../calibrate/unsure.js";
 import { classCounts } from "../data/index.js";
 import { subsetsByCount } from "../distill/kd-loss.js";
 import type { KdTargets } from "../distill/trainer.js";
@@ -25,11 +24,6 @@ import type { StudentConfig } from "./config.js";
 import type { SplitData } from "./data.js";
 import { trainConfiguredTeachers } from "./teachers.js";
 import { testTimeLogits, trainStudentHead } from "./train-student.js";
-
-export type UnsureScoreName = UnsureRule["score"];
-
-/** maxProb, margin and energy, in core's order. */
-export const UNSURE_SCORES: readonly UnsureScoreName[] = UnsureRuleSchema.shape.score.options;
 
 export interface ScoreSeparation {
   /** P(an out image scores higher than an in image), ties one half (the evaluate CLI's `oodAuroc`). */

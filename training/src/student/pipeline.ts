@@ -9,7 +9,7 @@ import { DEFAULT_PREPROCESS, SKIN8_CLASSES, type UnsureRule } from "@pifu/core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { loadLayersModelFrom } from "../backbones/load.js";
 import { fitTemperature } from "../calibrate/temperature.js";
-import { auroc, chooseUnsureRule, unsureScores } from "../calibrate/unsure.js";
+import { auroc, chooseUnsureRule, UNSURE_SCORES, unsureScores } from "../calibrate/unsure.js";
 import { classCounts } from "../data/index.js";
 import { subsetsByCount } from "../distill/kd-loss.js";
 import type { TeacherReport } from "../distill/teachers.js";
@@ -90,8 +90,7 @@ function pickUnsureRule(
 ) {
   const predicted = argmaxRows(logits, k);
   const errorAuroc: Record<string, number> = {};
-  const candidates: UnsureRule["score"][] = ["maxProb", "margin", "energy"];
-  for (const score of candidates) {
+  for (const score of UNSURE_SCORES) {
     const scores = unsureScores(logits, k, temperature, score);
     const wrong = [...scores].filter((_, i) => predicted[i] !== labels[i]);
     const right = [...scores].filter((_, i) => predicted[i] === labels[i]);
@@ -99,7 +98,7 @@ function pickUnsureRule(
   }
   const best =
     config.unsure.score === "auto"
-      ? candidates.reduce((a, b) => ((errorAuroc[b] ?? 0) > (errorAuroc[a] ?? 0) ? b : a))
+      ? UNSURE_SCORES.reduce((a, b) => ((errorAuroc[b] ?? 0) > (errorAuroc[a] ?? 0) ? b : a))
       : config.unsure.score;
   return { ...chooseUnsureRule(logits, k, temperature, best, config.unsure.coverage), errorAuroc };
 }
