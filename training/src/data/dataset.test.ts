@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -36,6 +36,19 @@ describe("readDataset", () => {
     const ds = await readDataset(join(dir, "other"), { labelsFile: join(dir, "labels.txt") });
     expect(ds.classOrigin).toBe("labels-file");
     expect(ds.classes).toEqual(["zebra", "apple"]);
+  });
+
+  it("follows links to class folders and to images, and skips a link to nothing", async () => {
+    const linked = join(dir, "linked");
+    await mkdir(join(linked, "eczema"), { recursive: true });
+    await symlink(join(dir, "skin", "warts"), join(linked, "warts"));
+    await symlink(join(dir, "skin", "eczema", "eczema-1.jpg"), join(linked, "eczema", "one.jpg"));
+    await symlink(join(dir, "nowhere.jpg"), join(linked, "eczema", "gone.jpg"));
+    const ds = await readDataset(linked);
+    expect(ds.classes).toEqual(["eczema", "warts"]);
+    expect(ds.items.filter((i) => i.classId === "warts")).toHaveLength(5);
+    expect(ds.items.filter((i) => i.classId === "eczema").map((i) => i.id)).toEqual(["one"]);
+    expect(ds.skipped).toContainEqual({ path: join(linked, "eczema", "gone.jpg"), reason: "a link to nothing" });
   });
 
   it("rejects folders outside a given class list with the valid names", async () => {

@@ -4,7 +4,7 @@
  * skin8 class, else sorted folder names. An optional DIR/manifest.csv adds a `source` per image
  * (matched on `id` = file name without extension).
  */
-import { existsSync } from "node:fs";
+import { type Dirent, existsSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, extname, join, resolve } from "node:path";
 import { CLASS_ID_PATTERN, SKIN8_CLASS_IDS } from "@pifu/core";
@@ -98,14 +98,31 @@ async function readManifestSources(root: string): Promise<Map<string, string>> {
 }
 
 /** Lists a folder-per-class data set. Nothing is decoded yet; unsupported files are skipped here. */
+/** What a folder entry is, following a symbolic link (folds and curated sets are often built from links). */
+async function entryKind(dir: string, entry: Dirent): Promise<"file" | "directory" | "other" | "broken link"> {
+  if (entry.isFile()) return "file";
+  if (entry.isDirectory()) return "directory";
+  if (!entry.isSymbolicLink()) return "other";
+  try {
+    const target = await stat(join(dir, entry.name));
+    return target.isFile() ? "file" : target.isDirectory() ? "directory" : "other";
+  } catch {
+    return "broken link";
+  }
+}
+
+/** The class folders of a folder-per-class set, sorted: its sub-folders (or links to folders) not starting with ".". */
+export async function classFolders(root: string): Promise<string[]> {
+  const entries = (await readdir(root, { withFileTypes: true })).filter((e) => !e.name.startsWith("."));
+  const folders: string[] = [];
+  for (const entry of entries) if ((await entryKind(root, entry)) === "directory") folders.push(entry.name);
+  return folders.sort();
+}
+
 export async function readDataset(dir: string, options: ReadDatasetOptions = {}): Promise<Dataset> {
   const root = resolve(dir);
   if (!existsSync(root) || !(await stat(root)).isDirectory()) throw new DatasetError(`${root} is not a folder`);
-  const entries = await readdir(root, { withFileTypes: true });
-  const folders = entries
-    .filter((e) => e.isDirectory() && !e.name.startsWith("."))
-    .map((e) => e.name)
-    .sort();
+  const folders = await classFolders(root);
   if (folders.length === 0) throw new DatasetError(`${root} has no class folders (expected DIR/<class>/<image>)`);
   const labelsFile =
     options.labelsFile ?? (existsSync(join(root, "labels.txt")) ? join(root, "labels.txt") : undefined);
@@ -122,8 +139,9 @@ export async function readDataset(dir: string, options: ReadDatasetOptions = {})
       .sort((a, b) => (a.name < b.name ? -1 : 1));
     for (const file of files) {
       const path = join(root, classId, file.name);
-      if (!file.isFile()) {
-        skipped.push({ path, reason: "not a regular file" });
+      const kind = await entryKind(join(root, classId), file);
+      if (kind !== "file") {
+        skipped.push({ path, reason: kind === "broken link" ? "a link to nothing" : "not a regular file" });
         continue;
       }
       if (!IMAGE_EXTENSIONS.includes(extname(file.name).toLowerCase())) {

@@ -11,6 +11,7 @@ import type * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../backend/index.js";
 import { auroc, UNSURE_SCORES, type UnsureScoreName, unsureScores } from "../calibrate/unsure.js";
 import {
+  classFolders,
   concatFloat32,
   DatasetError,
   decodeImage,
@@ -143,10 +144,7 @@ export async function evaluateModel(
   const classes = card.classes.map((c) => c.id);
   const dataset = await readDataset(options.data, { classes });
   const present = new Set(dataset.items.map((i) => i.classId));
-  const folders = (await readdir(dataset.root, { withFileTypes: true }))
-    .filter((e) => e.isDirectory())
-    .map((e) => e.name);
-  const empty = folders.filter((f) => !present.has(f));
+  const empty = (await classFolders(dataset.root)).filter((f) => !present.has(f));
   if (empty.length > 0) {
     throw new DatasetError(
       `class folder(s) ${empty.join(", ")} in ${dataset.root} hold no images; add images or remove the folder`,
