@@ -97,7 +97,6 @@ async function readManifestSources(root: string): Promise<Map<string, string>> {
   return sources;
 }
 
-/** Lists a folder-per-class data set. Nothing is decoded yet; unsupported files are skipped here. */
 /** What a folder entry is, following a symbolic link (folds and curated sets are often built from links). */
 async function entryKind(dir: string, entry: Dirent): Promise<"file" | "directory" | "other" | "broken link"> {
   if (entry.isFile()) return "file";
@@ -119,6 +118,7 @@ export async function classFolders(root: string): Promise<string[]> {
   return folders.sort();
 }
 
+/** Lists a folder-per-class data set. Nothing is decoded yet; unsupported files are skipped here. */
 export async function readDataset(dir: string, options: ReadDatasetOptions = {}): Promise<Dataset> {
   const root = resolve(dir);
   if (!existsSync(root) || !(await stat(root)).isDirectory()) throw new DatasetError(`${root} is not a folder`);
