@@ -145,6 +145,11 @@ describe("npm run student on some of the skin8 classes (a leave-one-class-out fo
     expect(foldLog).toMatch(/classes: eczema, psoriasis, warts \(the skin8 classes the train folder holds\)/);
     const foldSummary = JSON.parse(await readFile(join(out, "summary.json"), "utf8")) as StudentSummary;
     expect(foldSummary.subsets.flatMap((s) => s.classes)).toEqual(classes);
+    // No seborrhoeic dermatitis in this fold: its F1 column is empty (null), not a 0 that reads as a miss.
+    expect(foldSummary.ablation[0]?.seborrheicF1).toBeNull();
+    const report = await readFile(join(out, "summary.md"), "utf8");
+    expect(report).toMatch(/### Ablation \(.*; val, 6 images\)/);
+    expect(report).toMatch(/\| chosen configuration \(frozen backbone\) \|.*\| n\/a \|/);
     const { card, model } = await openModelDir(join(out, "model"));
     expect(card.classes.map((c) => c.id)).toEqual(classes);
     expect(card.intendedUse).toMatch(/ranks 3 common skin conditions/);

@@ -37,6 +37,7 @@ export interface AblationRow {
   curriculum: boolean;
   accuracy: number;
   macroF1: number;
+  /** NaN (null in summary.json) when the run's classes leave seborrhoeic dermatitis out. */
   seborrheicF1: number;
   /** ECE after this row's own temperature fit. */
   ece: number;
@@ -72,7 +73,7 @@ function rowMetrics(
     curriculum,
     accuracy: m.accuracy,
     macroF1: m.macroF1,
-    seborrheicF1: m.perClass.seborrheic_dermatitis?.f1 ?? 0,
+    seborrheicF1: m.perClass.seborrheic_dermatitis?.f1 ?? Number.NaN,
     ece: m.ece,
   };
 }

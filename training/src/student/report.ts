@@ -35,7 +35,7 @@ export function studentMarkdown(summary: StudentSummary): string {
     "|---|---:|---:|---:|",
     ...summary.teachers.map((t) => `| ${t.subset} | ${t.trainImages} | ${f3(t.valAccuracy)} | ${f3(t.valMacroF1)} |`),
     "",
-    "### Ablation (student head on frozen MobileNetV2-0.35 features; val, 507 images)",
+    `### Ablation (student head on frozen MobileNetV2-0.35 features; val, ${ev.support} images)`,
     "",
     "| row | KD | curriculum | accuracy | macro-F1 | seb. derm. F1 | ECE after T |",
     "|---|---|---|---:|---:|---:|---:|",
