@@ -78,7 +78,7 @@ async function runRows(tables: readonly AblationTable[], o: RowRunOptions): Prom
           onEpoch: (r, epochs) => progress.epoch(r.epoch, epochs, `${row.slug} macro-F1 ${r.valMacroF1.toFixed(3)}`),
         },
       );
-      progress.stop();
+      // log() clears the bar before the line.
       progress.log(
         `   accuracy ${run.evaluation.metrics.accuracy.toFixed(3)}, macro-F1 ${run.evaluation.metrics.macroF1.toFixed(3)} (epoch ${run.bestEpoch}, ${run.trainSeconds.toFixed(0)} s training)`,
       );

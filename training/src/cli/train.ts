@@ -13,27 +13,23 @@ const program = addTrainOptions(
     )
     .showHelpAfterError(),
 );
+
 async function main() {
   program.parse();
   const config = await configFromFlags(program.opts(), (key) => program.getOptionValueSource(key) === "cli");
   const progress = createProgress();
-  try {
-    const run = await runTraining(config, {
-      log: progress.log,
-      onStage: progress.stage,
-      onEpoch: (r, epochs) =>
-        progress.epoch(
-          r.epoch,
-          epochs,
-          `loss ${r.trainLoss.toFixed(3)} val acc ${r.valAccuracy.toFixed(3)} macro-F1 ${r.valMacroF1.toFixed(3)}`,
-        ),
-    });
-    progress.stop();
-    console.log(evaluationMarkdown(run.evaluation, `Validation (epoch ${run.bestEpoch})`));
-    console.log(`\nrun written to ${run.outDir}`);
-  } finally {
-    progress.stop();
-  }
+  const run = await runTraining(config, {
+    log: progress.log,
+    onStage: progress.stage,
+    onEpoch: (r, epochs) =>
+      progress.epoch(
+        r.epoch,
+        epochs,
+        `loss ${r.trainLoss.toFixed(3)} val acc ${r.valAccuracy.toFixed(3)} macro-F1 ${r.valMacroF1.toFixed(3)}`,
+      ),
+  }).finally(progress.stop);
+  console.log(evaluationMarkdown(run.evaluation, `Validation (epoch ${run.bestEpoch})`));
+  console.log(`\nrun written to ${run.outDir}`);
 }
 
 runMain("train", main);
