@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { dirname } from "node:path";
-import { type FlipVariant, SKIN8_CLASSES, UnsureRuleSchema } from "@pifu/core";
+import { type FlipVariant, SKIN8_CLASS_IDS, UnsureRuleSchema } from "@pifu/core";
 import { Command } from "commander";
 import { initBackend } from "../backend/index.js";
 import { DEFAULT_STUDENT_CONFIG, type StudentConfig } from "../student/config.js";
@@ -23,7 +23,6 @@ import { oodProxyMarkdown } from "../student/ood-proxy-report.js";
 import { inputSizeOption, num, teacherBackboneOption, ttaFlipsOption } from "./parse.js";
 import { runMain } from "./run-main.js";
 
-const CLASS_IDS = SKIN8_CLASSES.map((c) => c.id);
 const d = DEFAULT_STUDENT_CONFIG;
 
 const program = new Command()
@@ -66,10 +65,11 @@ interface Flags {
 type SavedResult = OodProxyResult & { command: string; shippedScore: string; config: unknown };
 
 function parseHeldOut(value: string | undefined): number[] {
-  if (value === undefined) return CLASS_IDS.map((_, c) => c);
-  return value.split(",").map((id) => {
-    const index = CLASS_IDS.indexOf(id.trim() as (typeof CLASS_IDS)[number]);
-    if (index < 0) throw new Error(`--held-out: unknown class "${id}"; valid: ${CLASS_IDS.join(", ")}`);
+  if (value === undefined) return SKIN8_CLASS_IDS.map((_, c) => c);
+  return value.split(",").map((listed) => {
+    const id = listed.trim();
+    const index = SKIN8_CLASS_IDS.indexOf(id);
+    if (index < 0) throw new Error(`--held-out: unknown class "${id}"; valid: ${SKIN8_CLASS_IDS.join(", ")}`);
     return index;
   });
 }
@@ -108,7 +108,7 @@ async function combine(files: string[]): Promise<{ result: OodProxyResult; comma
   }
   const byClass = new Map<string, HeldOutResult>();
   for (const run of runs) for (const fold of run.folds) byClass.set(fold.heldOut, fold);
-  const folds = CLASS_IDS.flatMap((id) => byClass.get(id) ?? []);
+  const folds = SKIN8_CLASS_IDS.flatMap((id) => byClass.get(id) ?? []);
   return {
     result: {
       seed: first.seed,
@@ -173,7 +173,7 @@ async function main(): Promise<void> {
     config,
     train,
     val,
-    classIds: CLASS_IDS,
+    classIds: SKIN8_CLASS_IDS,
     heldOut,
     log,
     // Saved after every fold, so a long run that is stopped keeps what it finished.

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeSyntheticSet } from "../testing/fixtures.js";
-import { readDataset } from "./dataset.js";
+import { listImageFiles, readDataset } from "./dataset.js";
 import { DecodeError, decodeImage } from "./decode.js";
 
 let dir: string;
@@ -53,6 +53,35 @@ describe("readDataset", () => {
 
   it("rejects folders outside a given class list with the valid names", async () => {
     await expect(readDataset(join(dir, "other"), { classes: ["apple"] })).rejects.toThrow(/zebra.*apple/);
+  });
+});
+
+describe("listImageFiles", () => {
+  it("walks nested and linked folders in path order, skipping links to nothing, other files and loops", async () => {
+    const ood = join(dir, "ood");
+    await mkdir(join(ood, "nested", "deeper"), { recursive: true });
+    await symlink(join(dir, "skin", "eczema"), join(ood, "linked-eczema"));
+    const wart = (await readDataset(join(dir, "skin"))).items.find((i) => i.classId === "warts");
+    await symlink(wart?.path as string, join(ood, "nested", "deeper", "w.jpg"));
+    await symlink(join(dir, "nowhere.jpg"), join(ood, "gone.jpg"));
+    await symlink(ood, join(ood, "nested", "back-up"));
+    await writeFile(join(ood, "nested", "README.md"), "photos of other conditions");
+
+    const { paths, skipped } = await listImageFiles(ood);
+    const eczema = (await readDataset(join(dir, "skin"))).items.filter((i) => i.classId === "eczema");
+    expect(paths).toEqual([
+      ...eczema.map((i) => join(ood, "linked-eczema", i.path.split("/").pop() as string)),
+      join(ood, "nested", "deeper", "w.jpg"),
+    ]);
+    expect(skipped).toEqual([
+      { path: join(ood, "gone.jpg"), reason: "a link to nothing" },
+      { path: join(ood, "nested", "README.md"), reason: 'unsupported file type ".md"' },
+      { path: join(ood, "nested", "back-up"), reason: "a folder already read (a link back into the tree)" },
+    ]);
+  });
+
+  it("names a missing folder", async () => {
+    await expect(listImageFiles(join(dir, "no-such-folder"))).rejects.toThrow(/no-such-folder is not a folder/);
   });
 });
 

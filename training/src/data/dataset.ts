@@ -5,7 +5,7 @@
  * (matched on `id` = file name without extension).
  */
 import { type Dirent, existsSync } from "node:fs";
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import { basename, extname, join, resolve } from "node:path";
 import { CLASS_ID_PATTERN, SKIN8_CLASS_IDS } from "@pifu/core";
 import { parseCsv } from "./csv.js";
@@ -155,6 +155,41 @@ export async function readDataset(dir: string, options: ReadDatasetOptions = {})
   }
   if (items.length === 0) throw new DatasetError(`${root} holds no images`);
   return { root, classes, classOrigin: origin, items, skipped };
+}
+
+/**
+ * Every image under a folder, at any depth and without classes (e.g. photos of other conditions for
+ * `evaluate --ood`), in path order. Links are followed; a link to nothing, a file of another type or a
+ * folder already walked (a link back up the tree) is listed in `skipped` instead of failing the walk.
+ */
+export async function listImageFiles(dir: string): Promise<{ paths: string[]; skipped: SkippedFile[] }> {
+  const root = resolve(dir);
+  if (!existsSync(root) || !(await stat(root)).isDirectory()) throw new DatasetError(`${root} is not a folder`);
+  const paths: string[] = [];
+  const skipped: SkippedFile[] = [];
+  const walked = new Set<string>();
+  const walk = async (folder: string): Promise<void> => {
+    const real = await realpath(folder);
+    if (walked.has(real)) {
+      skipped.push({ path: folder, reason: "a folder already read (a link back into the tree)" });
+      return;
+    }
+    walked.add(real);
+    const entries = (await readdir(folder, { withFileTypes: true }))
+      .filter((e) => !e.name.startsWith("."))
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const entry of entries) {
+      const path = join(folder, entry.name);
+      const kind = await entryKind(folder, entry);
+      if (kind === "directory") await walk(path);
+      else if (kind !== "file")
+        skipped.push({ path, reason: kind === "broken link" ? "a link to nothing" : "not a regular file" });
+      else if (IMAGE_EXTENSIONS.includes(extname(entry.name).toLowerCase())) paths.push(path);
+      else skipped.push({ path, reason: `unsupported file type "${extname(entry.name) || "(none)"}"` });
+    }
+  };
+  await walk(root);
+  return { paths, skipped };
 }
 
 /** Images per class, in class order. */

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ModelCard, preprocess, softmax } from "@pifu/core";
@@ -53,6 +53,7 @@ beforeAll(async () => {
   await writeFile(join(dir, "data", "eczema", "broken.jpg"), Buffer.from("not a jpeg at all"));
   await mkdir(join(dir, "ood"), { recursive: true });
   for (let i = 0; i < 3; i++) await image(join(dir, "ood", `other-${i}.jpg`), [230, 230, 230], i);
+  await symlink(join(dir, "deleted.jpg"), join(dir, "ood", "gone.jpg"));
 }, 60_000);
 
 afterAll(async () => {
@@ -60,7 +61,7 @@ afterAll(async () => {
 });
 
 describe("npm run evaluate", () => {
-  it("prints the report and writes JSON with every field, skipping a corrupt file", async () => {
+  it("prints the report and writes JSON with every field, skipping a corrupt file and a dangling link", async () => {
     const json = join(dir, "out", "result.json");
     const { code, stdout } = await evaluate([
       "--model",
@@ -96,12 +97,14 @@ describe("npm run evaluate", () => {
     expect(result.ood.aurocByScore[card.unsure.score]).toBeCloseTo(result.oodAuroc, 12);
     expect(stdout).toMatch(/AUROC each unsure score would give: maxProb 0\.\d{3}, margin 0\.\d{3}, energy 0\.\d{3}/);
     expect(result.support).toBe(9);
+    expect(result.ood.support).toBe(3);
     expect(Object.keys(result.perClass)).toHaveLength(8);
     expect(result.perClass.eczema).toMatchObject({ support: 3 });
     expect(Object.keys(result.perClass.eczema).sort()).toEqual(["f1", "precision", "recall", "support"]);
     expect(result.confusion).toHaveLength(8);
     expect(result.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(9);
-    expect(result.skipped).toHaveLength(1);
+    expect(result.skipped.map((s: { path: string }) => s.path.split("/").pop())).toEqual(["broken.jpg", "gone.jpg"]);
+    expect(result.skipped[1].reason).toBe("a link to nothing");
   }, 60_000);
 
   it("names unknown class folders and empty classes without a stack trace", async () => {

@@ -4,8 +4,6 @@
  * the model averaged over the card's test-time flips, core `interpretLogits` with the card's
  * temperature and unsure rule.
  */
-import { readdir, stat } from "node:fs/promises";
-import { extname, join } from "node:path";
 import { interpretLogits, type ModelCard, meanOverViews, preprocess, testTimeFlips, viewBatch } from "@pifu/core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../backend/index.js";
@@ -15,7 +13,7 @@ import {
   concatFloat32,
   DatasetError,
   decodeImage,
-  IMAGE_EXTENSIONS,
+  listImageFiles,
   readDataset,
   type SkippedFile,
 } from "../data/index.js";
@@ -110,25 +108,6 @@ export async function scoreImages(
   };
 }
 
-async function listImages(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (d: string) => {
-    for (const name of (await readdir(d)).sort()) {
-      if (name.startsWith(".")) continue;
-      const path = join(d, name);
-      if ((await stat(path)).isDirectory()) await walk(path);
-      else if (IMAGE_EXTENSIONS.includes(extname(name).toLowerCase())) out.push(path);
-    }
-  };
-  try {
-    await walk(dir);
-  } catch (error) {
-    throw new DatasetError(`cannot read OOD folder ${dir}: ${(error as Error).message}`);
-  }
-  if (out.length === 0) throw new DatasetError(`OOD folder ${dir} holds no images`);
-  return out;
-}
-
 export interface EvaluateOptions {
   model: tfl.LayersModel;
   card: ModelCard;
@@ -182,8 +161,9 @@ export async function evaluateModel(
     skipped: [...dataset.skipped, ...scored.skipped],
   };
   if (options.ood) {
-    const paths = await listImages(options.ood);
-    const ood = await scoreImages(model, card, paths, options.batchSize);
+    const listed = await listImageFiles(options.ood);
+    if (listed.paths.length === 0) throw new DatasetError(`OOD folder ${options.ood} holds no images`);
+    const ood = await scoreImages(model, card, listed.paths, options.batchSize);
     if (ood.kept.length === 0) throw new DatasetError(`no image in OOD folder ${options.ood} could be decoded`);
     const oodAuroc = auroc(ood.unsureScores, scored.unsureScores);
     const unsureRateOod = ood.unsure / ood.kept.length;
@@ -198,7 +178,7 @@ export async function evaluateModel(
     result.ood = { data: options.ood, support: ood.kept.length, oodAuroc, unsureRateOod, aurocByScore };
     result.oodAuroc = oodAuroc;
     result.unsureRateOod = unsureRateOod;
-    result.skipped.push(...ood.skipped);
+    result.skipped.push(...listed.skipped, ...ood.skipped);
   }
   return { result, evaluation };
 }

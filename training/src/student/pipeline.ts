@@ -27,7 +27,7 @@ import { type StudentConfig, teacherFeatureBackbones } from "./config.js";
 import { checkCacheSource, loadSplit, presentClasses, type SplitData } from "./data.js";
 import { fineTuneInputs } from "./finetune-inputs.js";
 import { trainableTail } from "./image-batches.js";
-import { studentMarkdown } from "./report.js";
+import { f3, studentMarkdown } from "./report.js";
 import { trainConfiguredTeachers } from "./teachers.js";
 import { fineTuneTail, trainStudentHead } from "./train-student.js";
 
@@ -207,9 +207,7 @@ async function ablationRows(
     const run = trainStudentHead(config, train, val, classIds.length, v.kd, v.curriculum ? curriculum : null);
     run.head.dispose();
     const row = rowMetrics(v.name, v.kdName, v.curriculum, run.valLogits, val.labels, classIds);
-    log(
-      `  val accuracy ${row.accuracy.toFixed(3)}, macro-F1 ${row.macroF1.toFixed(3)}, seb-derm F1 ${row.seborrheicF1.toFixed(3)}`,
-    );
+    log(`  val accuracy ${f3(row.accuracy)}, macro-F1 ${f3(row.macroF1)}, seb-derm F1 ${f3(row.seborrheicF1)}`);
     rows.push(row);
   }
   return rows;
@@ -303,14 +301,14 @@ export async function runStudent(
   checkCacheSource(cachedTrain.images, config.train, config.cache);
   checkCacheSource(cachedVal.images, config.val, config.cache);
   const { classIds, train, val } = presentClasses(cachedTrain, cachedVal);
-  const K = classIds.length;
-  if (K < SKIN8_CLASSES.length) log(`classes: ${classIds.join(", ")} (the skin8 classes the train folder holds)`);
+  const k = classIds.length;
+  if (k < SKIN8_CLASSES.length) log(`classes: ${classIds.join(", ")} (the skin8 classes the train folder holds)`);
   log(
     `train ${train.labels.length} images, val ${val.labels.length}; student features ${train.studentWidth}-d, teacher features ${train.teacherWidth}-d`,
   );
   const counts = classCounts(
     Array.from(train.labels, (label) => ({ label })),
-    K,
+    k,
   );
   const subsets = subsetsByCount(counts, config.subsets);
   for (const s of subsets) {
@@ -334,7 +332,7 @@ export async function runStudent(
     teachers = made.reports;
   }
   log(`student head (${config.kd ? "KD" : "no KD"}, ${config.curriculum ? "curriculum" : "no curriculum"})`);
-  const main = trainStudentHead(config, train, val, K, kd, config.curriculum, log);
+  const main = trainStudentHead(config, train, val, k, kd, config.curriculum, log);
   const kdName = config.kd
     ? `${config.teacher.perSubset ? "per-subset" : "one all-class"} ${config.teacher.features} teachers`
     : "none";
@@ -372,10 +370,10 @@ export async function runStudent(
     ablation.push(row);
   }
 
-  const fit = fitTemperature(valLogits, val.labels, K);
-  const eceBefore = evaluateProbabilities(softmaxRows(valLogits, K, 1), val.labels, classIds).metrics.ece;
-  const eceAfter = evaluateProbabilities(softmaxRows(valLogits, K, fit.temperature), val.labels, classIds).metrics.ece;
-  const unsure = pickUnsureRule(config, valLogits, val.labels, K, fit.temperature);
+  const fit = fitTemperature(valLogits, val.labels, k);
+  const eceBefore = evaluateProbabilities(softmaxRows(valLogits, k, 1), val.labels, classIds).metrics.ece;
+  const eceAfter = evaluateProbabilities(softmaxRows(valLogits, k, fit.temperature), val.labels, classIds).metrics.ece;
+  const unsure = pickUnsureRule(config, valLogits, val.labels, k, fit.temperature);
   log(
     `temperature ${fit.temperature.toFixed(3)}: ECE ${eceBefore.toFixed(3)} → ${eceAfter.toFixed(3)}; unsure rule ${unsure.score} > ${unsure.threshold.toFixed(4)} (coverage ${unsure.coverage.toFixed(3)})`,
   );

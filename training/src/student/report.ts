@@ -2,7 +2,8 @@
 import { reportMarkdown } from "../metrics/index.js";
 import type { StudentSummary } from "./pipeline.js";
 
-const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "n/a");
+/** Three decimals, or "n/a" for a metric the run has no data for (NaN). */
+export const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "n/a");
 
 export function studentMarkdown(summary: StudentSummary): string {
   const ev = summary.exported.evaluation;
