@@ -1,3 +1,4 @@
+export * from "./advice.js";
 export * from "./feedback.js";
 export * from "./hash.js";
 export * from "./labels.js";

@@ -67,4 +67,35 @@ describe("compareVersions", () => {
     const sorted = ["1.10.0", "1.2.0", "1.2.0-beta.1", "0.9.9", "2.0.0"].sort(compareVersions);
     expect(sorted).toEqual(["0.9.9", "1.2.0-beta.1", "1.2.0", "1.10.0", "2.0.0"]);
   });
+
+  it("follows semver 11.4 for pre-release identifiers", () => {
+    // The example order from semver.org §11.4.4, shuffled.
+    const ordered = [
+      "1.0.0-alpha",
+      "1.0.0-alpha.1",
+      "1.0.0-alpha.beta",
+      "1.0.0-beta",
+      "1.0.0-beta.2",
+      "1.0.0-beta.11",
+      "1.0.0-rc.1",
+      "1.0.0",
+    ];
+    const shuffled = [5, 0, 7, 3, 1, 6, 2, 4].map((i) => ordered[i] as string);
+    expect(shuffled.sort(compareVersions)).toEqual(ordered);
+    expect(compareVersions("1.3.0-beta.10", "1.3.0-beta.9")).toBe(1);
+    expect(compareVersions("1.3.0-beta.9", "1.3.0-beta.10")).toBe(-1);
+  });
+
+  it("splits at the first hyphen only, so hyphens inside the pre-release count", () => {
+    expect(compareVersions("1.0.0-rc-1", "1.0.0-rc")).toBe(1);
+    expect(compareVersions("1.0.0-rc-1", "1.0.0-rc-2")).toBe(-1);
+    expect(compareVersions("1.0.0-rc-1", "1.0.0")).toBe(-1);
+  });
+
+  it("ignores build metadata and calls equal versions equal", () => {
+    expect(compareVersions("1.0.0+build.5", "1.0.0+build.7")).toBe(0);
+    expect(compareVersions("1.0.0-beta.2+exp.sha.5114f85", "1.0.0-beta.2")).toBe(0);
+    expect(compareVersions("1.0.0-beta+x", "1.0.0")).toBe(-1);
+    expect(compareVersions("2.1.3", "2.1.3")).toBe(0);
+  });
 });

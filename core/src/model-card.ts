@@ -150,20 +150,41 @@ export async function verifyModelCard(
   return card;
 }
 
-/** Compares two semver strings; pre-releases sort before their release. */
-export function compareVersions(a: string, b: string): number {
-  const parse = (v: string) => {
-    const [core = "", pre] = v.split("-", 2);
-    return { nums: core.split(".").map(Number), pre };
+/** A version's numbers and pre-release identifiers; build metadata (after "+") is ignored. */
+function parseVersion(version: string): { numbers: number[]; prerelease: string[] } {
+  const withoutBuild = version.split("+", 1)[0] ?? "";
+  const dash = withoutBuild.indexOf("-");
+  const release = dash < 0 ? withoutBuild : withoutBuild.slice(0, dash);
+  return {
+    numbers: release.split(".").map(Number),
+    prerelease: dash < 0 ? [] : withoutBuild.slice(dash + 1).split("."),
   };
-  const x = parse(a);
-  const y = parse(b);
+}
+
+/** semver §11.4: numeric identifiers compare numerically and sort before alphanumeric ones. */
+function compareIdentifiers(a: string, b: string): number {
+  const numeric = /^\d+$/;
+  const aNumeric = numeric.test(a);
+  const bNumeric = numeric.test(b);
+  if (aNumeric && bNumeric) return Math.sign(Number(a) - Number(b));
+  if (aNumeric !== bNumeric) return aNumeric ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Compares two semver strings by precedence (semver §11): pre-releases sort before their release. */
+export function compareVersions(a: string, b: string): number {
+  const x = parseVersion(a);
+  const y = parseVersion(b);
   for (let i = 0; i < 3; i++) {
-    const d = (x.nums[i] ?? 0) - (y.nums[i] ?? 0);
+    const d = (x.numbers[i] ?? 0) - (y.numbers[i] ?? 0);
     if (d !== 0) return Math.sign(d);
   }
-  if (x.pre === y.pre) return 0;
-  if (x.pre === undefined) return 1;
-  if (y.pre === undefined) return -1;
-  return x.pre < y.pre ? -1 : 1;
+  if (x.prerelease.length === 0 || y.prerelease.length === 0) {
+    return Math.sign(y.prerelease.length - x.prerelease.length);
+  }
+  for (let i = 0; i < Math.min(x.prerelease.length, y.prerelease.length); i++) {
+    const d = compareIdentifiers(x.prerelease[i] as string, y.prerelease[i] as string);
+    if (d !== 0) return d;
+  }
+  return Math.sign(x.prerelease.length - y.prerelease.length);
 }

@@ -1,22 +1,29 @@
 /** The app shell: loads the model, holds the current check and routes between screens. */
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
-import { type CheckResult, runCheck, today, topLabels } from "./check.js";
+import { type CheckResult, runCheck } from "./check.js";
+import { checkErrorMessage, errorText } from "./errors.js";
 import { enqueueFeedback, feedbackCounts } from "./feedback/queue.js";
+import { type DoctorAnswer, feedbackRecord } from "./feedback/record.js";
 import { FeedbackSync, type SyncState } from "./feedback/sync.js";
-import { addHistory, attachFeedback } from "./history/store.js";
+import { addToHistory, attachFeedback } from "./history/store.js";
 import { describeClass, LocaleContext, translator } from "./i18n/index.js";
-import { decodePhoto, PhotoDecodeError } from "./image/decode.js";
-import { type ActiveModel, openActiveModel, updateFromChannel } from "./model/active.js";
+import { decodePhoto } from "./image/decode.js";
+import {
+  type ActiveModel,
+  activeVersion,
+  openActiveModel,
+  pruneSuperseded,
+  updateFromChannel,
+} from "./model/active.js";
 import { type BackendName, isBackendName, selectBackend } from "./model/backend.js";
-import { pruneStoredModels } from "./model/store.js";
 import { assessQuality, DEFAULT_QUALITY, type QualityReport } from "./quality/quality.js";
-import { Doctor, type DoctorAnswer } from "./screens/Doctor.js";
+import { Doctor } from "./screens/Doctor.js";
 import { History } from "./screens/History.js";
 import { Home } from "./screens/Home.js";
 import { Quality } from "./screens/Quality.js";
 import { Result } from "./screens/Result.js";
 import { Settings as SettingsScreen } from "./screens/Settings.js";
-import { loadSettings, type Settings, saveSettings } from "./settings.js";
+import { loadSettings, type Settings, saveSettings, settingsFrom } from "./settings.js";
 
 const API_BASE = import.meta.env.VITE_PIFU_API ?? "";
 const WASM_DIR = `${import.meta.env.BASE_URL}tfjs/`;
@@ -45,8 +52,12 @@ export function App() {
   const [photo, setPhoto] = useState<PendingPhoto>();
   const [check, setCheck] = useState<CheckResult>();
   const [feedbackSaved, setFeedbackSaved] = useState(false);
+  /** The id of the check that could not be saved to history. */
+  const [notInHistory, setNotInHistory] = useState<string>();
   const [updateStatus, setUpdateStatus] = useState<string>();
   const [modelNotice, setModelNotice] = useState<string>();
+  /** Storage failures the app carried on through (settings or old models not saved or deleted). */
+  const [storageNotices, setStorageNotices] = useState<string[]>([]);
   const [checkingUpdate, setCheckingUpdate] = useState(false);
   const [sync, setSync] = useState<SyncState>({ pending: 0, rejected: 0 });
   const syncer = useRef<FeedbackSync>();
@@ -54,16 +65,46 @@ export function App() {
 
   const settingsRef = useRef<Settings>();
 
-  /** Merges into the latest settings (async callers may hold stale copies) and persists them. */
-  const updateSettings = useCallback(async (patch: Partial<Settings>) => {
-    const current = settingsRef.current;
-    if (!current) return;
-    const next = { ...current, ...patch };
+  /** The queue's counts for the header badge; unreadable counts keep the last ones shown. */
+  const refreshCounts = useCallback(() => {
+    feedbackCounts().then(
+      (counts) => setSync((state) => ({ ...state, ...counts })),
+      () => undefined,
+    );
+  }, []);
+
+  const addStorageNotice = useCallback((notice: string) => {
+    setStorageNotices((notices) => (notices.includes(notice) ? notices : [...notices, notice]));
+  }, []);
+
+  /** Makes `next` the settings in use, without saving them. */
+  const applySettings = useCallback((next: Settings) => {
     settingsRef.current = next;
     setSettings(next);
     document.documentElement.lang = next.locale === "zh" ? "zh-CN" : "en";
-    await saveSettings(next);
   }, []);
+
+  /**
+   * Merges into the latest settings (async callers may hold stale copies) and saves them. Saving is
+   * best effort: on failure the settings still apply until the app closes, a notice says so, and
+   * this returns false.
+   */
+  const updateSettings = useCallback(
+    async (patch: Partial<Settings>): Promise<boolean> => {
+      const current = settingsRef.current;
+      if (!current) return false;
+      const next = { ...current, ...patch };
+      applySettings(next);
+      try {
+        await saveSettings(next);
+        return true;
+      } catch (error) {
+        addStorageNotice(translator(next.locale)("settingsNotSaved", { error: errorText(error) }));
+        return false;
+      }
+    },
+    [applySettings, addStorageNotice],
+  );
 
   const checkForUpdate = useCallback(
     async (active: ActiveModel, quiet: boolean) => {
@@ -72,76 +113,117 @@ export function App() {
       const say = translator(current.locale);
       setCheckingUpdate(true);
       try {
-        const result = await updateFromChannel(API_BASE, current.channel, active.classifier.card.version);
+        const latest = () => settingsRef.current ?? current;
+        const result = await updateFromChannel(API_BASE, active.classifier.card.version, latest);
         if (result.kind === "updated") {
           const version = result.model.classifier.card.version;
           active.classifier.dispose();
           setModel(result.model);
-          await updateSettings({ activeModel: version });
+          // Saved together with the model, in one transaction.
+          applySettings({ ...latest(), activeModel: version });
           setUpdateStatus(say("updateDone", { version }));
         } else if (result.kind === "failed") {
-          setUpdateStatus(say("updateFailed", { version: result.version, error: result.error }));
+          const key = result.stage === "store" ? "updateNotStored" : "updateFailed";
+          setUpdateStatus(say(key, { version: result.version, error: result.error }));
         } else if (!quiet) {
           setUpdateStatus(say("updateNone"));
         }
       } catch (error) {
-        if (!quiet) setUpdateStatus(say("updateOffline", { error: (error as Error).message }));
+        if (!quiet) setUpdateStatus(say("updateOffline", { error: errorText(error) }));
       } finally {
         setCheckingUpdate(false);
       }
     },
-    [updateSettings],
+    [applySettings],
+  );
+
+  /**
+   * Names the model that started in the settings, then deletes the stored versions it supersedes:
+   * never before the settings naming it are saved, so a failure here cannot lose the model in use.
+   */
+  const settleActiveModel = useCallback(
+    async (active: ActiveModel, named: string | undefined) => {
+      const say = translator(settingsRef.current?.locale ?? "en");
+      const version = activeVersion(active);
+      if (active.discarded) {
+        setModelNotice(
+          version
+            ? say("discardedUsing", { version, error: active.discarded })
+            : say("discarded", { error: active.discarded }),
+        );
+      }
+      const saved = named === version || (await updateSettings({ activeModel: version }));
+      if (!saved) return;
+      try {
+        await pruneSuperseded(active);
+      } catch (error) {
+        addStorageNotice(say("oldModelsNotDeleted", { error: errorText(error) }));
+      }
+    },
+    [updateSettings, addStorageNotice],
   );
 
   useEffect(() => {
     (async () => {
-      const loaded = await loadSettings();
-      settingsRef.current = loaded;
+      let loaded: Settings;
+      try {
+        loaded = await loadSettings();
+      } catch (error) {
+        loaded = settingsFrom(undefined);
+        addStorageNotice(translator(loaded.locale)("settingsNotRead", { error: errorText(error) }));
+      }
+      applySettings(loaded);
       await updateSettings({});
       try {
         setBackend(await selectBackend(WASM_DIR, requestedBackend()));
         const active = await openActiveModel(loaded.activeModel);
-        if (active.discarded) {
-          await updateSettings({ activeModel: undefined });
-          setModelNotice(translator(loaded.locale)("discarded", { error: active.discarded }));
-        } else if (active.source === "embedded") {
-          await pruneStoredModels();
-        }
         setModel(active);
+        // Before the update check, whose own save would otherwise race this one.
+        await settleActiveModel(active, loaded.activeModel);
         if (navigator.onLine) void checkForUpdate(active, true);
       } catch (error) {
-        setFatal((error as Error).message);
+        setFatal(errorText(error));
       }
       syncer.current = new FeedbackSync(API_BASE, setSync);
       syncer.current.start();
-      setSync(await feedbackCounts());
+      refreshCounts();
     })();
-  }, [updateSettings, checkForUpdate]);
+  }, [applySettings, updateSettings, addStorageNotice, settleActiveModel, checkForUpdate, refreshCounts]);
 
   if (!settings) return null;
   const classifier = model?.classifier;
 
+  /** Shows the result as soon as it is computed; saving it to history comes after and may fail alone. */
   const showCheck = async (pixels: PendingPhoto["pixels"], thumbnail: Blob) => {
     if (!classifier) return;
     const result = await runCheck(classifier, pixels, thumbnail);
-    await addHistory({
-      id: result.id,
-      createdAt: result.createdAt,
-      thumbnail,
-      modelVersion: result.card.version,
-      top: topLabels(result),
-      unsure: result.interpretation.unsure,
-    });
+    // The full-size pixels kept for "Check anyway" are not needed once the model has seen them.
+    setPhoto(undefined);
     setCheck(result);
     setFeedbackSaved(false);
     setStatus(undefined);
     setScreen("result");
+    try {
+      await addToHistory(result);
+    } catch {
+      setNotInHistory(result.id);
+    }
   };
 
-  const onPhoto = async (file: File) => {
-    if (!classifier) return;
+  /** Runs one step of a check, saying "checking" meanwhile and what went wrong if it fails. */
+  const checking = async (step: () => Promise<void>) => {
     setStatus(t("checking"));
     try {
+      await step();
+    } catch (error) {
+      setStatus(checkErrorMessage(error, t));
+    }
+  };
+
+  const onPhoto = (file: File) => {
+    if (!classifier) return;
+    void checking(async () => {
+      setPhoto(undefined);
       const decoded = await decodePhoto(file);
       const minSide = Math.max(DEFAULT_QUALITY.minSide, classifier.card.preprocessing.inputSize);
       const report = assessQuality(decoded.preview, decoded.pixels, { ...DEFAULT_QUALITY, minSide });
@@ -152,30 +234,19 @@ export function App() {
         return;
       }
       await showCheck(decoded.pixels, decoded.thumbnail);
-    } catch (error) {
-      setStatus(error instanceof PhotoDecodeError ? t("decodeFailed") : (error as Error).message);
-    }
+    });
   };
 
+  /** Throws when the record is not queued; the doctor screen shows it and saving again is harmless. */
   const onDoctorSubmit = async (answer: DoctorAnswer) => {
     if (!check) return;
-    const record = {
-      id: crypto.randomUUID(),
-      modelVersion: check.card.version,
-      prediction: topLabels(check),
-      confirmedLabel: answer.confirmedLabel,
-      confirmedBy: "doctor" as const,
-      ...(answer.bodySite ? { bodySite: answer.bodySite } : {}),
-      ...(answer.fitzpatrick ? { fitzpatrick: answer.fitzpatrick } : {}),
-      locale: settings.locale,
-      day: today(),
-    };
+    const record = feedbackRecord(check, answer, settings.locale);
     await enqueueFeedback(record);
     await attachFeedback(check.id, { id: record.id, confirmedLabel: record.confirmedLabel });
-    setSync({ ...sync, ...(await feedbackCounts()) });
-    syncer.current?.trigger();
     setFeedbackSaved(true);
     setScreen("result");
+    syncer.current?.trigger();
+    refreshCounts();
   };
 
   const nav = (target: Screen, label: string) => (
@@ -201,8 +272,13 @@ export function App() {
         report={photo.report}
         shortSide={Math.min(photo.pixels.width, photo.pixels.height)}
         minSide={photo.minSide}
-        onRetake={() => setScreen("home")}
-        onContinue={() => void showCheck(photo.pixels, photo.thumbnail)}
+        status={status}
+        onRetake={() => {
+          setPhoto(undefined);
+          setStatus(undefined);
+          setScreen("home");
+        }}
+        onContinue={() => void checking(() => showCheck(photo.pixels, photo.thumbnail))}
       />
     );
   } else if (screen === "result" && check) {
@@ -211,6 +287,7 @@ export function App() {
         check={check}
         classifier={classifier}
         feedbackSaved={feedbackSaved}
+        notInHistory={notInHistory === check.id}
         onDoctor={() => setScreen("doctor")}
         onNew={() => setScreen("home")}
       />
@@ -254,7 +331,15 @@ export function App() {
           )}
         </span>
       </header>
-      <main>{body}</main>
+      <main>
+        {(screen === "home" || screen === "settings") &&
+          storageNotices.map((notice) => (
+            <output key={notice} class="status warn" data-testid="storage-notice">
+              {notice}
+            </output>
+          ))}
+        {body}
+      </main>
       <nav class="bottom" aria-label={t("appName")}>
         {nav("home", t("navHome"))}
         {nav("history", t("navHistory"))}

@@ -15,6 +15,8 @@ import { photoLogits } from "./model/views.js";
 
 export interface CheckResult {
   id: string;
+  /** The id of this check's doctor feedback: one per check, so saving again replaces the queued record. */
+  feedbackId: string;
   createdAt: number;
   card: ModelCard;
   thumbnail: Blob;
@@ -29,6 +31,7 @@ export async function runCheck(classifier: Classifier, pixels: RawImage, thumbna
   const logits = await photoLogits(classifier, input);
   return {
     id: crypto.randomUUID(),
+    feedbackId: crypto.randomUUID(),
     createdAt: Date.now(),
     card,
     thumbnail,

@@ -42,14 +42,23 @@ export type PifuDB = IDBPDatabase<PifuSchema>;
 
 let opened: Promise<PifuDB> | undefined;
 
+/** The open database, shared; a failed open or a connection the browser closed is retried on the next call. */
 export function db(): Promise<PifuDB> {
-  opened ??= openDB<PifuSchema>(DB_NAME, 1, {
+  if (opened) return opened;
+  const opening = openDB<PifuSchema>(DB_NAME, 1, {
     upgrade(database) {
       database.createObjectStore("models", { keyPath: "version" });
       database.createObjectStore("feedback", { keyPath: "record.id" });
       database.createObjectStore("history", { keyPath: "id" }).createIndex("byCreatedAt", "createdAt");
       database.createObjectStore("settings");
     },
+    terminated() {
+      if (opened === opening) opened = undefined;
+    },
   });
-  return opened;
+  opened = opening;
+  opening.catch(() => {
+    if (opened === opening) opened = undefined;
+  });
+  return opening;
 }

@@ -13,12 +13,15 @@ export interface Settings {
   activeModel?: string;
 }
 
+/** The settings record's key in the "settings" store. */
+export const SETTINGS_KEY = "settings";
+
 function defaultLocale(): Locale {
   return navigator.language.toLowerCase().startsWith("zh") ? "zh" : "en";
 }
 
-export async function loadSettings(): Promise<Settings> {
-  const stored = (await (await db()).get("settings", "settings")) as Partial<Settings> | undefined;
+/** Stored values where valid, the defaults elsewhere (and for everything when nothing is stored). */
+export function settingsFrom(stored: Partial<Settings> | undefined): Settings {
   return {
     locale: stored?.locale === "zh" || stored?.locale === "en" ? stored.locale : defaultLocale(),
     channel: stored?.channel === "beta" ? "beta" : "stable",
@@ -26,6 +29,10 @@ export async function loadSettings(): Promise<Settings> {
   };
 }
 
+export async function loadSettings(): Promise<Settings> {
+  return settingsFrom((await (await db()).get("settings", SETTINGS_KEY)) as Partial<Settings> | undefined);
+}
+
 export async function saveSettings(settings: Settings): Promise<void> {
-  await (await db()).put("settings", settings, "settings");
+  await (await db()).put("settings", settings, SETTINGS_KEY);
 }

@@ -76,3 +76,62 @@ export async function saveScreenshot(page: Page, name: string): Promise<void> {
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join(SHOTS_DIR, `${name}.png`) });
 }
+
+/** Where the page keeps the object-store names whose `put` fails (see failStorePuts). */
+interface FailingPuts {
+  __pifuFailingPuts: Set<string>;
+}
+
+/**
+ * From the next navigation on, `put` into any of `stores` throws a QuotaExceededError, as a full disk
+ * does; setFailingPuts changes the stores later. Every load of the page starts again from `stores`.
+ */
+export async function failStorePuts(page: Page, stores: string[]): Promise<void> {
+  await page.addInitScript((initial) => {
+    const failing = new Set(initial);
+    (window as unknown as FailingPuts).__pifuFailingPuts = failing;
+    const put = IDBObjectStore.prototype.put;
+    IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<typeof put>) {
+      if (failing.has(this.name)) throw new DOMException("The quota has been exceeded.", "QuotaExceededError");
+      return put.apply(this, args);
+    };
+  }, stores);
+}
+
+export async function setFailingPuts(page: Page, stores: string[]): Promise<void> {
+  await page.evaluate((names) => {
+    const failing = (window as unknown as FailingPuts).__pifuFailingPuts;
+    failing.clear();
+    for (const name of names) failing.add(name);
+  }, stores);
+}
+
+/** Waits until the service worker controls the page, so it reloads offline from the precache. */
+export async function waitForServiceWorker(page: Page): Promise<void> {
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+    if (!navigator.serviceWorker.controller) {
+      await new Promise((done) => navigator.serviceWorker.addEventListener("controllerchange", done, { once: true }));
+    }
+  });
+}
+
+/** One row of an object store by key, or undefined. */
+export function readRow<T>(page: Page, store: string, key: string): Promise<T | undefined> {
+  return page.evaluate(
+    ([name, id]) =>
+      new Promise<T | undefined>((resolve, reject) => {
+        const open = indexedDB.open("pifu");
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const request = open.result.transaction(name).objectStore(name).get(id);
+          request.onsuccess = () => {
+            open.result.close();
+            resolve(request.result as T | undefined);
+          };
+          request.onerror = () => reject(request.error);
+        };
+      }),
+    [store, key] as const,
+  );
+}

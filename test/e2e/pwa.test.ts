@@ -11,7 +11,15 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishModelDir } from "../../api/src/cli/publish-lib.js";
 import { writeFixtureModel } from "../../pwa/testing/fixture-model.js";
-import { checkPhoto, countRows, goTo, readRows, saveScreenshot, waitForModel } from "./app-page.js";
+import {
+  checkPhoto,
+  countRows,
+  goTo,
+  readRows,
+  saveScreenshot,
+  waitForModel,
+  waitForServiceWorker,
+} from "./app-page.js";
 import { type Chromium, launchChromium } from "./browser.js";
 import { nodeTop3 } from "./node-check.js";
 import { type Stack, startStack } from "./stack.js";
@@ -147,12 +155,7 @@ describe("the PWA in Chromium against the real API", () => {
   });
 
   it("works offline after a reload, from the service worker's precache", async () => {
-    await page.evaluate(async () => {
-      await navigator.serviceWorker.ready;
-      if (!navigator.serviceWorker.controller) {
-        await new Promise((done) => navigator.serviceWorker.addEventListener("controllerchange", done, { once: true }));
-      }
-    });
+    await waitForServiceWorker(page);
     await browser.context.setOffline(true);
     try {
       await page.reload();

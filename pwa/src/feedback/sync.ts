@@ -76,7 +76,11 @@ export class FeedbackSync {
     } finally {
       this.running = false;
     }
-    this.onState({ ...(await feedbackCounts()), lastError });
+    try {
+      this.onState({ ...(await feedbackCounts()), lastError });
+    } catch {
+      // The queue cannot be read now; the counts shown stay as they were until the next run.
+    }
     if (this.rerun) {
       this.rerun = false;
       this.trigger();

@@ -1,8 +1,17 @@
 /** Past results, kept only on this device. */
+import { type CheckResult, topLabels } from "../check.js";
 import { db, type HistoryEntry } from "../db.js";
 
-export async function addHistory(entry: HistoryEntry): Promise<void> {
-  await (await db()).put("history", entry);
+/** Saves a check's thumbnail and top results. */
+export async function addToHistory(check: CheckResult): Promise<void> {
+  await (await db()).put("history", {
+    id: check.id,
+    createdAt: check.createdAt,
+    thumbnail: check.thumbnail,
+    modelVersion: check.card.version,
+    top: topLabels(check),
+    unsure: check.interpretation.unsure,
+  });
 }
 
 /** Newest first. */

@@ -17,6 +17,11 @@ export const en = {
   modelFailed: "The model could not start: {error}",
   checking: "Checking the photo…",
   decodeFailed: "This file could not be read as an image. Try another photo.",
+  photoTooManyPixels:
+    "This photo is too large ({size} megapixels; pifu reads up to {limit}). Use the camera's normal photo mode, or a smaller copy of the photo.",
+  photoTooManyBytes:
+    "This file is too large ({size} MB; pifu reads up to {limit} MB). Use the camera's normal photo mode, or a smaller copy of the photo.",
+  checkFailed: "The photo could not be checked: {error}",
   qualityTitle: "This photo may give a poor result",
   problem_too_dark: "Too dark. Move to daylight or turn on a room light (not the flash), then retake.",
   problem_too_bright: "Too bright or washed out. Avoid direct sun and flash; step into even shade and retake.",
@@ -34,6 +39,9 @@ export const en = {
   heatmapShow: "Show what the model looked at",
   heatmapTitle: "Red areas changed the result most when covered",
   heatmapWorking: "Working…",
+  heatmapFailed: "The map could not be made: {error}",
+  historyNotSaved:
+    "This result could not be saved to History: the phone's storage is full or unavailable. The result above is not affected.",
   doctorMode: "Doctor mode: confirm or correct",
   newCheck: "New check",
   doctorTitle: "Confirm or correct",
@@ -45,6 +53,7 @@ export const en = {
   submitFeedback: "Save feedback",
   cancel: "Cancel",
   feedbackSaved: "Feedback saved. It is sent when the phone is online.",
+  feedbackFailed: "Saving the feedback failed: {error}. Save again; it will not be sent twice.",
   feedbackContains:
     "Sent: the model version, its top results, your label, body site and skin type if given, language and the day. Never the photo, a time, a location or a device id.",
   pendingFeedback: "Feedback waiting to send: {n}",
@@ -71,8 +80,14 @@ export const en = {
   updateNone: "You have the latest model.",
   updateDone: "Updated to model {version}.",
   updateFailed: "Model {version} failed its checks; keeping the current model. ({error})",
+  updateNotStored:
+    "Model {version} was downloaded and checked but could not be saved on this phone (is storage full?); keeping the current model. ({error})",
   updateOffline: "Could not reach the model server: {error}",
   discarded: "A stored model was discarded and the built-in one is used: {error}",
+  discardedUsing: "A stored model was discarded and model {version} is used instead: {error}",
+  settingsNotRead: "Saved settings could not be read, so the defaults are used. ({error})",
+  settingsNotSaved: "Settings could not be saved on this phone; they last until the app is closed. ({error})",
+  oldModelsNotDeleted: "Old model files could not be deleted and still take space. ({error})",
   storageUsed: "Storage used: {used}",
   privacyTitle: "Privacy",
   privacyBody:

@@ -1,6 +1,5 @@
 /** Translation lookup: `t(key, values)` in the current locale. */
 
-import type { ClassInfo } from "@pifu/core";
 import { classById, LOCALES } from "@pifu/core";
 import { createContext } from "preact";
 import { useContext } from "preact/hooks";
@@ -34,8 +33,8 @@ export function describeClass(
   card: { classes: { id: string; en: string; zh: string }[] },
   id: string,
   locale: Locale,
-): { name: string; description?: string; info?: ClassInfo } {
+): { name: string; description?: string } {
   const info = classById(id);
   const fromCard = card.classes.find((c) => c.id === id);
-  return { name: fromCard?.[locale] ?? info?.[locale] ?? id, description: info?.description[locale], info };
+  return { name: fromCard?.[locale] ?? info?.[locale] ?? id, description: info?.description[locale] };
 }

@@ -19,6 +19,11 @@ export const zh: Messages = {
   modelFailed: "模型无法启动：{error}",
   checking: "正在检查照片…",
   decodeFailed: "无法读取这个文件。请换一张照片。",
+  photoTooManyPixels:
+    "这张照片太大（{size} 百万像素；pifu 最多读取 {limit} 百万像素）。请用相机的普通拍照模式，或使用缩小后的照片。",
+  photoTooManyBytes:
+    "这个文件太大（{size} MB；pifu 最多读取 {limit} MB）。请用相机的普通拍照模式，或使用缩小后的照片。",
+  checkFailed: "无法检查这张照片：{error}",
   qualityTitle: "这张照片可能导致结果不准确",
   problem_too_dark: "太暗。请到自然光下或打开室内灯（不要用闪光灯）后重拍。",
   problem_too_bright: "太亮或过曝。避开阳光直射和闪光灯，在均匀的阴影处重拍。",
@@ -34,6 +39,8 @@ export const zh: Messages = {
   heatmapShow: "显示模型关注的区域",
   heatmapTitle: "红色区域被遮挡时结果变化最大",
   heatmapWorking: "计算中…",
+  heatmapFailed: "无法生成关注区域图：{error}",
+  historyNotSaved: "这次结果未能保存到记录：手机存储空间已满或不可用。上面的结果不受影响。",
   doctorMode: "医生模式：确认或更正",
   newCheck: "重新检查",
   doctorTitle: "确认或更正",
@@ -45,6 +52,7 @@ export const zh: Messages = {
   submitFeedback: "保存反馈",
   cancel: "取消",
   feedbackSaved: "反馈已保存，手机联网时会自动发送。",
+  feedbackFailed: "保存反馈失败：{error}。请再次保存，不会重复发送。",
   feedbackContains:
     "发送内容：模型版本、前几位结果、您的判断、身体部位和皮肤类型（如填写）、语言和日期。绝不包含照片、时间、位置或设备标识。",
   pendingFeedback: "待发送的反馈：{n}",
@@ -71,8 +79,14 @@ export const zh: Messages = {
   updateNone: "已是最新模型。",
   updateDone: "已更新到模型 {version}。",
   updateFailed: "模型 {version} 未通过校验，继续使用当前模型。（{error}）",
+  updateNotStored:
+    "模型 {version} 已下载并通过校验，但无法保存到这部手机（存储空间已满？），继续使用当前模型。（{error}）",
   updateOffline: "无法连接模型服务器：{error}",
   discarded: "已丢弃一个存储的模型，改用内置模型：{error}",
+  discardedUsing: "已丢弃一个存储的模型，改用模型 {version}：{error}",
+  settingsNotRead: "无法读取已保存的设置，现使用默认设置。（{error}）",
+  settingsNotSaved: "设置无法保存到这部手机，关闭应用后将失效。（{error}）",
+  oldModelsNotDeleted: "无法删除旧的模型文件，它们仍占用存储空间。（{error}）",
   storageUsed: "已用存储：{used}",
   privacyTitle: "隐私",
   privacyBody: "照片从不离开这部手机：模型在本机离线运行。记录只保存在本机。您选择保存的反馈不含照片。",

@@ -1,5 +1,6 @@
 /** Decodes a photo file into pixels for the model, a small copy for the quality gate and a thumbnail. */
 import type { RawImage } from "@pifu/core";
+import { fileSizeProblem, type PhotoSizeProblem, pixelCountProblem } from "./size-limit.js";
 
 export const PREVIEW_MAX_SIDE = 512;
 const THUMBNAIL_SIDE = 160;
@@ -14,6 +15,32 @@ export interface DecodedPhoto {
 
 export class PhotoDecodeError extends Error {
   override name = "PhotoDecodeError";
+}
+
+/** The photo is over PHOTO_LIMITS; `problem` says by how much, for the message. */
+export class PhotoTooLargeError extends Error {
+  override name = "PhotoTooLargeError";
+  constructor(readonly problem: PhotoSizeProblem) {
+    super(`the photo is ${problem.size} (limit ${problem.limit}) ${problem.kind === "pixels" ? "megapixels" : "MB"}`);
+  }
+}
+
+function refuseIf(problem: PhotoSizeProblem | undefined): void {
+  if (problem) throw new PhotoTooLargeError(problem);
+}
+
+/**
+ * The image's size from its header, or undefined when an <img> cannot read it. Chromium decodes an
+ * <img>'s pixels only when it is painted, so its load event costs no full-size bitmap.
+ */
+function headerSize(file: Blob): Promise<{ width: number; height: number } | undefined> {
+  const url = URL.createObjectURL(file);
+  const image = new Image();
+  return new Promise<{ width: number; height: number } | undefined>((resolve) => {
+    image.onload = () => resolve({ width: image.naturalWidth, height: image.naturalHeight });
+    image.onerror = () => resolve(undefined);
+    image.src = url;
+  }).finally(() => URL.revokeObjectURL(url));
 }
 
 function context2d(width: number, height: number): OffscreenCanvasRenderingContext2D {
@@ -60,9 +87,15 @@ async function thumbnailOf(bitmap: ImageBitmap): Promise<Blob> {
   return context.canvas.convertToBlob({ type: "image/jpeg", quality: 0.8 });
 }
 
+/** Throws PhotoTooLargeError, before any full-size decode, for a photo over PHOTO_LIMITS. */
 export async function decodePhoto(file: Blob): Promise<DecodedPhoto> {
+  refuseIf(fileSizeProblem(file.size));
+  const size = await headerSize(file);
+  if (size) refuseIf(pixelCountProblem(size.width, size.height));
   const bitmap = await decodeBitmap(file);
   try {
+    // Checked again in case the header could not be read but the full decode could.
+    refuseIf(pixelCountProblem(bitmap.width, bitmap.height));
     const scale = Math.min(1, PREVIEW_MAX_SIDE / Math.max(bitmap.width, bitmap.height));
     return {
       pixels: readPixels(bitmap),

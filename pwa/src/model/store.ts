@@ -1,29 +1,74 @@
 /** Downloaded model versions kept in IndexedDB. */
 import { verifyModelCard } from "@pifu/core";
-import { db } from "../db.js";
+import { db, type StoredModel } from "../db.js";
+import { SETTINGS_KEY, type Settings } from "../settings.js";
 import type { ModelFolder } from "./sources.js";
 
-export async function storeModel(folder: ModelFolder): Promise<void> {
+/** A stored version whose files no longer match its card: it can never be used again. */
+export class StoredModelInvalidError extends Error {
+  override name = "StoredModelInvalidError";
+}
+
+function toStored(folder: ModelFolder): StoredModel {
   const files = Object.fromEntries(
     [...folder.files].map(([name, bytes]) => [name, bytes.slice().buffer as ArrayBuffer] as const),
   );
-  const database = await db();
-  await database.put("models", { version: folder.card.version, card: folder.card, files, storedAt: Date.now() });
+  return { version: folder.card.version, card: folder.card, files, storedAt: Date.now() };
 }
 
-/** The stored version re-verified against its card; throws (with every problem) when it no longer matches. */
+/**
+ * Stores a verified model, names it in `settings` and deletes every other stored version, all in one
+ * transaction: if anything fails (or the tab dies) the previous model and settings stay as they were.
+ */
+export async function storeAsActive(folder: ModelFolder, settings: Settings): Promise<void> {
+  const version = folder.card.version;
+  const transaction = (await db()).transaction(["models", "settings"], "readwrite");
+  const writes = (async () => {
+    const models = transaction.objectStore("models");
+    await models.put(toStored(folder));
+    await transaction.objectStore("settings").put({ ...settings, activeModel: version }, SETTINGS_KEY);
+    for (const old of await models.getAllKeys()) {
+      if (old !== version) await models.delete(old);
+    }
+  })();
+  try {
+    await Promise.all([writes, transaction.done]);
+  } catch (error) {
+    // A request that throws before it is queued does not abort the transaction by itself; without this
+    // the writes queued before it would still commit.
+    try {
+      transaction.abort();
+    } catch {
+      // Already finished or aborted.
+    }
+    throw error;
+  }
+}
+
+/** The stored version re-verified against its card; undefined when it is not stored. */
 export async function readStoredModel(version: string): Promise<ModelFolder | undefined> {
   const stored = await (await db()).get("models", version);
   if (!stored) return undefined;
   const files = new Map(Object.entries(stored.files).map(([name, buffer]) => [name, new Uint8Array(buffer)] as const));
-  const card = await verifyModelCard(stored.card, async (name) => files.get(name));
-  return { card, files };
+  try {
+    return { card: await verifyModelCard(stored.card, async (name) => files.get(name)), files };
+  } catch (error) {
+    throw new StoredModelInvalidError((error as Error).message);
+  }
 }
 
-/** Deletes every stored version except `keep`. */
-export async function pruneStoredModels(keep?: string): Promise<void> {
+export async function listStoredVersions(): Promise<string[]> {
+  return (await db()).getAllKeys("models");
+}
+
+export async function deleteStoredModel(version: string): Promise<void> {
+  await (await db()).delete("models", version);
+}
+
+/** Deletes every stored version for which `keep` is false. */
+export async function pruneStoredModels(keep: (version: string) => boolean): Promise<void> {
   const database = await db();
   for (const version of await database.getAllKeys("models")) {
-    if (version !== keep) await database.delete("models", version);
+    if (!keep(version)) await database.delete("models", version);
   }
 }

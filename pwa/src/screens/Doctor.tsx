@@ -1,17 +1,14 @@
 import { BODY_SITES, FITZPATRICK_TYPES, UNKNOWN_LABEL } from "@pifu/core";
 import { useState } from "preact/hooks";
 import type { CheckResult } from "../check.js";
+import { errorText } from "../errors.js";
+import type { DoctorAnswer } from "../feedback/record.js";
 import { describeClass, useLocale } from "../i18n/index.js";
-
-export interface DoctorAnswer {
-  confirmedLabel: string;
-  bodySite?: (typeof BODY_SITES)[number];
-  fitzpatrick?: number;
-}
 
 interface DoctorProps {
   check: CheckResult;
-  onSubmit(answer: DoctorAnswer): void;
+  /** Saves the answer; a rejection is shown here and the doctor can save again. */
+  onSubmit(answer: DoctorAnswer): Promise<void>;
   onCancel(): void;
 }
 
@@ -35,13 +32,24 @@ export function Doctor({ check, onSubmit, onCancel }: DoctorProps) {
   const [label, setLabel] = useState(check.card.classes[topIndex]?.id ?? UNKNOWN_LABEL);
   const [bodySite, setBodySite] = useState("");
   const [fitzpatrick, setFitzpatrick] = useState("");
-  const submit = (event: Event) => {
+  const [saving, setSaving] = useState(false);
+  const [error, setError] = useState<string>();
+  const submit = async (event: Event) => {
     event.preventDefault();
-    onSubmit({
-      confirmedLabel: label,
-      bodySite: bodySite ? (bodySite as DoctorAnswer["bodySite"]) : undefined,
-      fitzpatrick: fitzpatrick ? Number(fitzpatrick) : undefined,
-    });
+    if (saving) return;
+    setSaving(true);
+    setError(undefined);
+    try {
+      await onSubmit({
+        confirmedLabel: label,
+        bodySite: bodySite ? (bodySite as DoctorAnswer["bodySite"]) : undefined,
+        fitzpatrick: fitzpatrick ? Number(fitzpatrick) : undefined,
+      });
+    } catch (failure) {
+      setError(t("feedbackFailed", { error: errorText(failure) }));
+    } finally {
+      setSaving(false);
+    }
   };
   const options = [...check.card.classes.map((c) => c.id), UNKNOWN_LABEL];
   return (
@@ -79,8 +87,13 @@ export function Doctor({ check, onSubmit, onCancel }: DoctorProps) {
         </select>
       </label>
       <p class="muted">{t("feedbackContains")}</p>
+      {error && (
+        <output class="status warn" data-testid="feedback-error">
+          {error}
+        </output>
+      )}
       <div class="actions">
-        <button type="submit" class="button primary">
+        <button type="submit" class="button primary" disabled={saving}>
           {t("submitFeedback")}
         </button>
         <button type="button" class="button" onClick={onCancel}>

@@ -5,11 +5,13 @@ interface QualityProps {
   report: QualityReport;
   shortSide: number;
   minSide: number;
+  /** Progress or an error of "Check anyway". */
+  status?: string;
   onRetake(): void;
   onContinue(): void;
 }
 
-export function Quality({ report, shortSide, minSide, onRetake, onContinue }: QualityProps) {
+export function Quality({ report, shortSide, minSide, status, onRetake, onContinue }: QualityProps) {
   const { t } = useLocale();
   return (
     <section aria-labelledby="quality-title" data-testid="quality">
@@ -21,6 +23,7 @@ export function Quality({ report, shortSide, minSide, onRetake, onContinue }: Qu
           </li>
         ))}
       </ul>
+      {status && <output class="status">{status}</output>}
       <div class="actions">
         <button type="button" class="button primary" onClick={onRetake}>
           {t("retake")}

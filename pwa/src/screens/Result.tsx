@@ -1,5 +1,7 @@
+import { needsDoctor } from "@pifu/core";
 import { useEffect, useMemo, useState } from "preact/hooks";
 import type { CheckResult } from "../check.js";
+import { errorText } from "../errors.js";
 import { describeClass, useLocale } from "../i18n/index.js";
 import type { Classifier } from "../model/classifier.js";
 import { occlusionMap } from "../model/heatmap.js";
@@ -8,6 +10,8 @@ interface ResultProps {
   check: CheckResult;
   classifier: Classifier;
   feedbackSaved: boolean;
+  /** The check could not be saved to history (the result itself is fine). */
+  notInHistory: boolean;
   onDoctor(): void;
   onNew(): void;
 }
@@ -23,17 +27,31 @@ function useObjectUrl(blob: Blob): string {
 function Heatmap({ check, classifier }: { check: CheckResult; classifier: Classifier }) {
   const { t } = useLocale();
   const [cells, setCells] = useState<Float32Array | "working" | undefined>();
+  const [error, setError] = useState<string>();
   const photo = useObjectUrl(check.thumbnail);
   const top = check.interpretation.top[0]?.index ?? 0;
   const show = async () => {
     setCells("working");
-    setCells(await occlusionMap(classifier, check.input, top, GRID));
+    setError(undefined);
+    try {
+      setCells(await occlusionMap(classifier, check.input, top, GRID));
+    } catch (failure) {
+      setCells(undefined);
+      setError(t("heatmapFailed", { error: errorText(failure) }));
+    }
   };
   if (cells === undefined) {
     return (
-      <button type="button" class="button" onClick={show}>
-        {t("heatmapShow")}
-      </button>
+      <>
+        <button type="button" class="button" onClick={show}>
+          {t("heatmapShow")}
+        </button>
+        {error && (
+          <output class="status warn" data-testid="heatmap-error">
+            {error}
+          </output>
+        )}
+      </>
     );
   }
   if (cells === "working") return <output>{t("heatmapWorking")}</output>;
@@ -52,14 +70,15 @@ function Heatmap({ check, classifier }: { check: CheckResult; classifier: Classi
   );
 }
 
-export function Result({ check, classifier, feedbackSaved, onDoctor, onNew }: ResultProps) {
+export function Result({ check, classifier, feedbackSaved, notInHistory, onDoctor, onNew }: ResultProps) {
   const { locale, t } = useLocale();
   const { interpretation, card } = check;
   const rows = interpretation.top.map(({ index, probability }) => {
     const id = card.classes[index]?.id ?? "";
     return { id, probability, ...describeClass(card, id, locale) };
   });
-  const needsDoctor = interpretation.unsure || rows.some((row) => row.info?.needsDoctor && row.probability >= 0.1);
+  const classIds = card.classes.map((c) => c.id);
+  const seeDoctor = needsDoctor(interpretation, classIds);
   return (
     <section aria-labelledby="result-title" data-testid="result">
       <p class="note" role="note">
@@ -84,10 +103,16 @@ export function Result({ check, classifier, feedbackSaved, onDoctor, onNew }: Re
           </li>
         ))}
       </ol>
-      <p class={needsDoctor ? "advice urgent" : "advice"} data-testid="advice">
-        {needsDoctor ? t("adviceDoctor") : t("adviceSelfCare")}
+      <p class={seeDoctor ? "advice urgent" : "advice"} data-testid="advice">
+        {seeDoctor ? t("adviceDoctor") : t("adviceSelfCare")}
       </p>
-      <Heatmap check={check} classifier={classifier} />
+      {notInHistory && (
+        <output class="status warn" data-testid="history-notice">
+          {t("historyNotSaved")}
+        </output>
+      )}
+      {/* The map reruns the model: only the one that made this result may draw it. */}
+      {check.card.version === classifier.card.version && <Heatmap check={check} classifier={classifier} />}
       {feedbackSaved && <output class="status">{t("feedbackSaved")}</output>}
       <div class="actions">
         {!feedbackSaved && (

@@ -1,0 +1,18 @@
+/** Errors turned into what the user reads. */
+import type { Translate } from "./i18n/index.js";
+import { PhotoDecodeError, PhotoTooLargeError } from "./image/decode.js";
+
+/** The message a failed photo check shows, in the user's language. */
+export function checkErrorMessage(error: unknown, t: Translate): string {
+  if (error instanceof PhotoTooLargeError) {
+    const { kind, size, limit } = error.problem;
+    return t(kind === "pixels" ? "photoTooManyPixels" : "photoTooManyBytes", { size, limit });
+  }
+  if (error instanceof PhotoDecodeError) return t("decodeFailed");
+  return t("checkFailed", { error: errorText(error) });
+}
+
+/** An error's message, or the thrown value itself when it is not an Error. */
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

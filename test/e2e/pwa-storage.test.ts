@@ -1,0 +1,274 @@
+/**
+ * The PWA in Chromium when storage fails or input is too large: a full disk (a `put` that throws
+ * QuotaExceededError), an IndexedDB that will not open, a double tap, an oversized photo, and a model
+ * update that cannot be saved. Nothing the user has computed or had may be lost, and the user is told.
+ * One browser and one stack for the whole file; the tests run in order and share the app's state.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Page } from "playwright-core";
+import sharp from "sharp";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { publishModelDir } from "../../api/src/cli/publish-lib.js";
+import { writeFixtureModel } from "../../pwa/testing/fixture-model.js";
+import {
+  checkPhoto,
+  countRows,
+  failStorePuts,
+  goTo,
+  readRow,
+  readRows,
+  setFailingPuts,
+  waitForModel,
+  waitForServiceWorker,
+} from "./app-page.js";
+import { type Chromium, launchChromium } from "./browser.js";
+import { type Stack, startStack } from "./stack.js";
+
+let work: string;
+let stack: Stack;
+let browser: Chromium;
+const modelDirs: Record<string, string> = {};
+
+async function publish(version: string): Promise<void> {
+  await publishModelDir({
+    api: stack.api.url,
+    token: stack.api.adminToken,
+    dir: modelDirs[version]!,
+    channel: "stable",
+  });
+}
+
+/** A fresh page of the shared profile, with `put` failing for `stores` from its first load. */
+async function openApp(failingStores: string[] = []): Promise<Page> {
+  const page = await browser.context.newPage();
+  await failStorePuts(page, failingStores);
+  await page.goto(stack.app.url);
+  return page;
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), "pifu-e2e-storage-"));
+  for (const [version, seed] of [
+    ["1.0.0", 1],
+    ["1.1.0", 2],
+    ["1.2.0", 3],
+  ] as const) {
+    modelDirs[version] = join(work, version);
+    await writeFixtureModel(modelDirs[version], { version, seed });
+  }
+  stack = await startStack({ embeddedModelDir: modelDirs["1.0.0"]! });
+  await publish("1.0.0");
+  browser = await launchChromium();
+}, 300_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe("the PWA when storage fails", () => {
+  it("shows the result and says it is not in history when saving to history fails", async () => {
+    const page = await openApp(["history"]);
+    try {
+      await waitForModel(page, "1.0.0");
+      await checkPhoto(page, 31);
+      expect(await page.getByTestId("match").count()).toBe(3);
+      await page.getByTestId("history-notice").filter({ hasText: "could not be saved to History" }).waitFor();
+      // The same through the quality gate's "Check anyway".
+      await checkPhoto(page, 32, { level: 15 });
+      await page.getByRole("button", { name: "Check anyway" }).click();
+      await page.getByTestId("result").waitFor();
+      expect(await page.getByTestId("match").count()).toBe(3);
+      await page.getByTestId("history-notice").waitFor();
+      expect(await countRows(page, "history")).toBe(0);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("starts with the built-in model and checks a photo when settings cannot be saved", async () => {
+    const page = await openApp(["settings"]);
+    try {
+      await waitForModel(page, "1.0.0");
+      await page.getByTestId("storage-notice").filter({ hasText: "Settings could not be saved" }).waitFor();
+      await checkPhoto(page, 33);
+      expect(await page.getByTestId("match").count()).toBe(3);
+      // A language switch still applies for this session.
+      await goTo(page, "Settings");
+      await page.getByRole("button", { name: "中文" }).click();
+      await page.getByRole("heading", { name: "设置" }).waitFor();
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("starts and checks a photo when IndexedDB cannot be opened at all", async () => {
+    const page = await browser.context.newPage();
+    await page.addInitScript(() => {
+      IDBFactory.prototype.open = () => {
+        throw new DOMException("Internal error opening backing store.", "UnknownError");
+      };
+    });
+    try {
+      await page.goto(stack.app.url);
+      await waitForModel(page, "1.0.0");
+      await page.getByTestId("storage-notice").first().waitFor();
+      await checkPhoto(page, 34);
+      expect(await page.getByTestId("match").count()).toBe(3);
+      await page.getByTestId("history-notice").waitFor();
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("queues one feedback record per check, however often or however fast it is saved", async () => {
+    const page = await openApp();
+    try {
+      await waitForModel(page, "1.0.0");
+      // Offline, so the queue keeps what is saved instead of sending it.
+      await browser.context.setOffline(true);
+      const before = await countRows(page, "feedback");
+      await checkPhoto(page, 35);
+      await page.getByRole("button", { name: "Doctor mode: confirm or correct" }).click();
+      // Two taps in one task: both submits run before the button can turn disabled.
+      await page.getByRole("button", { name: "Save feedback" }).evaluate((button: HTMLButtonElement) => {
+        button.click();
+        button.click();
+      });
+      await page.getByText("Feedback saved").waitFor();
+      expect(await countRows(page, "feedback")).toBe(before + 1);
+
+      // The record is queued but the history entry cannot take its id: the doctor is told, saves
+      // again, and the second save replaces the first record instead of adding one.
+      await checkPhoto(page, 36);
+      await page.getByRole("button", { name: "Doctor mode: confirm or correct" }).click();
+      await setFailingPuts(page, ["history"]);
+      await page.getByRole("button", { name: "Save feedback" }).click();
+      await page.getByTestId("feedback-error").filter({ hasText: "Saving the feedback failed" }).waitFor();
+      expect(await countRows(page, "feedback")).toBe(before + 2);
+      await setFailingPuts(page, []);
+      await page.getByRole("radio").nth(2).check();
+      await page.getByRole("button", { name: "Save feedback" }).click();
+      await page.getByText("Feedback saved").waitFor();
+      const queued = await readRows<{ record: { id: string; confirmedLabel: string } }>(page, "feedback");
+      expect(queued).toHaveLength(before + 2);
+      const history = await readRows<{ feedback?: { id: string; confirmedLabel: string } }>(page, "history");
+      const latest = history.flatMap((entry) => (entry.feedback ? [entry.feedback] : []));
+      for (const sent of latest) {
+        expect(queued.find((item) => item.record.id === sent.id)?.record.confirmedLabel).toBe(sent.confirmedLabel);
+      }
+      expect(latest.map((sent) => sent.confirmedLabel)).toContain("nail_fungus");
+    } finally {
+      await browser.context.setOffline(false);
+      await page.close();
+    }
+  });
+});
+
+describe("the PWA with a photo over the size limit", () => {
+  it("refuses a 41-megapixel photo with a clear message and still checks the next one", async () => {
+    const page = await openApp();
+    try {
+      await waitForModel(page, "1.0.0");
+      const buffer = await sharp({
+        create: { width: 8200, height: 5000, channels: 3, background: { r: 180, g: 140, b: 120 } },
+      })
+        .png()
+        .toBuffer();
+      await page.getByTestId("photo-input").setInputFiles({ name: "huge.png", mimeType: "image/png", buffer });
+      await page.getByText("This photo is too large (41 megapixels; pifu reads up to 40)").waitFor();
+      await checkPhoto(page, 37);
+      expect(await page.getByTestId("match").count()).toBe(3);
+    } finally {
+      await page.close();
+    }
+  });
+});
+
+describe("model updates that fail partway", () => {
+  let page: Page;
+
+  beforeAll(async () => {
+    page = await openApp();
+  });
+
+  afterAll(async () => {
+    await page?.close();
+  });
+
+  it("keeps the current model and its files when the new one cannot be saved", async () => {
+    await waitForModel(page, "1.0.0");
+    await publish("1.1.0");
+    await goTo(page, "Settings");
+    await page.getByRole("button", { name: "Check for update" }).click();
+    await waitForModel(page, "1.1.0");
+
+    await publish("1.2.0");
+    await setFailingPuts(page, ["settings"]);
+    await page.getByRole("button", { name: "Check for update" }).click();
+    await page.getByTestId("update-status").filter({ hasText: "could not be saved on this phone" }).waitFor();
+    await expect(page.getByTestId("model-version").getAttribute("data-version")).resolves.toBe("1.1.0");
+    // The model and the settings naming it are one transaction: neither the new model nor a prune stuck.
+    const stored = await readRows<{ version: string }>(page, "models");
+    expect(stored.map((model) => model.version)).toEqual(["1.1.0"]);
+    await expect(readRow<{ activeModel?: string }>(page, "settings", "settings")).resolves.toMatchObject({
+      activeModel: "1.1.0",
+    });
+    await setFailingPuts(page, []);
+  });
+
+  it("falls back to the newest stored model that verifies, deleting only the one that does not", async () => {
+    // A damaged 1.3.0 that the settings name, next to the good 1.1.0.
+    await page.evaluate(
+      () =>
+        new Promise<void>((resolveDone, reject) => {
+          const open = indexedDB.open("pifu");
+          open.onerror = () => reject(open.error);
+          open.onsuccess = () => {
+            const transaction = open.result.transaction(["models", "settings"], "readwrite");
+            const models = transaction.objectStore("models");
+            const settings = transaction.objectStore("settings");
+            models.get("1.1.0").onsuccess = (event) => {
+              const good = (event.target as IDBRequest).result as {
+                card: { version: string };
+                files: Record<string, ArrayBuffer>;
+              };
+              const files = { ...good.files };
+              const shard = new Uint8Array((files["group1-shard1of1.bin"] as ArrayBuffer).slice(0));
+              shard[0] = (shard[0] as number) ^ 0xff;
+              files["group1-shard1of1.bin"] = shard.buffer;
+              models.put({ ...good, version: "1.3.0", card: { ...good.card, version: "1.3.0" }, files });
+            };
+            settings.get("settings").onsuccess = (event) => {
+              settings.put({ ...(event.target as IDBRequest).result, activeModel: "1.3.0" }, "settings");
+            };
+            transaction.oncomplete = () => {
+              open.result.close();
+              resolveDone();
+            };
+            transaction.onerror = () => reject(transaction.error);
+          };
+        }),
+    );
+    // Offline, so the start does not fetch 1.2.0 from the channel.
+    await waitForServiceWorker(page);
+    await browser.context.setOffline(true);
+    try {
+      await page.reload();
+      await waitForModel(page, "1.1.0");
+      await goTo(page, "Settings");
+      await page.getByTestId("model-notice").filter({ hasText: "model 1.1.0 is used instead" }).waitFor();
+      await expect(page.getByTestId("model-notice").textContent()).resolves.toContain("1.3.0");
+      const stored = await readRows<{ version: string }>(page, "models");
+      expect(stored.map((model) => model.version)).toEqual(["1.1.0"]);
+      await expect(readRow<{ activeModel?: string }>(page, "settings", "settings")).resolves.toMatchObject({
+        activeModel: "1.1.0",
+      });
+    } finally {
+      await browser.context.setOffline(false);
+    }
+  });
+});
