@@ -6,7 +6,8 @@ import { testExclude } from "../vitest.shared.js";
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
 // The API's tests run inside workerd with the root wrangler.toml's D1 and R2 bindings (Miniflare's
-// local emulation, nothing mocked); migrations are applied by test/setup.ts.
+// local emulation, nothing mocked) and the development secrets of the root .dev.vars; migrations are
+// applied by test/setup.ts.
 export default defineProject(async () => {
   const migrations = await readD1Migrations(here("./migrations"));
   return {

@@ -87,8 +87,11 @@ try {
   const feedbackOptions: Partial<autocannon.Options> = {
     method: "POST",
     headers: { "content-type": "application/json" },
-    // A fresh record (new UUID) per request, so every request inserts a row.
-    requests: [{ setupRequest: (req) => ({ ...req, body: JSON.stringify(exampleFeedback()) }) }],
+    // A fresh record (new UUID) per request, so every request inserts a row; it names the published
+    // model (whose classes are skin8's, as exampleFeedback's labels), or the API would refuse it.
+    requests: [
+      { setupRequest: (req) => ({ ...req, body: JSON.stringify(exampleFeedback({ modelVersion: card.version })) }) },
+    ],
   };
 
   await measure(cardUrl, {}, 2); // warm-up

@@ -142,6 +142,7 @@ describe("publish CLI ↔ API", () => {
 
 describe("feedback ↔ export", () => {
   it("exports CSV that the training engine's reader turns back into the same records", async () => {
+    // Feedback must name a published version: 1.0.0 and 1.1.0 were published by the tests above.
     const records: FeedbackRecord[] = [
       exampleFeedback({ day: "2026-11-20", modelVersion: "1.0.0" }),
       exampleFeedback({ day: "2026-11-21", modelVersion: "1.0.0", bodySite: undefined, confirmedBy: "patient" }),

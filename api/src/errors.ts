@@ -15,6 +15,8 @@ export type ErrorCode =
   | "unsupported_media_type"
   | "file_mismatch"
   | "invalid_model"
+  | "unknown_model"
+  | "unknown_label"
   | "rate_limited"
   | "internal";
 

@@ -1,6 +1,6 @@
 import { exampleFeedback } from "@pifu/core/testing";
 import { describe, expect, it } from "vitest";
-import { call, errorOf, postJson, tinyModelFolder } from "./fixtures.js";
+import { adminHeaders, call, errorOf, postJson, publish, testEnv, tinyModelFolder } from "./fixtures.js";
 
 const adminRequests: [string, string][] = [
   ["PUT", "/v1/admin/models/1.0.0/card"],
@@ -41,6 +41,27 @@ describe("admin auth", () => {
   }
 });
 
+describe("admin auth without configured hashes (the deployed default)", () => {
+  it("refuses every admin request, the development token included, and says why", async () => {
+    for (const setting of [undefined, "", " , not-a-hash"]) {
+      const bindings = { ...testEnv, ADMIN_TOKEN_HASHES: setting };
+      for (const [method, path] of adminRequests) {
+        const res = await call(
+          path,
+          { method, headers: adminHeaders({ "content-type": "application/json" }) },
+          bindings,
+        );
+        expect(res.status, `${method} ${path}`).toBe(401);
+        const error = await errorOf(res);
+        expect(error.code).toBe("unauthorized");
+        expect(error.message).toContain("admin access is disabled");
+      }
+    }
+    // The same request with the local configuration (.dev.vars) gets through.
+    expect((await call("/v1/admin/channels/stable/history", { headers: adminHeaders() })).status).toBe(200);
+  });
+});
+
 describe("CORS", () => {
   it("allows configured origins only", async () => {
     const allowed = await call("/v1/health", { headers: { origin: "http://localhost:5173" } });
@@ -58,7 +79,9 @@ describe("CORS", () => {
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get("access-control-allow-origin")).toBe("http://127.0.0.1:5173");
     expect(preflight.headers.get("access-control-allow-methods")).toContain("POST");
-    const posted = await postJson("/v1/feedback", exampleFeedback(), { origin: "http://localhost:5173" });
+    await publish(await tinyModelFolder("2.0.0"));
+    const record = exampleFeedback({ modelVersion: "2.0.0" });
+    const posted = await postJson("/v1/feedback", record, { origin: "http://localhost:5173" });
     expect(posted.status).toBe(201);
     expect(posted.headers.get("access-control-allow-origin")).toBe("http://localhost:5173");
   });

@@ -1,7 +1,14 @@
-import { FEEDBACK_CSV_COLUMNS, feedbackFromCsvRow } from "@pifu/core";
+import { FEEDBACK_CSV_COLUMNS, feedbackFromCsvRow, sha256Hex } from "@pifu/core";
 import { exampleFeedback } from "@pifu/core/testing";
-import { describe, expect, it } from "vitest";
-import { adminHeaders, call, errorOf, postJson, testEnv } from "./fixtures.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Bindings } from "../src/env.js";
+import { clientKey } from "../src/middleware/rate-limit.js";
+import { adminHeaders, BASE, call, errorOf, postJson, publish, testEnv, tinyModelFolder, worker } from "./fixtures.js";
+
+// Feedback must name a published model (exampleFeedback says 1.0.0) and use its classes (skin8's).
+beforeAll(async () => {
+  for (const version of ["1.0.0", "1.1.0", "9.9.9"]) await publish(await tinyModelFolder(version));
+});
 
 async function feedbackRows(): Promise<number> {
   const row = await testEnv.DB.prepare("SELECT count(*) AS n FROM feedback").first<{ n: number }>();
@@ -39,6 +46,36 @@ describe("POST /v1/feedback", () => {
     expect(huge.status).toBe(413);
     expect(await feedbackRows()).toBe(before);
   });
+
+  it("refuses a version that is not published and labels that are not the model's classes (422)", async () => {
+    const before = await feedbackRows();
+    const unpublished = await postJson("/v1/feedback", exampleFeedback({ modelVersion: "42.0.0" }));
+    expect(unpublished.status).toBe(422);
+    expect(await errorOf(unpublished)).toEqual({ code: "unknown_model", message: "model 42.0.0 is not published" });
+
+    const fakeConfirmed = await postJson("/v1/feedback", exampleFeedback({ confirmedLabel: "totally_fake" }));
+    expect(fakeConfirmed.status).toBe(422);
+    const error = await errorOf(fakeConfirmed);
+    expect(error.code).toBe("unknown_label");
+    expect(error.message).toContain('confirmedLabel "totally_fake" is unknown');
+    expect(error.message).toContain("acne_rosacea");
+
+    const fakePrediction = exampleFeedback({
+      prediction: [
+        { label: "eczema", probability: 0.6 },
+        { label: "acne", probability: 0.4 },
+      ],
+    });
+    const predicted = await postJson("/v1/feedback", fakePrediction);
+    expect(predicted.status).toBe(422);
+    expect((await errorOf(predicted)).message).toContain('prediction[1].label "acne" is unknown');
+    // "unknown" is a class of no model but always a valid answer; as a prediction it is not.
+    const unknownPrediction = exampleFeedback({ prediction: [{ label: "unknown", probability: 1 }] });
+    expect((await postJson("/v1/feedback", unknownPrediction)).status).toBe(422);
+    expect(await feedbackRows()).toBe(before);
+
+    expect((await postJson("/v1/feedback", exampleFeedback({ confirmedLabel: "unknown" }))).status).toBe(201);
+  });
 });
 
 describe("POST /v1/feedback/batch", () => {
@@ -54,6 +91,26 @@ describe("POST /v1/feedback/batch", () => {
     expect(results.map((r) => r.status)).toEqual(["created", "duplicate", "invalid", "duplicate", "invalid"]);
     expect(results[0]?.id).toBe(fresh.id);
     expect(results[4]?.id).toBeNull();
+  });
+
+  it("marks records for an unpublished model or with unknown labels invalid and stores the rest", async () => {
+    const good = [exampleFeedback(), exampleFeedback({ modelVersion: "1.1.0", confirmedLabel: "warts" })];
+    const bad = [
+      exampleFeedback({ modelVersion: "42.0.0" }),
+      exampleFeedback({ confirmedLabel: "totally_fake" }),
+      exampleFeedback({ prediction: [{ label: "melanoma", probability: 0.9 }] }),
+    ];
+    const res = await postJson("/v1/feedback/batch", { records: [bad[0], good[0], bad[1], bad[2], good[1]] });
+    expect(res.status).toBe(200);
+    const { results } = (await res.json()) as { results: { id: string; status: string; error?: string }[] };
+    expect(results.map((r) => r.status)).toEqual(["invalid", "created", "invalid", "invalid", "created"]);
+    expect(results[0]).toEqual({ index: 0, id: bad[0]?.id, status: "invalid", error: "model 42.0.0 is not published" });
+    expect(results[2]?.error).toContain('confirmedLabel "totally_fake" is unknown');
+    expect(results[3]?.error).toContain('prediction[0].label "melanoma" is unknown');
+    const { results: stored } = await testEnv.DB.prepare("SELECT id FROM feedback WHERE id IN (?1, ?2, ?3, ?4, ?5)")
+      .bind(...[...good, ...bad].map((r) => r.id))
+      .all<{ id: string }>();
+    expect(stored.map((r) => r.id).sort()).toEqual(good.map((r) => r.id).sort());
   });
 
   it("refuses more than 100 records", async () => {
@@ -88,13 +145,78 @@ describe("rate limit", () => {
   });
 });
 
+describe("rate-limit storage", () => {
+  const send = (ip: string, bindings: Bindings = testEnv) =>
+    call(
+      "/v1/feedback",
+      {
+        method: "POST",
+        headers: { "content-type": "application/json", "cf-connecting-ip": ip },
+        body: JSON.stringify(exampleFeedback()),
+      },
+      bindings,
+    );
+  const countersOf = async (client: string) =>
+    (
+      await testEnv.DB.prepare("SELECT client, count FROM rate_limits WHERE client = ?1")
+        .bind(client)
+        .all<{ client: string; count: number }>()
+    ).results;
+  const unsalted = (ip: string) => sha256Hex(new TextEncoder().encode(ip));
+
+  it("stores a salted hash of the client address, never the address", async () => {
+    expect(testEnv.IP_HASH_SALT).toBeTruthy();
+    const ip = "198.51.100.23";
+    expect((await send(ip)).status).toBe(201);
+    expect((await send(ip)).status).toBe(201);
+    const key = await clientKey(testEnv, ip);
+    expect(key).toMatch(/^[0-9a-f]{64}$/);
+    expect(key).not.toBe(await unsalted(ip));
+    expect(await countersOf(key)).toEqual([{ client: key, count: 2 }]);
+    const { results } = await testEnv.DB.prepare("SELECT client FROM rate_limits").all<{ client: string }>();
+    for (const { client } of results) expect(client).toMatch(/^[0-9a-f]{64}$/);
+    expect(await countersOf(ip)).toEqual([]);
+  });
+
+  it("without IP_HASH_SALT still stores no address nor its plain hash, and still counts per client", async () => {
+    const unsaltedEnv = { ...testEnv, IP_HASH_SALT: undefined };
+    const ip = "198.51.100.24";
+    expect((await send(ip, unsaltedEnv)).status).toBe(201);
+    expect((await send(ip, unsaltedEnv)).status).toBe(201);
+    const key = await clientKey(unsaltedEnv, ip);
+    expect(key).not.toBe(await unsalted(ip));
+    expect(key).not.toBe(await clientKey(testEnv, ip));
+    expect(await countersOf(key)).toEqual([{ client: key, count: 2 }]);
+    expect(await countersOf(await unsalted(ip))).toEqual([]);
+    expect(await countersOf(ip)).toEqual([]);
+  });
+
+  it("deletes every client's past windows, not only the returning client's", async () => {
+    const stale = ["a", "b"].map((c) => c.repeat(64));
+    for (const [i, client] of stale.entries()) {
+      await testEnv.DB.prepare("INSERT INTO rate_limits (client, window_start, count) VALUES (?1, ?2, 5)")
+        .bind(client, 60 * i)
+        .run();
+    }
+    // A new client's first request of the window cleans up (call() waits for the cleanup to finish).
+    expect((await send("198.51.100.25")).status).toBe(201);
+    for (const client of stale) expect(await countersOf(client)).toEqual([]);
+    const { results } = await testEnv.DB.prepare("SELECT DISTINCT window_start FROM rate_limits").all();
+    expect(results).toHaveLength(1);
+  });
+});
+
 describe("GET /v1/feedback/export", () => {
   it("round-trips CSV into core feedbackFromCsvRow, with day and version filters", async () => {
     const records = [
       exampleFeedback({ day: "2026-10-01", modelVersion: "1.0.0" }),
       exampleFeedback({ day: "2026-10-02", modelVersion: "1.1.0", bodySite: undefined }),
       exampleFeedback({ day: "2026-10-03", modelVersion: "1.1.0", fitzpatrick: undefined, confirmedLabel: "unknown" }),
-      exampleFeedback({ day: "2026-10-04", modelVersion: "1.0.0", prediction: [{ label: "acne", probability: 1 }] }),
+      exampleFeedback({
+        day: "2026-10-04",
+        modelVersion: "1.0.0",
+        prediction: [{ label: "acne_rosacea", probability: 1 }],
+      }),
     ];
     await postJson("/v1/feedback/batch", { records });
 
@@ -134,5 +256,99 @@ describe("GET /v1/feedback/export", () => {
     const rows = (await res.text()).trim().split("\n").slice(1);
     expect(rows).toHaveLength(1200);
     expect(new Set(rows.map((r) => feedbackFromCsvRow(r).id))).toEqual(new Set(records.map((r) => r.id)));
+  });
+
+  it("filters on the day a record arrived, so an incremental export catches late syncs", async () => {
+    // A version of its own keeps the other tests' records (received today) out of these exports.
+    await publish(await tinyModelFolder("3.0.0"));
+    const onTime = exampleFeedback({ day: "2026-09-01", modelVersion: "3.0.0" });
+    const late = exampleFeedback({ day: "2026-09-01", modelVersion: "3.0.0", confirmedLabel: "nevus" });
+    const other = exampleFeedback({ day: "2026-09-03", modelVersion: "3.0.0" });
+    await postJson("/v1/feedback/batch", { records: [onTime, late, other] });
+    // The API stamps received_day with today's UTC day; set the days these records would have arrived
+    // on: the late one was given offline on 09-01 and synced on 09-04, after the 09-01..09-03 export.
+    const arrived = [
+      [onTime, "2026-09-01"],
+      [other, "2026-09-03"],
+      [late, "2026-09-04"],
+    ] as const;
+    for (const [record, day] of arrived) {
+      await testEnv.DB.prepare("UPDATE feedback SET received_day = ?1 WHERE id = ?2").bind(day, record.id).run();
+    }
+    const ids = async (query: string) => {
+      const res = await call(`/v1/feedback/export?format=jsonl&modelVersion=3.0.0&${query}`, {
+        headers: adminHeaders(),
+      });
+      expect(res.status, query).toBe(200);
+      const text = new TextDecoder().decode(await res.arrayBuffer()).trim();
+      return text ? text.split("\n").map((line) => (JSON.parse(line) as { id: string }).id) : [];
+    };
+    expect(await ids("receivedFrom=2026-09-01&receivedTo=2026-09-03")).toEqual([onTime.id, other.id]);
+    // The next incremental export starts the day after the last one's receivedTo: the late record is
+    // there, though its own day was in the earlier range; the next client-day range misses it.
+    expect(await ids("receivedFrom=2026-09-04&receivedTo=2026-09-04")).toEqual([late.id]);
+    expect(await ids("from=2026-09-04")).toEqual([]);
+    expect(await ids("from=2026-09-01&to=2026-09-01&receivedTo=2026-09-03")).toEqual([onTime.id]);
+    expect(await ids("to=2026-09-01")).toEqual([onTime.id, late.id].sort());
+
+    for (const bad of [
+      "receivedFrom=2026-09-05&receivedTo=2026-09-04",
+      "receivedTo=yesterday",
+      "receivedFrom=2026-13-01",
+    ]) {
+      const res = await call(`/v1/feedback/export?${bad}`, { headers: adminHeaders() });
+      expect(res.status, bad).toBe(400);
+      expect((await errorOf(res)).code).toBe("invalid_body");
+    }
+    const twice = await call("/v1/feedback/export?receivedFrom=2026-09-01&receivedFrom=2026-09-02", {
+      headers: adminHeaders(),
+    });
+    expect(twice.status).toBe(400);
+  });
+});
+
+describe("a failing export", () => {
+  const hideTable = () => testEnv.DB.prepare("ALTER TABLE feedback RENAME TO feedback_hidden").run();
+  const restoreTable = () => testEnv.DB.prepare("ALTER TABLE feedback_hidden RENAME TO feedback").run();
+
+  it("answers 500 in the error shape when D1 fails before the first row", async () => {
+    await hideTable();
+    try {
+      const res = await call("/v1/feedback/export?format=csv", { headers: adminHeaders() });
+      expect(res.status).toBe(500);
+      expect((await errorOf(res)).code).toBe("internal");
+    } finally {
+      await restoreTable();
+    }
+  });
+
+  it("breaks the download instead of ending a truncated CSV cleanly when D1 fails mid-export", async () => {
+    const records = Array.from({ length: 700 }, () => exampleFeedback({ day: "2025-12-01", modelVersion: "9.9.9" }));
+    for (let i = 0; i < records.length; i += 100) {
+      await postJson("/v1/feedback/batch", { records: records.slice(i, i + 100) });
+    }
+    // Through workerd's own fetch path, as an HTTP client would get it.
+    const res = await worker.fetch(`${BASE}/v1/feedback/export?format=csv&modelVersion=9.9.9&from=2025-12-01`, {
+      headers: adminHeaders(),
+    });
+    expect(res.status).toBe(200);
+    // The first page (500 rows) was read to answer; the second is queried once the client gets there.
+    await hideTable();
+    try {
+      const reader = res.body!.getReader();
+      const received: string[] = [];
+      const decoder = new TextDecoder();
+      const readAll = async () => {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) return;
+          received.push(decoder.decode(value, { stream: true }));
+        }
+      };
+      await expect(readAll()).rejects.toThrow(/no such table: feedback/);
+      expect(received.join("").trim().split("\n")).toHaveLength(1 + 500);
+    } finally {
+      await restoreTable();
+    }
   });
 });

@@ -255,6 +255,11 @@ describe("hostile input", () => {
     }
     expect(failures).toEqual([]);
 
+    // Those counters (kept out of the check below) hold salted hashes, never an address.
+    const { results: counters } = await testEnv.DB.prepare("SELECT client FROM rate_limits").all<{ client: string }>();
+    expect(counters.length).toBeGreaterThan(0);
+    for (const { client } of counters) expect(client).toMatch(/^[0-9a-f]{64}$/);
+
     // Every table of the schema except rate_limits, whose counters rejected feedback requests bump on purpose.
     const { results: tables } = await testEnv.DB.prepare(
       `SELECT name FROM sqlite_master WHERE type = 'table'

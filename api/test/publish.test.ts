@@ -1,6 +1,8 @@
 import { env } from "cloudflare:workers";
 import { sha256Hex } from "@pifu/core";
 import { describe, expect, it } from "vitest";
+import { fileKey, legacyFileKey } from "../src/storage/files.js";
+import { getModel, markComplete } from "../src/storage/models.js";
 import { adminHeaders, call, errorOf, postJson, publish, putJson, tinyModelFolder, uploadFile } from "./fixtures.js";
 
 const testEnv = env as unknown as { DB: D1Database; MODELS: R2Bucket };
@@ -123,7 +125,7 @@ describe("upload checks", () => {
     expect(wrong.status).toBe(422);
     expect((await errorOf(wrong)).code).toBe("file_mismatch");
     expect((await uploadFile("5.0.0", "other.bin", shard)).status).toBe(404);
-    expect(await testEnv.MODELS.head("models/5.0.0/group1-shard1of1.bin")).toBeNull();
+    expect((await testEnv.MODELS.list({ prefix: "models/5.0.0/" })).objects).toEqual([]);
   });
 
   it("rejects a card whose version differs from the URL, and an invalid card", async () => {
@@ -157,5 +159,93 @@ describe("upload checks", () => {
     expect(res.status).toBe(422);
     expect((await errorOf(res)).message).toContain("../secrets.bin");
     expect((await call("/v1/models/7.0.0/card")).status).toBe(404);
+  });
+});
+
+describe("files stored before keys held their sha256", () => {
+  it("are still served for versions published then", async () => {
+    const folder = await tinyModelFolder("8.2.0");
+    await publish(folder);
+    for (const file of folder.card.files) {
+      const object = await testEnv.MODELS.get(fileKey("8.2.0", file));
+      await testEnv.MODELS.put(legacyFileKey("8.2.0", file.name), await object!.arrayBuffer());
+      await testEnv.MODELS.delete(fileKey("8.2.0", file));
+    }
+    for (const file of folder.card.files) {
+      const res = await call(`/v1/models/8.2.0/files/${file.name}`);
+      expect(res.status).toBe(200);
+      expect(await sha256Hex(new Uint8Array(await res.arrayBuffer()))).toBe(file.sha256);
+    }
+  });
+});
+
+describe("a card replaced while publishing", () => {
+  const cardOf = async (version: string) => (await call(`/v1/models/${version}/card`)).json();
+
+  it("is not published by a complete that verified the card before it", async () => {
+    const first = await tinyModelFolder("8.0.0");
+    const second = { ...first, card: { ...first.card, description: "the replacing card" } };
+    await putJson("/v1/admin/models/8.0.0/card", first.card, adminHeaders());
+    const verified = await getModel(testEnv.DB, "8.0.0");
+    // Between a complete's checks and its final statement: the card is replaced and every file of
+    // the new card uploaded. The complete that verified the first card must not publish the second.
+    await putJson("/v1/admin/models/8.0.0/card", second.card, adminHeaders());
+    for (const [name, bytes] of Object.entries(second.files)) await uploadFile("8.0.0", name, bytes);
+    expect(await markComplete(testEnv.DB, "8.0.0", verified!.cardText)).toBe(false);
+    expect((await call("/v1/models/8.0.0/card")).status).toBe(404);
+
+    const done = await call("/v1/admin/models/8.0.0/complete", { method: "POST", headers: adminHeaders() });
+    expect(done.status).toBe(200);
+    expect(await cardOf("8.0.0")).toEqual(second.card);
+  });
+
+  it("keeps a stale upload for the old card from overwriting or counting as the new card's file", async () => {
+    const shard = "group1-shard1of1.bin";
+    const old = await tinyModelFolder("8.1.0", 1);
+    const fresh = await tinyModelFolder("8.1.0", 2);
+    expect(fresh.card.files.find((f) => f.name === shard)?.sha256).not.toBe(
+      old.card.files.find((f) => f.name === shard)?.sha256,
+    );
+    await putJson("/v1/admin/models/8.1.0/card", old.card, adminHeaders());
+
+    // An upload of the old card's shard whose bytes arrive only after the card was replaced,
+    // re-uploaded and published.
+    let bodyRequested!: () => void;
+    const handlerReading = new Promise<void>((resolve) => {
+      bodyRequested = resolve;
+    });
+    let releaseBody!: () => void;
+    const bodyReleased = new Promise<void>((resolve) => {
+      releaseBody = resolve;
+    });
+    // highWaterMark 0: pulled only when the handler reads the body, which it does after reading the file's row.
+    const body = new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          bodyRequested();
+          await bodyReleased;
+          controller.enqueue(old.files[shard]!);
+          controller.close();
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const stale = call(`/v1/admin/models/8.1.0/files/${shard}`, {
+      method: "PUT",
+      headers: adminHeaders({ "content-type": "application/octet-stream" }),
+      body,
+    });
+    await handlerReading;
+    await publish(fresh);
+    releaseBody();
+
+    const res = await stale;
+    expect(res.status).toBe(409);
+    expect((await errorOf(res)).message).toContain(`changed while ${shard} was uploading`);
+    const served = await call(`/v1/models/8.1.0/files/${shard}`);
+    expect(await sha256Hex(new Uint8Array(await served.arrayBuffer()))).toBe(
+      fresh.card.files.find((f) => f.name === shard)?.sha256,
+    );
+    expect(await cardOf("8.1.0")).toEqual(fresh.card);
   });
 });

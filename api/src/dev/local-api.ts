@@ -66,6 +66,8 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
   const adminToken = options.adminToken ?? DEV_ADMIN_TOKEN;
   await migrate(persistDir);
 
+  // wrangler.toml deploys no admin hash: this instance's comes from here and takes precedence over the
+  // root .dev.vars, which supplies IP_HASH_SALT (`envFiles: []` still reads .dev.vars, never .env).
   const vars: Record<string, string> = {
     ADMIN_TOKEN_HASHES: await sha256Hex(new TextEncoder().encode(adminToken)),
   };

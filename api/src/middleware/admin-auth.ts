@@ -1,6 +1,7 @@
 /**
  * Admin authentication: the sha256 of the bearer token is compared in constant time against every
  * configured hash (ADMIN_TOKEN_HASHES), so neither the token nor the match position leaks by timing.
+ * With no hash configured (the repository's wrangler.toml deploys none) every admin request is refused.
  */
 import { sha256Hex } from "@pifu/core";
 import type { MiddlewareHandler } from "hono";
@@ -31,15 +32,20 @@ function equalInConstantTime(a: string, b: string): boolean {
 
 export function adminAuth(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const header = c.req.header("authorization") ?? "";
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    const unauthorized = new ApiError(401, "unauthorized", "a valid admin bearer token is required", {
-      "www-authenticate": 'Bearer realm="pifu-admin"',
-    });
+    const refuse = (message: string) =>
+      new ApiError(401, "unauthorized", message, { "www-authenticate": 'Bearer realm="pifu-admin"' });
+    const hashes = configuredHashes(c.env.ADMIN_TOKEN_HASHES);
+    if (hashes.length === 0) {
+      throw refuse(
+        "admin access is disabled: this deployment has no ADMIN_TOKEN_HASHES; set one with `wrangler secret put ADMIN_TOKEN_HASHES`",
+      );
+    }
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("authorization") ?? "");
+    const unauthorized = refuse("a valid admin bearer token is required");
     if (!match?.[1]) throw unauthorized;
     const presented = await sha256Hex(encoder.encode(match[1]));
     let ok = false;
-    for (const hash of configuredHashes(c.env.ADMIN_TOKEN_HASHES)) {
+    for (const hash of hashes) {
       // No early exit: every configured hash is compared.
       ok = equalInConstantTime(presented, hash) || ok;
     }

@@ -1,7 +1,9 @@
 /**
  * Per-client fixed-window rate limit backed by a D1 counter table, so it works the same in local
- * workerd and in production without Durable Objects. The client is CF-Connecting-IP.
+ * workerd and in production without Durable Objects. The client is CF-Connecting-IP, stored only as
+ * a salted hash, and a window's rows are deleted once it has passed.
  */
+import { sha256Hex } from "@pifu/core";
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv, Bindings } from "../env.js";
 import { ApiError } from "../errors.js";
@@ -25,20 +27,42 @@ export function rateLimitOptions(env: Bindings): RateLimitOptions {
   } satisfies RateLimitOptions;
 }
 
+let isolateSalt: string | undefined;
+
+/**
+ * IP_HASH_SALT, or without it a random salt of this isolate (with a warning): the stored hashes stay
+ * irreversible either way (an unsalted hash of an IPv4 address is undone by hashing all 2^32), and
+ * only the limit weakens, to one count per isolate instead of one per deployment.
+ */
+function ipSalt(env: Bindings): string {
+  if (env.IP_HASH_SALT) return env.IP_HASH_SALT;
+  if (isolateSalt === undefined) {
+    console.warn("IP_HASH_SALT is not set: rate-limit counters use a random salt per isolate");
+    isolateSalt = crypto.randomUUID();
+  }
+  return isolateSalt;
+}
+
+/** What the counter table stores for a client: SHA-256 of the salt and the address, hex. */
+export function clientKey(env: Bindings, ip: string): Promise<string> {
+  return sha256Hex(new TextEncoder().encode(`${ipSalt(env)}|${ip}`));
+}
+
 /** The counter a request falls into. */
 export interface RateWindow extends RateLimitOptions {
+  /** clientKey of CF-Connecting-IP, never the address itself. */
   client: string;
   windowStart: number;
   retryAfter: number;
 }
 
-export function rateWindow(c: Context<AppEnv>): RateWindow {
+export async function rateWindow(c: Context<AppEnv>): Promise<RateWindow> {
   const options = rateLimitOptions(c.env);
   const nowSeconds = Math.floor(Date.now() / 1000);
   const windowStart = nowSeconds - (nowSeconds % options.windowSeconds);
   return {
     ...options,
-    client: c.req.header("cf-connecting-ip") ?? "unknown",
+    client: await clientKey(c.env, c.req.header("cf-connecting-ip") ?? "unknown"),
     windowStart,
     retryAfter: windowStart + options.windowSeconds - nowSeconds,
   };
@@ -64,12 +88,13 @@ export function rateLimited(w: RateWindow): ApiError {
   );
 }
 
-/** After counting: 429 when over the limit; on a client's first request of a window, drops its older windows. */
+/**
+ * After counting: 429 when over the limit. A client's first request of a window drops every client's
+ * past windows, so the table holds little more than the current window.
+ */
 export function checkCount(c: Context<AppEnv>, w: RateWindow, count: number): void {
   if (count === 1) {
-    const cleanup = c.env.DB.prepare("DELETE FROM rate_limits WHERE client = ?1 AND window_start < ?2")
-      .bind(w.client, w.windowStart)
-      .run();
+    const cleanup = c.env.DB.prepare("DELETE FROM rate_limits WHERE window_start < ?1").bind(w.windowStart).run();
     c.executionCtx.waitUntil(cleanup);
   }
   if (count > w.limit) throw rateLimited(w);
@@ -78,7 +103,7 @@ export function checkCount(c: Context<AppEnv>, w: RateWindow, count: number): vo
 /** Counts the request before anything else (one D1 round trip) and answers 429 past the limit. */
 export function feedbackRateLimit(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const w = rateWindow(c);
+    const w = await rateWindow(c);
     const row = await countStatement(c.env.DB, w).first<{ count: number }>();
     checkCount(c, w, row?.count ?? 1);
     await next();

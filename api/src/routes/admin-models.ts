@@ -1,7 +1,9 @@
 /**
  * Publishing (admin): PUT the card (a pending, invisible version), PUT each file (checked against the
  * card's size and sha256), then POST complete (every file re-verified from R2 and the model.json
- * manifest checked) which makes the version visible in one statement.
+ * manifest checked) which makes the version visible in one statement, if the card is still the one
+ * it verified. A card may be replaced while files are uploading: objects are keyed by content
+ * (storage/files.ts) and an upload counts only for the card it was checked against.
  */
 import { checkCardFiles, ModelCardSchema, sha256Hex } from "@pifu/core";
 import { Hono } from "hono";
@@ -53,11 +55,17 @@ export const adminModelRoutes = new Hono<AppEnv>()
     if (sha256 !== file.sha256) {
       throw new ApiError(422, "file_mismatch", `${name} has sha256 ${sha256}, the card says ${file.sha256}`);
     }
-    await c.env.MODELS.put(fileKey(version, name), bytes, {
+    await c.env.MODELS.put(fileKey(version, file), bytes, {
       sha256,
       httpMetadata: { contentType: contentTypeFor(name) },
     });
-    await markUploaded(c.env.DB, version, name);
+    if (!(await markUploaded(c.env.DB, version, file))) {
+      throw new ApiError(
+        409,
+        "conflict",
+        `the card of ${version} changed while ${name} was uploading; check it and retry`,
+      );
+    }
     return c.json({ version, name, sha256, size: file.size });
   })
   .post("/models/:version/complete", async (c) => {
@@ -66,8 +74,10 @@ export const adminModelRoutes = new Hono<AppEnv>()
     const missing = (await listFiles(c.env.DB, version)).filter((f) => !f.uploaded).map((f) => f.name);
     if (missing.length > 0) throw new ApiError(409, "conflict", `files not uploaded yet: ${missing.join(", ")}`);
     const objects = new Map<string, Uint8Array>();
+    const listed = new Map(model.card.files.map((f) => [f.name, f]));
     const problems = await checkCardFiles(model.card, async (name) => {
-      const object = await c.env.MODELS.get(fileKey(version, name));
+      const file = listed.get(name);
+      const object = file && (await c.env.MODELS.get(fileKey(version, file)));
       if (!object) return undefined;
       const bytes = new Uint8Array(await object.arrayBuffer());
       objects.set(name, bytes);
@@ -83,7 +93,7 @@ export const adminModelRoutes = new Hono<AppEnv>()
     const modelJson = new TextDecoder().decode(objects.get(model.card.modelFile));
     const manifestProblems = checkModelJson(modelJson, model.card);
     if (manifestProblems.length > 0) throw new ApiError(422, "invalid_model", manifestProblems.join("; "));
-    if (!(await markComplete(c.env.DB, version))) {
+    if (!(await markComplete(c.env.DB, version, model.cardText))) {
       throw new ApiError(409, "conflict", `model ${version} changed while completing; check it and retry`);
     }
     return c.json({ version, status: "complete", card: model.card });

@@ -1,14 +1,18 @@
 /**
  * Anonymized feedback: one record or a batch of up to 100. The client's UUID is the idempotency key:
- * resending a record writes nothing and returns the stored one.
+ * resending a record writes nothing and returns the stored one. A record must name a published
+ * model and use only that model's labels (feedback-model.ts).
  */
 import { type FeedbackRecord, FeedbackRecordSchema } from "@pifu/core";
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env.js";
+import { ApiError } from "../errors.js";
 import { describeIssues, parseWith, readJson, requireContentType, requireJsonBody } from "../middleware/body.js";
 import { checkCount, countStatement, feedbackRateLimit, rateLimited, rateWindow } from "../middleware/rate-limit.js";
 import { insertFeedback, insertFeedbackBatch } from "../storage/feedback.js";
+import { publishedCard, publishedCards } from "../storage/published-cards.js";
+import { modelMismatch } from "./feedback-model.js";
 
 export const MAX_BATCH_RECORDS = 100;
 export const MAX_FEEDBACK_BYTES = 16 * 1024;
@@ -32,12 +36,15 @@ function idOf(raw: unknown): string | null {
 
 async function readRecord(c: Context<AppEnv>): Promise<FeedbackRecord> {
   requireJsonBody(c);
-  return parseWith(FeedbackRecordSchema, await readJson(c, MAX_FEEDBACK_BYTES), "feedback record");
+  const record = parseWith(FeedbackRecordSchema, await readJson(c, MAX_FEEDBACK_BYTES), "feedback record");
+  const mismatch = modelMismatch(record, await publishedCard(c.env.DB, record.modelVersion));
+  if (mismatch) throw new ApiError(422, mismatch.code, mismatch.message);
+  return record;
 }
 
 export const feedbackRoutes = new Hono<AppEnv>()
   .post("/feedback", async (c) => {
-    const w = rateWindow(c);
+    const w = await rateWindow(c);
     let record: FeedbackRecord;
     try {
       record = await readRecord(c);
@@ -63,11 +70,18 @@ export const feedbackRoutes = new Hono<AppEnv>()
   .post("/feedback/batch", feedbackRateLimit(), requireContentType("application/json"), async (c) => {
     const { records } = parseWith(FeedbackBatchSchema, await readJson(c, MAX_BATCH_BYTES), "feedback batch");
     const results: BatchResult[] = [];
-    const valid: { index: number; record: FeedbackRecord }[] = [];
+    const parsed: { index: number; record: FeedbackRecord }[] = [];
     records.forEach((raw, index) => {
-      const parsed = FeedbackRecordSchema.safeParse(raw);
-      if (parsed.success) valid.push({ index, record: parsed.data });
-      else results[index] = { index, id: idOf(raw), status: "invalid", error: describeIssues(parsed.error) };
+      const result = FeedbackRecordSchema.safeParse(raw);
+      if (result.success) parsed.push({ index, record: result.data });
+      else results[index] = { index, id: idOf(raw), status: "invalid", error: describeIssues(result.error) };
+    });
+    const versions = parsed.map((p) => p.record.modelVersion);
+    const cards = await publishedCards(c.env.DB, versions);
+    const valid = parsed.filter(({ index, record }) => {
+      const mismatch = modelMismatch(record, cards.get(record.modelVersion) ?? null);
+      if (mismatch) results[index] = { index, id: record.id, status: "invalid", error: mismatch.message };
+      return !mismatch;
     });
     const statuses = await insertFeedbackBatch(
       c.env.DB,

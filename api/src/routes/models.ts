@@ -3,9 +3,10 @@ import { Hono } from "hono";
 import type { AppEnv } from "../env.js";
 import { ApiError } from "../errors.js";
 import { channelCard } from "../storage/channels.js";
-import { contentTypeFor, fileKey } from "../storage/files.js";
+import { contentTypeFor, fileKey, legacyFileKey } from "../storage/files.js";
 import { Memo } from "../storage/memo.js";
-import { type FileRow, getCompleteCardText, getServedFile, listCompleteModels } from "../storage/models.js";
+import { type FileRow, getServedFile, listCompleteModels } from "../storage/models.js";
+import { publishedCard } from "../storage/published-cards.js";
 import { matchesIfNoneMatch, strongEtag } from "./etag.js";
 import { channelParam, fileNameParam, versionParam } from "./params.js";
 
@@ -14,14 +15,13 @@ const IMMUTABLE = "public, max-age=31536000, immutable";
 /**
  * A channel may be up to CHANNEL_CARD_TTL_MS stale in an isolate that did not make the move itself
  * (promote and rollback clear this isolate's entry); published versions never change, so their
- * cards and file metadata are kept until evicted.
+ * file metadata (and, in storage/published-cards.ts, their cards) are kept until evicted.
  */
 export const CHANNEL_CARD_TTL_MS = 5_000;
 export const channelCards = new Memo<{ version: string; card: string } | null>({
   ttlMs: CHANNEL_CARD_TTL_MS,
   maxEntries: 8,
 });
-const publishedCards = new Memo<string | null>({ ttlMs: 3_600_000, maxEntries: 256 });
 const publishedFiles = new Memo<FileRow | null>({ ttlMs: 3_600_000, maxEntries: 1024 });
 const found = <T>(value: T | null) => value !== null;
 const json = "application/json; charset=utf-8";
@@ -43,9 +43,9 @@ export const modelRoutes = new Hono<AppEnv>()
   })
   .get("/models/:version/card", async (c) => {
     const version = versionParam(c.req.param("version"));
-    const card = await publishedCards.getOrLoad(version, () => getCompleteCardText(c.env.DB, version), found);
+    const card = await publishedCard(c.env.DB, version);
     if (!card) throw new ApiError(404, "not_found", `model ${version} is not published`);
-    return c.body(card, 200, { "content-type": json, "cache-control": IMMUTABLE });
+    return c.body(card.text, 200, { "content-type": json, "cache-control": IMMUTABLE });
   })
   .get("/models/:version/files/:name", async (c) => {
     const version = versionParam(c.req.param("version"));
@@ -59,7 +59,8 @@ export const modelRoutes = new Hono<AppEnv>()
     const etag = strongEtag(file.sha256);
     const headers = { etag, "cache-control": IMMUTABLE, "x-content-sha256": file.sha256 };
     if (matchesIfNoneMatch(c.req.header("if-none-match"), etag)) return c.body(null, 304, headers);
-    const object = await c.env.MODELS.get(fileKey(version, name));
+    const object =
+      (await c.env.MODELS.get(fileKey(version, file))) ?? (await c.env.MODELS.get(legacyFileKey(version, name)));
     if (!object) throw new ApiError(404, "not_found", `model ${version} file ${name} is missing from storage`);
     return c.body(object.body, 200, {
       ...headers,

@@ -124,6 +124,7 @@ export function buildOpenApiDocument(): Schema {
             "201": { description: "stored: { record }" },
             "200": { description: "already stored: { record, duplicate: true }" },
             ...feedbackErrors,
+            "422": errorResponse("the model version is not published, or a label is not one of its classes"),
           },
         },
       },
@@ -139,7 +140,14 @@ export function buildOpenApiDocument(): Schema {
               properties: { records: { type: "array", maxItems: 100, items: ref("FeedbackRecord") } },
             }),
           },
-          responses: { "200": { description: "{ results: [{ index, id, status, error? }] }" }, ...feedbackErrors },
+          responses: {
+            "200": {
+              description:
+                "{ results: [{ index, id, status, error? }] }; a record that fails the schema, names an unpublished " +
+                "version or a label outside that version's classes is invalid, the others are stored",
+            },
+            ...feedbackErrors,
+          },
         },
       },
       "/v1/feedback/export": {
@@ -148,12 +156,37 @@ export function buildOpenApiDocument(): Schema {
           summary: "Export feedback as CSV or JSONL (streamed)",
           parameters: [
             { name: "format", in: "query", schema: { type: "string", enum: ["csv", "jsonl"], default: "csv" } },
-            { name: "from", in: "query", schema: { type: "string", format: "date" } },
-            { name: "to", in: "query", schema: { type: "string", format: "date" } },
+            {
+              name: "from",
+              in: "query",
+              description: "client day, inclusive",
+              schema: { type: "string", format: "date" },
+            },
+            {
+              name: "to",
+              in: "query",
+              description: "client day, inclusive",
+              schema: { type: "string", format: "date" },
+            },
+            {
+              name: "receivedFrom",
+              in: "query",
+              description: "UTC day the API received the record, inclusive (for incremental exports)",
+              schema: { type: "string", format: "date" },
+            },
+            {
+              name: "receivedTo",
+              in: "query",
+              description: "UTC day the API received the record, inclusive",
+              schema: { type: "string", format: "date" },
+            },
             { name: "modelVersion", in: "query", schema: { type: "string" } },
           ],
           responses: {
-            "200": { description: "CSV or JSONL", content: { "text/csv": {}, "application/x-ndjson": {} } },
+            "200": {
+              description: "CSV or JSONL; a failure after the first rows aborts the transfer (never a clean end)",
+              content: { "text/csv": {}, "application/x-ndjson": {} },
+            },
             "400": common["400"],
             ...adminErrors,
           },

@@ -72,31 +72,50 @@ export async function insertFeedbackBatch(db: D1Database, records: FeedbackRecor
 }
 
 export interface ExportFilter {
+  /** Client day (when the feedback was given), inclusive. */
   from?: string;
   to?: string;
+  /** UTC day the API received the record, inclusive: a late sync lands on a later day, never on an exported one. */
+  receivedFrom?: string;
+  receivedTo?: string;
   modelVersion?: string;
+}
+
+/** Each filter field's condition; only the fields given become SQL, so D1 can use the matching index. */
+const FILTER_CONDITIONS: [keyof ExportFilter, string][] = [
+  ["from", "day >= ?"],
+  ["to", "day <= ?"],
+  ["receivedFrom", "received_day >= ?"],
+  ["receivedTo", "received_day <= ?"],
+  ["modelVersion", "model_version = ?"],
+];
+
+interface ExportRow {
+  day: string;
+  id: string;
+  record: string;
 }
 
 /** Reads matching records page by page in (day, id) order, so an export never holds everything in memory. */
 export async function* exportFeedback(db: D1Database, filter: ExportFilter, pageSize = 500): AsyncGenerator<string[]> {
+  const conditions: string[] = [];
+  const values: string[] = [];
+  for (const [field, condition] of FILTER_CONDITIONS) {
+    const value = filter[field];
+    if (value === undefined) continue;
+    conditions.push(condition);
+    values.push(value);
+  }
   let after: { day: string; id: string } | null = null;
   for (;;) {
-    const page: D1Result<{ day: string; id: string; record: string }> = await db
-      .prepare(
-        `SELECT day, id, record FROM feedback
-         WHERE (?1 IS NULL OR day >= ?1) AND (?2 IS NULL OR day <= ?2) AND (?3 IS NULL OR model_version = ?3)
-           AND (?4 IS NULL OR day > ?4 OR (day = ?4 AND id > ?5))
-         ORDER BY day, id LIMIT ?6`,
-      )
-      .bind(
-        filter.from ?? null,
-        filter.to ?? null,
-        filter.modelVersion ?? null,
-        after?.day ?? null,
-        after?.id ?? "",
-        pageSize,
-      )
-      .all<{ day: string; id: string; record: string }>();
+    const where: string[] = after ? [...conditions, "(day > ? OR (day = ? AND id > ?))"] : conditions;
+    const params: (string | number)[] = after ? [...values, after.day, after.day, after.id] : values;
+    const sql = `SELECT day, id, record FROM feedback ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
+       ORDER BY day, id LIMIT ?`;
+    const page: D1Result<ExportRow> = await db
+      .prepare(sql)
+      .bind(...params, pageSize)
+      .all<ExportRow>();
     const results = page.results;
     if (results.length === 0) return;
     yield results.map((r) => r.record);

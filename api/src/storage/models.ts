@@ -6,6 +6,8 @@ export type ModelStatus = "pending" | "complete";
 export interface ModelRow {
   version: string;
   card: ModelCard;
+  /** The card as stored: `complete` publishes only if it is still this text. */
+  cardText: string;
   status: ModelStatus;
   completedAt: string | null;
 }
@@ -34,7 +36,13 @@ export async function getModel(db: D1Database, version: string): Promise<ModelRo
     .bind(version)
     .first<{ version: string; card: string; status: ModelStatus; completed_at: string | null }>();
   if (!row) return null;
-  return { version: row.version, card: JSON.parse(row.card), status: row.status, completedAt: row.completed_at };
+  return {
+    version: row.version,
+    card: JSON.parse(row.card),
+    cardText: row.card,
+    status: row.status,
+    completedAt: row.completed_at,
+  };
 }
 
 /** The card of a complete version, as stored (JSON text), or null. */
@@ -128,22 +136,33 @@ export async function listFiles(db: D1Database, version: string): Promise<FileRo
   return results.map((r) => ({ name: r.name, sha256: r.sha256, size: r.size, uploaded: r.uploaded_at !== null }));
 }
 
-export async function markUploaded(db: D1Database, version: string, name: string): Promise<void> {
-  await db
-    .prepare("UPDATE model_files SET uploaded_at = ?3 WHERE version = ?1 AND name = ?2")
-    .bind(version, name, now())
+/**
+ * Marks a file uploaded if the pending card still lists it with this sha256; false when the card was
+ * replaced (or published) while the bytes were on their way.
+ */
+export async function markUploaded(db: D1Database, version: string, file: Omit<FileRow, "uploaded">): Promise<boolean> {
+  const result = await db
+    .prepare(
+      `UPDATE model_files SET uploaded_at = ?5 WHERE version = ?1 AND name = ?2 AND sha256 = ?3 AND size = ?4
+         AND EXISTS (SELECT 1 FROM models WHERE version = ?1 AND status = 'pending')`,
+    )
+    .bind(version, file.name, file.sha256, file.size, now())
     .run();
+  return result.meta.changes > 0;
 }
 
-/** Makes a pending version visible in one statement; false if it was not pending or a file is missing. */
-export async function markComplete(db: D1Database, version: string): Promise<boolean> {
+/**
+ * Makes a pending version visible in one statement, only if its card is still `verifiedCardText`;
+ * false if it was not pending, its card was replaced meanwhile, or a file is missing.
+ */
+export async function markComplete(db: D1Database, version: string, verifiedCardText: string): Promise<boolean> {
   const result = await db
     .prepare(
       `UPDATE models SET status = 'complete', completed_at = ?2
-       WHERE version = ?1 AND status = 'pending'
+       WHERE version = ?1 AND status = 'pending' AND card = ?3
          AND NOT EXISTS (SELECT 1 FROM model_files WHERE version = ?1 AND uploaded_at IS NULL)`,
     )
-    .bind(version, now())
+    .bind(version, now(), verifiedCardText)
     .run();
   return result.meta.changes > 0;
 }
