@@ -10,8 +10,6 @@ import { join } from "node:path";
 import type { Page } from "playwright-core";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { publishModelDir } from "../../api/src/cli/publish-lib.js";
-import { writeFixtureModel } from "../../pwa/testing/fixture-model.js";
 import {
   checkPhoto,
   countRows,
@@ -24,21 +22,14 @@ import {
   waitForServiceWorker,
 } from "./app-page.js";
 import { type Chromium, launchChromium } from "./browser.js";
-import { type Stack, startStack } from "./stack.js";
+import { publishToStable, type Stack, startStack, writeFixtureModels } from "./stack.js";
 
 let work: string;
 let stack: Stack;
 let browser: Chromium;
-const modelDirs: Record<string, string> = {};
+let modelDirs: Record<string, string> = {};
 
-async function publish(version: string): Promise<void> {
-  await publishModelDir({
-    api: stack.api.url,
-    token: stack.api.adminToken,
-    dir: modelDirs[version]!,
-    channel: "stable",
-  });
-}
+const publish = (version: string) => publishToStable(stack, modelDirs[version]!);
 
 /** A fresh page of the shared profile, with `put` failing for `stores` from its first load. */
 async function openApp(failingStores: string[] = []): Promise<Page> {
@@ -50,14 +41,11 @@ async function openApp(failingStores: string[] = []): Promise<Page> {
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "pifu-e2e-storage-"));
-  for (const [version, seed] of [
-    ["1.0.0", 1],
-    ["1.1.0", 2],
-    ["1.2.0", 3],
-  ] as const) {
-    modelDirs[version] = join(work, version);
-    await writeFixtureModel(modelDirs[version], { version, seed });
-  }
+  modelDirs = await writeFixtureModels(work, [
+    { version: "1.0.0", seed: 1 },
+    { version: "1.1.0", seed: 2 },
+    { version: "1.2.0", seed: 3 },
+  ]);
   stack = await startStack({ embeddedModelDir: modelDirs["1.0.0"]! });
   await publish("1.0.0");
   browser = await launchChromium();

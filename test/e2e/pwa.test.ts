@@ -9,8 +9,6 @@ import { FLIP_VARIANTS, feedbackFromCsvRow } from "@pifu/core";
 import type { Page } from "playwright-core";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { publishModelDir } from "../../api/src/cli/publish-lib.js";
-import { writeFixtureModel } from "../../pwa/testing/fixture-model.js";
 import {
   checkPhoto,
   countRows,
@@ -22,38 +20,27 @@ import {
 } from "./app-page.js";
 import { type Chromium, launchChromium } from "./browser.js";
 import { nodeTop3 } from "./node-check.js";
-import { type Stack, startStack } from "./stack.js";
+import { publishToStable, type Stack, startStack, writeFixtureModels } from "./stack.js";
 
 let work: string;
 let stack: Stack;
 let browser: Chromium;
 let page: Page;
-const modelDirs: Record<string, string> = {};
+let modelDirs: Record<string, string> = {};
 
-async function publish(version: string): Promise<void> {
-  await publishModelDir({
-    api: stack.api.url,
-    token: stack.api.adminToken,
-    dir: modelDirs[version]!,
-    channel: "stable",
-  });
-}
+const publish = (version: string) => publishToStable(stack, modelDirs[version]!);
 
 const screenshot = (name: string) => saveScreenshot(page, name);
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "pifu-e2e-models-"));
-  for (const [version, seed] of [
-    ["1.0.0", 1],
-    ["1.1.0", 2],
-    ["1.2.0", 3],
-  ] as const) {
-    modelDirs[version] = join(work, version);
+  modelDirs = await writeFixtureModels(work, [
+    { version: "1.0.0", seed: 1 },
     // 1.1.0's card asks for the four test-time flips, as the shipped model's does, on a model whose
     // logits depend on orientation.
-    const flipped = version === "1.1.0" ? { testTimeFlips: [...FLIP_VARIANTS], pool: "flatten" as const } : {};
-    await writeFixtureModel(modelDirs[version], { version, seed, ...flipped });
-  }
+    { version: "1.1.0", seed: 2, testTimeFlips: [...FLIP_VARIANTS], pool: "flatten" },
+    { version: "1.2.0", seed: 3 },
+  ]);
   stack = await startStack({
     embeddedModelDir: modelDirs["1.0.0"]!,
     corrupt: (path) => path.startsWith("/v1/models/1.2.0/files/group1-shard"),

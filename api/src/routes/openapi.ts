@@ -20,6 +20,13 @@ const pathParam = (name: string, description: string, schema: Schema = { type: "
   description,
   schema,
 });
+/** A YYYY-MM-DD query filter. */
+const dayParameter = (name: string, description: string) => ({
+  name,
+  in: "query",
+  description,
+  schema: { type: "string", format: "date" },
+});
 const version = pathParam("version", "model version (semver)");
 const fileName = pathParam("name", "file name listed in the card");
 const channel = pathParam("channel", "release channel", { type: "string", enum: ["stable", "beta"] });
@@ -156,30 +163,10 @@ export function buildOpenApiDocument(): Schema {
           summary: "Export feedback as CSV or JSONL (streamed)",
           parameters: [
             { name: "format", in: "query", schema: { type: "string", enum: ["csv", "jsonl"], default: "csv" } },
-            {
-              name: "from",
-              in: "query",
-              description: "client day, inclusive",
-              schema: { type: "string", format: "date" },
-            },
-            {
-              name: "to",
-              in: "query",
-              description: "client day, inclusive",
-              schema: { type: "string", format: "date" },
-            },
-            {
-              name: "receivedFrom",
-              in: "query",
-              description: "UTC day the API received the record, inclusive (for incremental exports)",
-              schema: { type: "string", format: "date" },
-            },
-            {
-              name: "receivedTo",
-              in: "query",
-              description: "UTC day the API received the record, inclusive",
-              schema: { type: "string", format: "date" },
-            },
+            dayParameter("from", "client day, inclusive"),
+            dayParameter("to", "client day, inclusive"),
+            dayParameter("receivedFrom", "UTC day the API received the record, inclusive (for incremental exports)"),
+            dayParameter("receivedTo", "UTC day the API received the record, inclusive"),
             { name: "modelVersion", in: "query", schema: { type: "string" } },
           ],
           responses: {
