@@ -120,19 +120,22 @@ describe("POST /v1/feedback/batch", () => {
   });
 });
 
+/** Posts one valid feedback record as the client at `ip`. */
+const sendFrom = (ip: string, bindings: Bindings = testEnv) =>
+  call(
+    "/v1/feedback",
+    {
+      method: "POST",
+      headers: { "content-type": "application/json", "cf-connecting-ip": ip },
+      body: JSON.stringify(exampleFeedback()),
+    },
+    bindings,
+  );
+
 describe("rate limit", () => {
   it("answers 429 with Retry-After once a client exceeds its window", async () => {
     const limited = { ...testEnv, FEEDBACK_RATE_LIMIT: "3", FEEDBACK_RATE_WINDOW_SECONDS: "60" };
-    const send = (ip: string) =>
-      call(
-        "/v1/feedback",
-        {
-          method: "POST",
-          headers: { "content-type": "application/json", "cf-connecting-ip": ip },
-          body: JSON.stringify(exampleFeedback()),
-        },
-        limited,
-      );
+    const send = (ip: string) => sendFrom(ip, limited);
     const statuses = [];
     for (let i = 0; i < 4; i++) statuses.push((await send("203.0.113.7")).status);
     expect(statuses).toEqual([201, 201, 201, 429]);
@@ -146,16 +149,6 @@ describe("rate limit", () => {
 });
 
 describe("rate-limit storage", () => {
-  const send = (ip: string, bindings: Bindings = testEnv) =>
-    call(
-      "/v1/feedback",
-      {
-        method: "POST",
-        headers: { "content-type": "application/json", "cf-connecting-ip": ip },
-        body: JSON.stringify(exampleFeedback()),
-      },
-      bindings,
-    );
   const countersOf = async (client: string) =>
     (
       await testEnv.DB.prepare("SELECT client, count FROM rate_limits WHERE client = ?1")
@@ -167,8 +160,8 @@ describe("rate-limit storage", () => {
   it("stores a salted hash of the client address, never the address", async () => {
     expect(testEnv.IP_HASH_SALT).toBeTruthy();
     const ip = "198.51.100.23";
-    expect((await send(ip)).status).toBe(201);
-    expect((await send(ip)).status).toBe(201);
+    expect((await sendFrom(ip)).status).toBe(201);
+    expect((await sendFrom(ip)).status).toBe(201);
     const key = await clientKey(testEnv, ip);
     expect(key).toMatch(/^[0-9a-f]{64}$/);
     expect(key).not.toBe(await unsalted(ip));
@@ -181,8 +174,8 @@ describe("rate-limit storage", () => {
   it("without IP_HASH_SALT still stores no address nor its plain hash, and still counts per client", async () => {
     const unsaltedEnv = { ...testEnv, IP_HASH_SALT: undefined };
     const ip = "198.51.100.24";
-    expect((await send(ip, unsaltedEnv)).status).toBe(201);
-    expect((await send(ip, unsaltedEnv)).status).toBe(201);
+    expect((await sendFrom(ip, unsaltedEnv)).status).toBe(201);
+    expect((await sendFrom(ip, unsaltedEnv)).status).toBe(201);
     const key = await clientKey(unsaltedEnv, ip);
     expect(key).not.toBe(await unsalted(ip));
     expect(key).not.toBe(await clientKey(testEnv, ip));
@@ -199,7 +192,7 @@ describe("rate-limit storage", () => {
         .run();
     }
     // A new client's first request of the window cleans up (call() waits for the cleanup to finish).
-    expect((await send("198.51.100.25")).status).toBe(201);
+    expect((await sendFrom("198.51.100.25")).status).toBe(201);
     for (const client of stale) expect(await countersOf(client)).toEqual([]);
     const { results } = await testEnv.DB.prepare("SELECT DISTINCT window_start FROM rate_limits").all();
     expect(results).toHaveLength(1);
