@@ -123,8 +123,8 @@ export function App() {
           applySettings({ ...latest(), activeModel: version });
           setUpdateStatus(say("updateDone", { version }));
         } else if (result.kind === "failed") {
-          const key = result.stage === "store" ? "updateNotStored" : "updateFailed";
-          setUpdateStatus(say(key, { version: result.version, error: result.error }));
+          const key = { download: "updateDownloadFailed", check: "updateFailed", store: "updateNotStored" } as const;
+          setUpdateStatus(say(key[result.stage], { version: result.version, error: result.error }));
         } else if (!quiet) {
           setUpdateStatus(say("updateNone"));
         }

@@ -80,6 +80,8 @@ export const en = {
   updateNone: "You have the latest model.",
   updateDone: "Updated to model {version}.",
   updateFailed: "Model {version} failed its checks; keeping the current model. ({error})",
+  updateDownloadFailed:
+    "Model {version} could not be downloaded (the connection dropped?); keeping the current model. Try again later. ({error})",
   updateNotStored:
     "Model {version} was downloaded and checked but could not be saved on this phone (is storage full?); keeping the current model. ({error})",
   updateOffline: "Could not reach the model server: {error}",

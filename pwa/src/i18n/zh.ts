@@ -79,6 +79,7 @@ export const zh: Messages = {
   updateNone: "已是最新模型。",
   updateDone: "已更新到模型 {version}。",
   updateFailed: "模型 {version} 未通过校验，继续使用当前模型。（{error}）",
+  updateDownloadFailed: "模型 {version} 下载未完成（网络中断？），继续使用当前模型，请稍后再试。（{error}）",
   updateNotStored:
     "模型 {version} 已下载并通过校验，但无法保存到这部手机（存储空间已满？），继续使用当前模型。（{error}）",
   updateOffline: "无法连接模型服务器：{error}",

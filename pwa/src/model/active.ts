@@ -7,7 +7,7 @@
 import { compareVersions } from "@pifu/core";
 import type { Settings } from "../settings.js";
 import { type Classifier, loadClassifier } from "./classifier.js";
-import { fetchEmbeddedModel, fetchVerifiedFiles, type ModelFolder, parseCard } from "./sources.js";
+import { downloadFiles, fetchEmbeddedModel, type ModelFolder, parseCard, verifiedFolder } from "./sources.js";
 import {
   deleteStoredModel,
   listStoredVersions,
@@ -98,8 +98,11 @@ export async function pruneSuperseded(model: ActiveModel): Promise<void> {
 export type UpdateResult =
   | { kind: "none"; channelVersion?: string }
   | { kind: "updated"; model: ActiveModel }
-  /** `stage` "check": download, verification or loading failed; "store": it could not be saved. */
-  | { kind: "failed"; stage: "check" | "store"; version: string; error: string };
+  /**
+   * `stage` "download": a file could not be fetched (offline, a dropped connection, a server error);
+   * "check": a file did not match the card or the model did not load; "store": it could not be saved.
+   */
+  | { kind: "failed"; stage: "download" | "check" | "store"; version: string; error: string };
 
 /**
  * Asks the API for the channel's card and, when it is newer than `currentVersion`, downloads, loads
@@ -117,20 +120,32 @@ export async function updateFromChannel(
   if (!response.ok) throw new Error(`the model server answered ${response.status}`);
   const card = parseCard(await response.json(), url);
   if (compareVersions(card.version, currentVersion) <= 0) return { kind: "none", channelVersion: card.version };
+  const failed = (stage: "download" | "check" | "store", error: unknown): UpdateResult => ({
+    kind: "failed",
+    stage,
+    version: card.version,
+    error: (error as Error).message,
+  });
+  let files: Map<string, Uint8Array>;
+  try {
+    const base = `${apiBase}/v1/models/${encodeURIComponent(card.version)}/files/`;
+    files = await downloadFiles(card, (name) => base + encodeURIComponent(name));
+  } catch (error) {
+    return failed("download", error);
+  }
   let folder: ModelFolder;
   let classifier: Classifier;
   try {
-    const base = `${apiBase}/v1/models/${encodeURIComponent(card.version)}/files/`;
-    folder = await fetchVerifiedFiles(card, (name) => base + encodeURIComponent(name));
+    folder = await verifiedFolder(card, files);
     classifier = await loadClassifier(folder.card, folder.files);
   } catch (error) {
-    return { kind: "failed", stage: "check", version: card.version, error: (error as Error).message };
+    return failed("check", error);
   }
   try {
     await storeAsActive(folder, latestSettings());
   } catch (error) {
     classifier.dispose();
-    return { kind: "failed", stage: "store", version: card.version, error: (error as Error).message };
+    return failed("store", error);
   }
   return { kind: "updated", model: { classifier, source: "downloaded" } };
 }

@@ -22,14 +22,26 @@ export async function fetchCard(url: string): Promise<ModelCard> {
   return parseCard(await (await fetchOk(url)).json(), url);
 }
 
-/** Downloads every file the card lists and checks each size and sha256; throws listing every mismatch. */
-export async function fetchVerifiedFiles(card: ModelCard, fileUrl: (name: string) => string): Promise<ModelFolder> {
+/** Downloads every file the card lists, unchecked; throws on the first that cannot be fetched. */
+export async function downloadFiles(
+  card: ModelCard,
+  fileUrl: (name: string) => string,
+): Promise<Map<string, Uint8Array>> {
   const files = new Map<string, Uint8Array>();
   for (const { name } of card.files) {
     files.set(name, new Uint8Array(await (await fetchOk(fileUrl(name))).arrayBuffer()));
   }
-  await verifyModelCard(card, async (name) => files.get(name));
-  return { card, files };
+  return files;
+}
+
+/** Checks every downloaded file's size and sha256 against the card; throws listing every mismatch. */
+export async function verifiedFolder(card: ModelCard, files: Map<string, Uint8Array>): Promise<ModelFolder> {
+  return { card: await verifyModelCard(card, async (name) => files.get(name)), files };
+}
+
+/** Downloads every file the card lists and checks each size and sha256; throws listing every mismatch. */
+export async function fetchVerifiedFiles(card: ModelCard, fileUrl: (name: string) => string): Promise<ModelFolder> {
+  return verifiedFolder(card, await downloadFiles(card, fileUrl));
 }
 
 /** The default model built into the app (served next to index.html, precached by the service worker). */
