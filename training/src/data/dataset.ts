@@ -110,12 +110,31 @@ async function entryKind(dir: string, entry: Dirent): Promise<"file" | "director
   }
 }
 
+/** A folder's entries not starting with ".", in name order. */
+async function visibleEntries(folder: string): Promise<Dirent[]> {
+  return (await readdir(folder, { withFileTypes: true }))
+    .filter((entry) => !entry.name.startsWith("."))
+    .sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
+/** Whether a folder entry is an image to read or a folder, else why it is skipped. */
+async function imageEntry(folder: string, entry: Dirent): Promise<"image" | "directory" | { skip: string }> {
+  const kind = await entryKind(folder, entry);
+  if (kind === "directory") return "directory";
+  if (kind !== "file") return { skip: kind === "broken link" ? "a link to nothing" : "not a regular file" };
+  const extension = extname(entry.name).toLowerCase();
+  if (!IMAGE_EXTENSIONS.includes(extension))
+    return { skip: `unsupported file type "${extname(entry.name) || "(none)"}"` };
+  return "image";
+}
+
 /** The class folders of a folder-per-class set, sorted: its sub-folders (or links to folders) not starting with ".". */
 export async function classFolders(root: string): Promise<string[]> {
-  const entries = (await readdir(root, { withFileTypes: true })).filter((e) => !e.name.startsWith("."));
   const folders: string[] = [];
-  for (const entry of entries) if ((await entryKind(root, entry)) === "directory") folders.push(entry.name);
-  return folders.sort();
+  for (const entry of await visibleEntries(root)) {
+    if ((await entryKind(root, entry)) === "directory") folders.push(entry.name);
+  }
+  return folders;
 }
 
 /** Lists a folder-per-class data set. Nothing is decoded yet; unsupported files are skipped here. */
@@ -134,18 +153,12 @@ export async function readDataset(dir: string, options: ReadDatasetOptions = {})
   const skipped: SkippedFile[] = [];
   for (const classId of folders) {
     const label = classes.indexOf(classId);
-    const files = (await readdir(join(root, classId), { withFileTypes: true }))
-      .filter((f) => !f.name.startsWith("."))
-      .sort((a, b) => (a.name < b.name ? -1 : 1));
-    for (const file of files) {
-      const path = join(root, classId, file.name);
-      const kind = await entryKind(join(root, classId), file);
-      if (kind !== "file") {
-        skipped.push({ path, reason: kind === "broken link" ? "a link to nothing" : "not a regular file" });
-        continue;
-      }
-      if (!IMAGE_EXTENSIONS.includes(extname(file.name).toLowerCase())) {
-        skipped.push({ path, reason: `unsupported file type "${extname(file.name) || "(none)"}"` });
+    const folder = join(root, classId);
+    for (const file of await visibleEntries(folder)) {
+      const path = join(folder, file.name);
+      const found = await imageEntry(folder, file);
+      if (found !== "image") {
+        skipped.push({ path, reason: found === "directory" ? "not a regular file" : found.skip });
         continue;
       }
       const id = basename(file.name, extname(file.name));
@@ -175,17 +188,12 @@ export async function listImageFiles(dir: string): Promise<{ paths: string[]; sk
       return;
     }
     walked.add(real);
-    const entries = (await readdir(folder, { withFileTypes: true }))
-      .filter((e) => !e.name.startsWith("."))
-      .sort((a, b) => (a.name < b.name ? -1 : 1));
-    for (const entry of entries) {
+    for (const entry of await visibleEntries(folder)) {
       const path = join(folder, entry.name);
-      const kind = await entryKind(folder, entry);
-      if (kind === "directory") await walk(path);
-      else if (kind !== "file")
-        skipped.push({ path, reason: kind === "broken link" ? "a link to nothing" : "not a regular file" });
-      else if (IMAGE_EXTENSIONS.includes(extname(entry.name).toLowerCase())) paths.push(path);
-      else skipped.push({ path, reason: `unsupported file type "${extname(entry.name) || "(none)"}"` });
+      const found = await imageEntry(folder, entry);
+      if (found === "directory") await walk(path);
+      else if (found === "image") paths.push(path);
+      else skipped.push({ path, reason: found.skip });
     }
   };
   await walk(root);
