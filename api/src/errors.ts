@@ -1,4 +1,5 @@
 /** The one error shape, `{ "error": { "code", "message" } }`, and the handlers that produce it. */
+import type { FeedbackRefusalCode } from "@pifu/core";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -15,8 +16,8 @@ export type ErrorCode =
   | "unsupported_media_type"
   | "file_mismatch"
   | "invalid_model"
-  | "unknown_model"
-  | "unknown_label"
+  /** invalid_record, unknown_model, unknown_label (core FEEDBACK_REFUSAL_CODES): why feedback was refused. */
+  | FeedbackRefusalCode
   | "rate_limited"
   | "internal";
 

@@ -1,4 +1,4 @@
-import { FEEDBACK_CSV_COLUMNS, feedbackFromCsvRow, sha256Hex } from "@pifu/core";
+import { FEEDBACK_CSV_COLUMNS, type FeedbackBatchResult, feedbackFromCsvRow, sha256Hex } from "@pifu/core";
 import { exampleFeedback } from "@pifu/core/testing";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Bindings } from "../src/env.js";
@@ -87,10 +87,12 @@ describe("POST /v1/feedback/batch", () => {
       records: [fresh, known, { ...exampleFeedback(), locale: "fr" }, fresh, "not a record"],
     });
     expect(res.status).toBe(200);
-    const { results } = (await res.json()) as { results: { index: number; id: string | null; status: string }[] };
+    const { results } = (await res.json()) as { results: FeedbackBatchResult[] };
     expect(results.map((r) => r.status)).toEqual(["created", "duplicate", "invalid", "duplicate", "invalid"]);
     expect(results[0]?.id).toBe(fresh.id);
     expect(results[4]?.id).toBeNull();
+    expect(results.map((r) => r.code)).toEqual([undefined, undefined, "invalid_record", undefined, "invalid_record"]);
+    expect(results[2]?.error).toContain("locale");
   });
 
   it("marks records for an unpublished model or with unknown labels invalid and stores the rest", async () => {
@@ -102,15 +104,54 @@ describe("POST /v1/feedback/batch", () => {
     ];
     const res = await postJson("/v1/feedback/batch", { records: [bad[0], good[0], bad[1], bad[2], good[1]] });
     expect(res.status).toBe(200);
-    const { results } = (await res.json()) as { results: { id: string; status: string; error?: string }[] };
+    const { results } = (await res.json()) as { results: FeedbackBatchResult[] };
     expect(results.map((r) => r.status)).toEqual(["invalid", "created", "invalid", "invalid", "created"]);
-    expect(results[0]).toEqual({ index: 0, id: bad[0]?.id, status: "invalid", error: "model 42.0.0 is not published" });
+    // The code tells a client what may change: an unpublished version may be published later, a bad label not.
+    expect(results.map((r) => r.code)).toEqual([
+      "unknown_model",
+      undefined,
+      "unknown_label",
+      "unknown_label",
+      undefined,
+    ]);
+    expect(results[0]).toEqual({
+      index: 0,
+      id: bad[0]?.id,
+      status: "invalid",
+      code: "unknown_model",
+      error: "model 42.0.0 is not published",
+    });
     expect(results[2]?.error).toContain('confirmedLabel "totally_fake" is unknown');
     expect(results[3]?.error).toContain('prediction[0].label "melanoma" is unknown');
     const { results: stored } = await testEnv.DB.prepare("SELECT id FROM feedback WHERE id IN (?1, ?2, ?3, ?4, ?5)")
       .bind(...[...good, ...bad].map((r) => r.id))
       .all<{ id: string }>();
     expect(stored.map((r) => r.id).sort()).toEqual(good.map((r) => r.id).sort());
+  });
+
+  it("accepts a record refused as unknown_model once its version is published", async () => {
+    const record = exampleFeedback({ modelVersion: "4.0.0" });
+    const send = async () => {
+      const res = await postJson("/v1/feedback/batch", { records: [record] });
+      return ((await res.json()) as { results: FeedbackBatchResult[] }).results[0];
+    };
+    expect(await send()).toMatchObject({ status: "invalid", code: "unknown_model" });
+    await publish(await tinyModelFolder("4.0.0"));
+    expect(await send()).toEqual({ index: 0, id: record.id, status: "created" });
+  });
+
+  it("documents every refusal code in the OpenAPI document", async () => {
+    const doc = (await (await call("/v1/openapi.json")).json()) as {
+      paths: Record<string, { post: { responses: Record<string, { content: Record<string, { schema: unknown }> }> } }>;
+    };
+    const schema = doc.paths["/v1/feedback/batch"]?.post.responses["200"]?.content["application/json"]?.schema as {
+      properties: { results: { items: { properties: { code: { enum: string[] } } } } };
+    };
+    expect(schema.properties.results.items.properties.code.enum.sort()).toEqual([
+      "invalid_record",
+      "unknown_label",
+      "unknown_model",
+    ]);
   });
 
   it("refuses more than 100 records", async () => {

@@ -44,6 +44,23 @@ export const FeedbackRecordSchema = z.strictObject({
 });
 export type FeedbackRecord = z.infer<typeof FeedbackRecordSchema>;
 
+/**
+ * Why the API refused a record of a batch: it fails the schema, names a version that is not
+ * published, or uses a label that is not one of that version's classes. Only `unknown_model` can
+ * change with time (the version may be published later), so only it is worth sending again.
+ */
+export const FEEDBACK_REFUSAL_CODES = ["invalid_record", "unknown_model", "unknown_label"] as const;
+export type FeedbackRefusalCode = (typeof FEEDBACK_REFUSAL_CODES)[number];
+
+/** The API's answer for one record of `POST /v1/feedback/batch`; `code` and `error` come with `invalid`. */
+export interface FeedbackBatchResult {
+  index: number;
+  id: string | null;
+  status: "created" | "duplicate" | "invalid";
+  code?: FeedbackRefusalCode;
+  error?: string;
+}
+
 /** Column order of the CSV export, which the training engine reads back. */
 export const FEEDBACK_CSV_COLUMNS = [
   "id",

@@ -14,10 +14,6 @@ import { servePwa } from "./serve.js";
 
 const log = (message: string) => console.log(`[pifu] ${message}`);
 
-interface Listed {
-  models?: { version: string }[];
-}
-
 async function ensureOnStable(api: string, token: string, modelDir: string): Promise<void> {
   const card = ModelCardSchema.parse(JSON.parse(await readFile(join(modelDir, "model-card.json"), "utf8")));
   const current = await fetch(`${api}/v1/channels/stable`);
@@ -28,8 +24,8 @@ async function ensureOnStable(api: string, token: string, modelDir: string): Pro
       return;
     }
   }
-  const listed = (await (await fetch(`${api}/v1/models`)).json()) as Listed;
-  if (listed.models?.some((m) => m.version === card.version)) {
+  const published = await fetch(`${api}/v1/models/${card.version}/card`);
+  if (published.ok) {
     await promote({ api, token, version: card.version, channel: "stable" });
     log(`moved stable to the published model ${card.version}`);
   } else {

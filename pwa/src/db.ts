@@ -1,6 +1,7 @@
 /** The app's one IndexedDB database: stored models, the feedback queue, history and settings. */
 import type { FeedbackRecord, ModelCard } from "@pifu/core";
 import { type DBSchema, type IDBPDatabase, openDB } from "idb";
+import { requeuedFromV1 } from "./feedback/lifecycle.js";
 
 export const DB_NAME = "pifu";
 
@@ -14,10 +15,18 @@ export interface StoredModel {
 
 export interface QueuedFeedback {
   record: FeedbackRecord;
-  /** "rejected" records failed the server's validation and are kept for inspection, not resent. */
-  status: "pending" | "rejected";
+  /**
+   * "pending" records are sent at the next sync. "waiting" ones were refused because their model
+   * version is not published (yet) and are sent again now and then (feedback/lifecycle.ts).
+   * "rejected" ones the server refused for good; they are kept for inspection, not resent.
+   */
+  status: "pending" | "waiting" | "rejected";
   attempts: number;
   error?: string;
+  /** When the server first refused it as unknown_model (ms since the epoch). */
+  waitingSince?: number;
+  /** When a waiting record was last sent (ms since the epoch). */
+  triedAt?: number;
 }
 
 export interface HistoryEntry {
@@ -45,12 +54,29 @@ let opened: Promise<PifuDB> | undefined;
 /** The open database, shared; a failed open or a connection the browser closed is retried on the next call. */
 export function db(): Promise<PifuDB> {
   if (opened) return opened;
-  const opening = openDB<PifuSchema>(DB_NAME, 1, {
-    upgrade(database) {
-      database.createObjectStore("models", { keyPath: "version" });
-      database.createObjectStore("feedback", { keyPath: "record.id" });
-      database.createObjectStore("history", { keyPath: "id" }).createIndex("byCreatedAt", "createdAt");
-      database.createObjectStore("settings");
+  const opening = openDB<PifuSchema>(DB_NAME, 2, {
+    async upgrade(database, oldVersion, _newVersion, transaction) {
+      if (oldVersion < 1) {
+        database.createObjectStore("models", { keyPath: "version" });
+        database.createObjectStore("feedback", { keyPath: "record.id" });
+        database.createObjectStore("history", { keyPath: "id" }).createIndex("byCreatedAt", "createdAt");
+        database.createObjectStore("settings");
+      }
+      // Version 2 only changes data: records version 1 set aside for an unpublished model wait for it.
+      if (oldVersion < 2) {
+        const now = Date.now();
+        const feedback = transaction.objectStore("feedback");
+        for (let cursor = await feedback.openCursor(); cursor; cursor = await cursor.continue()) {
+          const waiting = requeuedFromV1(cursor.value, now);
+          if (waiting) await cursor.update(waiting);
+        }
+      }
+    },
+    // Another tab runs a newer app that needs a newer schema: step aside, or its upgrade waits for
+    // this tab to close. This tab's next db() call opens the database again.
+    blocking(_current, _blocked, event) {
+      (event.target as IDBDatabase).close();
+      if (opened === opening) opened = undefined;
     },
     terminated() {
       if (opened === opening) opened = undefined;

@@ -6,9 +6,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FLIP_VARIANTS, feedbackFromCsvRow } from "@pifu/core";
+import { exampleFeedback } from "@pifu/core/testing";
 import type { Page } from "playwright-core";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { publishModelDir } from "../../api/src/cli/publish-lib.js";
 import {
   checkPhoto,
   countRows,
@@ -40,6 +42,8 @@ beforeAll(async () => {
     // logits depend on orientation.
     { version: "1.1.0", seed: 2, testTimeFlips: [...FLIP_VARIANTS], pool: "flatten" },
     { version: "1.2.0", seed: 3 },
+    // Published only, never on a channel: the version feedback waits for.
+    { version: "1.9.0", seed: 4 },
   ]);
   stack = await startStack({
     embeddedModelDir: modelDirs["1.0.0"]!,
@@ -192,6 +196,62 @@ describe("the PWA in Chromium against the real API", () => {
       expect(row.confirmedLabel).toBe(sent.find((s) => s.id === row.id)?.confirmedLabel);
       expect(row.modelVersion).toBe("1.0.0");
     }
+  });
+
+  it("holds feedback for a version the API has not published, says so in Settings, and sends it once published", async () => {
+    // Feedback made with a sideloaded 1.9.0, refused as unknown_model a day ago.
+    const record = exampleFeedback({ modelVersion: "1.9.0" });
+    const refusedAt = Date.now() - 24 * 60 * 60 * 1000;
+    const queued = { record, status: "waiting", attempts: 1, waitingSince: refusedAt, triedAt: refusedAt };
+    await page.evaluate(
+      (item) =>
+        new Promise<void>((resolve, reject) => {
+          const open = indexedDB.open("pifu");
+          open.onerror = () => reject(open.error);
+          open.onsuccess = () => {
+            const transaction = open.result.transaction("feedback", "readwrite");
+            transaction.objectStore("feedback").put(item);
+            transaction.oncomplete = () => {
+              open.result.close();
+              resolve();
+            };
+            transaction.onerror = () => reject(transaction.error);
+          };
+        }),
+      queued,
+    );
+    const stored = async () => {
+      const res = await fetch(`${stack.api.url}/v1/feedback/export?format=jsonl&modelVersion=1.9.0`, {
+        headers: { authorization: `Bearer ${stack.api.adminToken}` },
+      });
+      return (await res.text()).trim();
+    };
+    // The app sends it again at start; still unpublished, it waits on.
+    await page.reload();
+    await waitForModel(page, "1.0.0");
+    await expect
+      .poll(async () => (await readRows<{ triedAt?: number }>(page, "feedback"))[0]?.triedAt, { timeout: 30_000 })
+      .toBeGreaterThan(refusedAt);
+    await goTo(page, "Settings");
+    await page
+      .getByTestId("waiting")
+      .filter({ hasText: "Feedback held until its model version is published: 1." })
+      .waitFor();
+    await expect(page.getByTestId("waiting").textContent()).resolves.toContain("every 6 hours, for up to 30 days");
+    expect(await page.getByTestId("pending").textContent()).toBe("Feedback waiting to send: 0");
+    await page.getByRole("button", { name: "中文" }).click();
+    await page.getByTestId("waiting").filter({ hasText: "模型版本尚未发布、暂存的反馈：1。" }).waitFor();
+    await page.getByRole("button", { name: "English" }).click();
+    expect(await stored()).toBe("");
+
+    await publishModelDir({ api: stack.api.url, token: stack.api.adminToken, dir: modelDirs["1.9.0"]! });
+    await page.reload();
+    await waitForModel(page, "1.0.0");
+    await expect.poll(() => countRows(page, "feedback"), { timeout: 30_000, interval: 500 }).toBe(0);
+    expect((JSON.parse(await stored()) as { id: string }).id).toBe(record.id);
+    await goTo(page, "Settings");
+    await page.getByTestId("pending").waitFor();
+    expect(await page.getByTestId("waiting").count()).toBe(0);
   });
 
   it("switches to a newer model on the channel once every file verifies, and keeps it after a reload", async () => {

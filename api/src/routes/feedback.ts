@@ -3,7 +3,12 @@
  * resending a record writes nothing and returns the stored one. A record must name a published
  * model and use only that model's labels (feedback-model.ts).
  */
-import { type FeedbackRecord, FeedbackRecordSchema } from "@pifu/core";
+import {
+  type FeedbackBatchResult,
+  type FeedbackRecord,
+  FeedbackRecordSchema,
+  type FeedbackRefusalCode,
+} from "@pifu/core";
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env.js";
@@ -22,16 +27,13 @@ export const FeedbackBatchSchema = z.strictObject({
   records: z.array(z.unknown()).min(1).max(MAX_BATCH_RECORDS),
 });
 
-export interface BatchResult {
-  index: number;
-  id: string | null;
-  status: "created" | "duplicate" | "invalid";
-  error?: string;
-}
-
 function idOf(raw: unknown): string | null {
   const id = (raw as { id?: unknown } | null)?.id;
   return typeof id === "string" ? id.slice(0, 64) : null;
+}
+
+function invalid(index: number, id: string | null, code: FeedbackRefusalCode, error: string): FeedbackBatchResult {
+  return { index, id, status: "invalid", code, error };
 }
 
 async function readRecord(c: Context<AppEnv>): Promise<FeedbackRecord> {
@@ -69,18 +71,18 @@ export const feedbackRoutes = new Hono<AppEnv>()
   })
   .post("/feedback/batch", feedbackRateLimit(), requireContentType("application/json"), async (c) => {
     const { records } = parseWith(FeedbackBatchSchema, await readJson(c, MAX_BATCH_BYTES), "feedback batch");
-    const results: BatchResult[] = [];
+    const results: FeedbackBatchResult[] = [];
     const parsed: { index: number; record: FeedbackRecord }[] = [];
     records.forEach((raw, index) => {
       const result = FeedbackRecordSchema.safeParse(raw);
       if (result.success) parsed.push({ index, record: result.data });
-      else results[index] = { index, id: idOf(raw), status: "invalid", error: describeIssues(result.error) };
+      else results[index] = invalid(index, idOf(raw), "invalid_record", describeIssues(result.error));
     });
     const versions = parsed.map((p) => p.record.modelVersion);
     const cards = await publishedCards(c.env.DB, versions);
     const valid = parsed.filter(({ index, record }) => {
       const mismatch = modelMismatch(record, cards.get(record.modelVersion) ?? null);
-      if (mismatch) results[index] = { index, id: record.id, status: "invalid", error: mismatch.message };
+      if (mismatch) results[index] = invalid(index, record.id, mismatch.code, mismatch.message);
       return !mismatch;
     });
     const statuses = await insertFeedbackBatch(

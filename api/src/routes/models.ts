@@ -1,16 +1,23 @@
 /** Public model registry: list, cards, channel cards and immutable file downloads. */
 import { Hono } from "hono";
+import { z } from "zod";
 import type { AppEnv } from "../env.js";
 import { ApiError } from "../errors.js";
 import { channelCard } from "../storage/channels.js";
 import { contentTypeFor, fileKey, legacyFileKey } from "../storage/files.js";
 import { Memo } from "../storage/memo.js";
-import { type FileRow, getServedFile, listCompleteModels } from "../storage/models.js";
+import { type FileRow, getServedFile, type ListedModelKey, listCompleteModels } from "../storage/models.js";
 import { publishedCard } from "../storage/published-cards.js";
 import { matchesIfNoneMatch, strongEtag } from "./etag.js";
+import { pageOf, readPageQuery } from "./paging.js";
 import { channelParam, fileNameParam, versionParam } from "./params.js";
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
+export const DEFAULT_MODELS_PAGE = 50;
+const ListedModelKeySchema: z.ZodType<ListedModelKey> = z.strictObject({
+  completedAt: z.string(),
+  version: z.string(),
+});
 
 /**
  * A channel may be up to CHANNEL_CARD_TTL_MS stale in an isolate that did not make the move itself
@@ -28,8 +35,11 @@ const json = "application/json; charset=utf-8";
 
 export const modelRoutes = new Hono<AppEnv>()
   .get("/models", async (c) => {
+    const { limit, after } = readPageQuery(c, ListedModelKeySchema, DEFAULT_MODELS_PAGE);
+    const rows = await listCompleteModels(c.env.DB, { limit: limit + 1, after });
+    const { items, nextCursor } = pageOf(rows, limit, ({ completedAt, version }) => ({ completedAt, version }));
     c.header("cache-control", "no-cache");
-    return c.json({ models: await listCompleteModels(c.env.DB) });
+    return c.json({ models: items, nextCursor });
   })
   .get("/channels/:channel", async (c) => {
     const channel = channelParam(c.req.param("channel"));

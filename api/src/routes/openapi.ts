@@ -2,11 +2,13 @@
  * The OpenAPI 3.1 document, maintained by hand next to the routes (a test checks that every route of
  * the app is in it); request schemas come from the same zod schemas the routes validate with.
  */
-import { FeedbackRecordSchema, ModelCardSchema } from "@pifu/core";
+import { FEEDBACK_REFUSAL_CODES, FeedbackRecordSchema, ModelCardSchema } from "@pifu/core";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env.js";
 import { PromoteBodySchema } from "./admin-channels.js";
+import { DEFAULT_MODELS_PAGE } from "./models.js";
+import { MAX_PAGE_LIMIT } from "./paging.js";
 
 type Schema = Record<string, unknown>;
 const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
@@ -27,6 +29,22 @@ const dayParameter = (name: string, description: string) => ({
   description,
   schema: { type: "string", format: "date" },
 });
+/** `limit` and `cursor` of a paged list (routes/paging.ts). */
+const pageParameters = (defaultLimit: number) => [
+  {
+    name: "limit",
+    in: "query",
+    description: `rows per page (default ${defaultLimit})`,
+    schema: { type: "integer", minimum: 1, maximum: MAX_PAGE_LIMIT, default: defaultLimit },
+  },
+  {
+    name: "cursor",
+    in: "query",
+    description: "the nextCursor of the previous page; omit for the first page",
+    schema: { type: "string" },
+  },
+];
+const nextCursor = { type: ["string", "null"], description: "pass as cursor for the next page; null on the last" };
 const version = pathParam("version", "model version (semver)");
 const fileName = pathParam("name", "file name listed in the card");
 const channel = pathParam("channel", "release channel", { type: "string", enum: ["stable", "beta"] });
@@ -45,6 +63,33 @@ const feedbackErrors = {
     description: "rate limited; see Retry-After",
     headers: { "Retry-After": { schema: { type: "integer" } } },
     content: jsonContent(ref("Error")),
+  },
+};
+/** The answer of POST /v1/feedback/batch: one result per record, in request order. */
+const feedbackBatchResults: Schema = {
+  type: "object",
+  required: ["results"],
+  properties: {
+    results: {
+      type: "array",
+      items: {
+        type: "object",
+        required: ["index", "id", "status"],
+        properties: {
+          index: { type: "integer" },
+          id: { type: ["string", "null"], description: "the record's id, null when it has none" },
+          status: { type: "string", enum: ["created", "duplicate", "invalid"] },
+          code: {
+            type: "string",
+            enum: [...FEEDBACK_REFUSAL_CODES],
+            description:
+              "with invalid: invalid_record (fails the schema), unknown_model (the version is not published; " +
+              "it may be later, so the record is worth sending again), unknown_label (a label outside the version's classes)",
+          },
+          error: { type: "string", description: "with invalid: the reason, for people" },
+        },
+      },
+    },
   },
 };
 
@@ -78,6 +123,50 @@ export function buildOpenApiDocument(): Schema {
         },
         ModelCard: toSchema(ModelCardSchema),
         FeedbackRecord: toSchema(FeedbackRecordSchema),
+        ModelList: {
+          type: "object",
+          required: ["models", "nextCursor"],
+          properties: {
+            models: {
+              type: "array",
+              items: {
+                type: "object",
+                properties: {
+                  version: { type: "string" },
+                  name: { type: "string" },
+                  date: { type: "string" },
+                  quantization: { type: "string", enum: ["float32", "float16", "uint8"] },
+                  completedAt: { type: "string", format: "date-time" },
+                  channels: { type: "array", items: { type: "string" } },
+                },
+              },
+            },
+            nextCursor,
+          },
+        },
+        ChannelHistory: {
+          type: "object",
+          required: ["channel", "current", "history", "nextCursor"],
+          properties: {
+            channel: { type: "string" },
+            current: { type: ["string", "null"] },
+            history: {
+              type: "array",
+              items: {
+                type: "object",
+                properties: {
+                  id: { type: "integer" },
+                  action: { type: "string", enum: ["promote", "rollback"] },
+                  version: { type: "string" },
+                  previousVersion: { type: ["string", "null"] },
+                  reverts: { type: ["integer", "null"] },
+                  at: { type: "string", format: "date-time" },
+                },
+              },
+            },
+            nextCursor,
+          },
+        },
         ChannelMove: {
           type: "object",
           properties: {
@@ -92,7 +181,14 @@ export function buildOpenApiDocument(): Schema {
       "/v1/health": { get: { summary: "Liveness", responses: { "200": { description: "ok" } } } },
       "/v1/openapi.json": { get: { summary: "This document", responses: { "200": { description: "OpenAPI 3.1" } } } },
       "/v1/models": {
-        get: { summary: "Published versions with their channel labels", responses: { "200": { description: "list" } } },
+        get: {
+          summary: "Published versions with their channel labels, newest published first, a page at a time",
+          parameters: pageParameters(DEFAULT_MODELS_PAGE),
+          responses: {
+            "200": { description: "{ models, nextCursor }", content: jsonContent(ref("ModelList")) },
+            "400": errorResponse("bad limit or cursor"),
+          },
+        },
       },
       "/v1/channels/{channel}": {
         get: {
@@ -150,8 +246,9 @@ export function buildOpenApiDocument(): Schema {
           responses: {
             "200": {
               description:
-                "{ results: [{ index, id, status, error? }] }; a record that fails the schema, names an unpublished " +
-                "version or a label outside that version's classes is invalid, the others are stored",
+                "a status per record; a record that fails the schema, names an unpublished version or a label " +
+                "outside that version's classes is invalid (with its code and reason), the others are stored",
+              content: jsonContent(feedbackBatchResults),
             },
             ...feedbackErrors,
           },
@@ -253,9 +350,16 @@ export function buildOpenApiDocument(): Schema {
       "/v1/admin/channels/{channel}/history": {
         get: {
           ...admin,
-          summary: "The channel's moves, newest first",
-          parameters: [channel],
-          responses: { "200": { description: "history" }, ...common, ...adminErrors },
+          summary: "The channel's moves, newest first, a page at a time",
+          parameters: [channel, ...pageParameters(MAX_PAGE_LIMIT)],
+          responses: {
+            "200": {
+              description: "{ channel, current, history, nextCursor }",
+              content: jsonContent(ref("ChannelHistory")),
+            },
+            ...common,
+            ...adminErrors,
+          },
         },
       },
     },

@@ -101,13 +101,18 @@ export async function rollback(db: D1Database, channel: Channel): Promise<Rollba
   return { ok: true, move: { channel, version: target.previous_version, previousVersion: target.version } };
 }
 
-export async function history(db: D1Database, channel: Channel, limit = 100): Promise<HistoryEntry[]> {
+/** The channel's moves, newest first, `limit` of them older than move `beforeId`. */
+export async function history(
+  db: D1Database,
+  channel: Channel,
+  { limit, beforeId }: { limit: number; beforeId?: number },
+): Promise<HistoryEntry[]> {
   const { results } = await db
     .prepare(
       `SELECT id, action, version, previous_version, reverts, at FROM channel_history
-       WHERE channel = ?1 ORDER BY id DESC LIMIT ?2`,
+       WHERE channel = ?1 AND (?2 IS NULL OR id < ?2) ORDER BY id DESC LIMIT ?3`,
     )
-    .bind(channel, limit)
+    .bind(channel, beforeId ?? null, limit)
     .all<{
       id: number;
       action: "promote" | "rollback";

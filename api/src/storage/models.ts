@@ -1,5 +1,5 @@
 /** D1 queries for model versions and their files. A version is visible only once status = 'complete'. */
-import { compareVersions, type ModelCard } from "@pifu/core";
+import type { ModelCard } from "@pifu/core";
 
 export type ModelStatus = "pending" | "complete";
 
@@ -54,27 +54,36 @@ export async function getCompleteCardText(db: D1Database, version: string): Prom
   return row?.card ?? null;
 }
 
-export async function listCompleteModels(db: D1Database): Promise<ListedModel[]> {
+/** Where a page of the published list ends: versions are listed newest published first. */
+export interface ListedModelKey {
+  completedAt: string;
+  version: string;
+}
+
+/** Published versions, newest published first, `limit` of them after `after`; the card fields come from SQLite's JSON, unparsed here. */
+export async function listCompleteModels(
+  db: D1Database,
+  { limit, after }: { limit: number; after?: ListedModelKey },
+): Promise<ListedModel[]> {
   const { results } = await db
     .prepare(
-      `SELECT m.version, m.card, m.completed_at, group_concat(c.channel) AS channels
-       FROM models m LEFT JOIN channels c ON c.version = m.version
-       WHERE m.status = 'complete' GROUP BY m.version`,
+      `SELECT m.version, json_extract(m.card, '$.name') AS name, json_extract(m.card, '$.date') AS date,
+         json_extract(m.card, '$.quantization') AS quantization, m.completed_at,
+         (SELECT group_concat(c.channel) FROM channels c WHERE c.version = m.version) AS channels
+       FROM models m
+       WHERE m.status = 'complete' AND (?1 IS NULL OR (m.completed_at, m.version) < (?1, ?2))
+       ORDER BY m.completed_at DESC, m.version DESC LIMIT ?3`,
     )
-    .all<{ version: string; card: string; completed_at: string; channels: string | null }>();
-  return results
-    .map((row) => {
-      const card = JSON.parse(row.card) as ModelCard;
-      return {
-        version: row.version,
-        name: card.name,
-        date: card.date,
-        quantization: card.quantization,
-        completedAt: row.completed_at,
-        channels: row.channels ? row.channels.split(",").sort() : [],
-      };
-    })
-    .sort((a, b) => compareVersions(b.version, a.version));
+    .bind(after?.completedAt ?? null, after?.version ?? null, limit)
+    .all<Omit<ListedModel, "completedAt" | "channels"> & { completed_at: string; channels: string | null }>();
+  return results.map((row) => ({
+    version: row.version,
+    name: row.name,
+    date: row.date,
+    quantization: row.quantization,
+    completedAt: row.completed_at,
+    channels: row.channels ? row.channels.split(",").sort() : [],
+  }));
 }
 
 /**

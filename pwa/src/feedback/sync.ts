@@ -1,5 +1,9 @@
-/** Sends queued feedback to the API in batches, retrying with exponential backoff while it fails. */
-import { feedbackCounts, pendingFeedback, settleFeedback } from "./queue.js";
+/**
+ * Sends queued feedback to the API in batches, retrying with exponential backoff while it fails, and
+ * sends records waiting for their model again when they fall due (lifecycle.ts).
+ */
+import type { FeedbackBatchResult } from "@pifu/core";
+import { dueFeedback, type FeedbackCounts, feedbackCounts, nextFeedbackRetry, settleFeedback } from "./queue.js";
 
 const BATCH_LIMIT = 100;
 const BASE_DELAY_MS = 1000;
@@ -11,13 +15,12 @@ export function retryDelay(failures: number, random: () => number = Math.random)
   return ceiling * (0.5 + random() / 2);
 }
 
-interface BatchAnswer {
-  results: { id: string; status: "created" | "duplicate" | "invalid"; error?: string }[];
-}
-
-/** Sends one batch; returns how many records it settled. Throws when the network or the server fails. */
-async function sendBatch(apiBase: string): Promise<number> {
-  const batch = await pendingFeedback(BATCH_LIMIT);
+/**
+ * Sends one batch of the records due at `now` in an app started at `startedAt`; returns how many
+ * records it settled. Throws when the network or the server fails.
+ */
+export async function sendDueFeedback(apiBase: string, now: number, startedAt: number): Promise<number> {
+  const batch = await dueFeedback(BATCH_LIMIT, now, startedAt);
   if (batch.length === 0) return 0;
   const response = await fetch(`${apiBase}/v1/feedback/batch`, {
     method: "POST",
@@ -25,14 +28,12 @@ async function sendBatch(apiBase: string): Promise<number> {
     body: JSON.stringify({ records: batch.map((item) => item.record) }),
   });
   if (!response.ok) throw new Error(`the feedback server answered ${response.status}`);
-  const answer = (await response.json()) as BatchAnswer;
-  await settleFeedback(answer.results);
+  const answer = (await response.json()) as { results: FeedbackBatchResult[] };
+  await settleFeedback(answer.results, now);
   return answer.results.length;
 }
 
-export interface SyncState {
-  pending: number;
-  rejected: number;
+export interface SyncState extends FeedbackCounts {
   lastError?: string;
 }
 
@@ -41,6 +42,8 @@ export class FeedbackSync {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running = false;
   private rerun = false;
+  /** The app starts with its sync: waiting records not yet sent since then are due (lifecycle.ts). */
+  private readonly startedAt = Date.now();
 
   constructor(
     private readonly apiBase: string,
@@ -67,8 +70,10 @@ export class FeedbackSync {
     this.running = true;
     let lastError: string | undefined;
     try {
-      while ((await sendBatch(this.apiBase)) > 0) this.failures = 0;
+      while ((await sendDueFeedback(this.apiBase, Date.now(), this.startedAt)) > 0) this.failures = 0;
       this.failures = 0;
+      const retryAt = await nextFeedbackRetry();
+      if (retryAt !== undefined) this.timer = setTimeout(() => this.trigger(), Math.max(0, retryAt - Date.now()));
     } catch (error) {
       this.failures++;
       lastError = (error as Error).message;

@@ -57,6 +57,8 @@ export const en = {
   feedbackContains:
     "Sent: the model version, its top results, your label, body site and skin type if given, language and the day. Never the photo, a time, a location or a device id.",
   pendingFeedback: "Feedback waiting to send: {n}",
+  waitingFeedback:
+    "Feedback held until its model version is published: {n}. It is sent again every {hours} hours, for up to {days} days.",
   rejectedFeedback: "Feedback the server refused: {n}",
   historyTitle: "History",
   historyEmpty: "No checks yet.",

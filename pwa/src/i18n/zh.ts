@@ -56,6 +56,7 @@ export const zh: Messages = {
   feedbackContains:
     "发送内容：模型版本、前几位结果、您的判断、身体部位和皮肤类型（如填写）、语言和日期。绝不包含照片、时间、位置或设备标识。",
   pendingFeedback: "待发送的反馈：{n}",
+  waitingFeedback: "模型版本尚未发布、暂存的反馈：{n}。每 {hours} 小时重新发送一次，最多 {days} 天。",
   rejectedFeedback: "被服务器拒绝的反馈：{n}",
   historyTitle: "记录",
   historyEmpty: "还没有检查记录。",

@@ -1,4 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
+import { MODEL_RETRY_HOURS, MODEL_WAIT_DAYS } from "../feedback/lifecycle.js";
 import { LOCALE_NAMES, LOCALES, type Locale, useLocale } from "../i18n/index.js";
 import { CHANNELS, type Channel } from "../settings.js";
 
@@ -13,6 +14,8 @@ interface SettingsProps {
   modelNotice?: string;
   checking: boolean;
   pending: number;
+  /** Feedback waiting for its model version to be published. */
+  waiting: number;
   rejected: number;
   onLocale(locale: Locale): void;
   onChannel(channel: Channel): void;
@@ -77,6 +80,11 @@ export function Settings(props: SettingsProps) {
       {props.updateStatus && <output data-testid="update-status">{props.updateStatus}</output>}
       {used !== undefined && <p>{t("storageUsed", { used: formatBytes(used) })}</p>}
       <p data-testid="pending">{t("pendingFeedback", { n: props.pending })}</p>
+      {props.waiting > 0 && (
+        <p data-testid="waiting">
+          {t("waitingFeedback", { n: props.waiting, hours: MODEL_RETRY_HOURS, days: MODEL_WAIT_DAYS })}
+        </p>
+      )}
       {props.rejected > 0 && <p>{t("rejectedFeedback", { n: props.rejected })}</p>}
       <h2>{t("privacyTitle")}</h2>
       <p>{t("privacyBody")}</p>

@@ -1,0 +1,99 @@
+import { describe, expect, it } from "vitest";
+import { encodeCursor } from "../src/routes/paging.js";
+import { adminHeaders, call, errorOf, postJson, publish, tinyModelFolder } from "./fixtures.js";
+
+interface ModelPage {
+  models: { version: string; channels: string[] }[];
+  nextCursor: string | null;
+}
+
+async function modelPage(query: string): Promise<ModelPage> {
+  const res = await call(`/v1/models${query}`);
+  expect(res.status).toBe(200);
+  return (await res.json()) as ModelPage;
+}
+
+interface HistoryPage {
+  current: string | null;
+  history: { id: number; action: string; version: string }[];
+  nextCursor: string | null;
+}
+
+async function historyPage(query: string): Promise<HistoryPage> {
+  const res = await call(`/v1/admin/channels/beta/history${query}`, { headers: adminHeaders() });
+  expect(res.status).toBe(200);
+  return (await res.json()) as HistoryPage;
+}
+
+describe("GET /v1/models pages", () => {
+  it("walks every published version once, newest published first, even when one is published between pages", async () => {
+    // This file's D1 starts empty.
+    expect(await modelPage("")).toEqual({ models: [], nextCursor: null });
+    for (const version of ["2.0.0", "2.1.0", "2.2.0"]) await publish(await tinyModelFolder(version));
+
+    const first = await modelPage("?limit=2");
+    expect(first.models.map((m) => m.version)).toEqual(["2.2.0", "2.1.0"]);
+    expect(first.nextCursor).toEqual(expect.any(String));
+
+    // Published after the first page was read: it belongs before that page, so no later page repeats or skips.
+    await publish(await tinyModelFolder("2.3.0"), "stable");
+    const second = await modelPage(`?limit=2&cursor=${first.nextCursor}`);
+    expect(second.models.map((m) => m.version)).toEqual(["2.0.0"]);
+    expect(second.nextCursor).toBeNull();
+
+    const all = await modelPage("");
+    expect(all.models.map((m) => m.version)).toEqual(["2.3.0", "2.2.0", "2.1.0", "2.0.0"]);
+    expect(all.models[0]).toMatchObject({ name: expect.any(String), quantization: "float32", channels: ["stable"] });
+    expect(all.nextCursor).toBeNull();
+  });
+
+  it.each([
+    ["?limit=0", "page query"],
+    ["?limit=101", "page query"],
+    ["?limit=ten", "page query"],
+    ["?page=2", "page query"],
+    ["?cursor=not-a-cursor!", "cursor is not one this list handed out"],
+    [`?cursor=${encodeCursor({ id: 3 })}`, "cursor is not one this list handed out"],
+  ])("refuses %s with a 400 that says why", async (query, message) => {
+    const res = await call(`/v1/models${query}`);
+    expect(res.status).toBe(400);
+    expect((await errorOf(res)).message).toContain(message);
+  });
+});
+
+describe("GET /v1/admin/channels/:channel/history pages", () => {
+  it("pages through the moves newest first and ends with a null cursor", async () => {
+    await publish(await tinyModelFolder("3.0.0"), "beta");
+    await publish(await tinyModelFolder("3.1.0"), "beta");
+    expect((await call("/v1/admin/channels/beta/rollback", { method: "POST", headers: adminHeaders() })).status).toBe(
+      200,
+    );
+    expect((await postJson("/v1/admin/channels/beta", { version: "3.1.0" }, adminHeaders())).status).toBe(200);
+
+    const whole = await historyPage("");
+    expect(whole.history.map((h) => `${h.action} ${h.version}`)).toEqual([
+      "promote 3.1.0",
+      "rollback 3.0.0",
+      "promote 3.1.0",
+      "promote 3.0.0",
+    ]);
+    expect(whole.nextCursor).toBeNull();
+
+    const pages: HistoryPage[] = [await historyPage("?limit=3")];
+    while (pages.at(-1)?.nextCursor) pages.push(await historyPage(`?limit=3&cursor=${pages.at(-1)?.nextCursor}`));
+    expect(pages.map((p) => p.history.length)).toEqual([3, 1]);
+    expect(pages.flatMap((p) => p.history)).toEqual(whole.history);
+    expect(pages.every((p) => p.current === "3.1.0")).toBe(true);
+  });
+
+  it("refuses a models-list cursor", async () => {
+    const res = await call(
+      `/v1/admin/channels/beta/history?cursor=${encodeCursor({ completedAt: "x", version: "1.0.0" })}`,
+      {
+        headers: adminHeaders(),
+      },
+    );
+    expect(res.status).toBe(400);
+    expect((await errorOf(res)).message).toContain("cursor");
+  });
+});

@@ -1,0 +1,256 @@
+/**
+ * The PWA's feedback queue in Chromium's IndexedDB against the real API under workerd. A record the
+ * API refuses because its model version is not published waits: it is not sent again before its
+ * interval, the API takes it once the version is published, and it is given up only when still
+ * refused 30 days after its first refusal. Other refusals are set aside at once. The upgrade from
+ * database version 1 puts back the records version 1 set aside for an unpublished version. The sync
+ * is given its times, so hours and days pass at once.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { FeedbackRecord } from "@pifu/core";
+import { exampleFeedback } from "@pifu/core/testing";
+import { build } from "esbuild";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { publishModelDir } from "../../api/src/cli/publish-lib.js";
+import { type LocalApi, startLocalApi } from "../../api/src/dev/local-api.js";
+import type { QueuedFeedback } from "../../pwa/src/db.js";
+import type { FeedbackCounts } from "../../pwa/src/feedback/queue.js";
+import { writeFixtureModel } from "../../pwa/testing/fixture-model.js";
+import { type Chromium, launchChromium } from "./browser.js";
+
+/** The app's own queue and sync modules, bundled for a page on the API's origin. */
+const ENTRY = `
+import { db } from "./pwa/src/db.ts";
+import { enqueueFeedback, feedbackCounts } from "./pwa/src/feedback/queue.ts";
+import { sendDueFeedback } from "./pwa/src/feedback/sync.ts";
+globalThis.pifuQueue = {
+  enqueue: enqueueFeedback,
+  put: async (item) => void (await db()).put("feedback", item),
+  rows: async () => (await db()).getAll("feedback"),
+  counts: feedbackCounts,
+  version: async () => (await db()).version,
+  send: (now, startedAt) => sendDueFeedback(location.origin, now, startedAt),
+};
+`;
+
+interface QueueWindow {
+  pifuQueue: {
+    enqueue(record: FeedbackRecord): Promise<void>;
+    put(item: unknown): Promise<void>;
+    rows(): Promise<QueuedFeedback[]>;
+    counts(): Promise<FeedbackCounts>;
+    version(): Promise<number>;
+    /** One batch of the records due at `now` in an app started at `startedAt`; how many the API answered. */
+    send(now: number, startedAt: number): Promise<number>;
+  };
+}
+
+const HOUR = 60 * 60 * 1000;
+const DAY = 24 * HOUR;
+const T0 = Date.UTC(2026, 10, 25, 9);
+
+let work: string;
+let api: LocalApi;
+let browser: Chromium;
+let bundle: string;
+const modelDirs: Record<string, string> = {};
+
+const publish = (version: string) =>
+  publishModelDir({ api: api.url, token: api.adminToken, dir: modelDirs[version] as string });
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), "pifu-e2e-feedback-"));
+  for (const version of ["5.0.0", "5.1.0"]) {
+    modelDirs[version] = join(work, version);
+    await writeFixtureModel(modelDirs[version], { version });
+  }
+  api = await startLocalApi({ feedbackRateLimit: 10_000 });
+  await publish("5.1.0");
+  const built = await build({
+    stdin: { contents: ENTRY, resolveDir: `${import.meta.dirname}/../..`, loader: "ts" },
+    bundle: true,
+    write: false,
+    format: "iife",
+    platform: "browser",
+  });
+  bundle = built.outputFiles[0]?.text ?? "";
+  browser = await launchChromium();
+}, 300_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await api?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+/**
+ * A page on the API's origin (so IndexedDB works and the sync needs no CORS) with no database, or
+ * the one `prepare` writes, and the queue loaded. Close it before the next one deletes the database.
+ */
+async function openQueue(prepare?: (page: Page) => Promise<void>): Promise<Page> {
+  const page = await browser.context.newPage();
+  await page.goto(`${api.url}/v1/health`);
+  await page.evaluate(
+    () =>
+      new Promise<void>((resolve, reject) => {
+        const request = indexedDB.deleteDatabase("pifu");
+        request.onsuccess = () => resolve();
+        request.onerror = () => reject(request.error);
+        request.onblocked = () => reject(new Error("a connection to the pifu database is still open"));
+      }),
+  );
+  await prepare?.(page);
+  await page.addScriptTag({ content: bundle });
+  return page;
+}
+
+const enqueue = (page: Page, records: FeedbackRecord[]) =>
+  page.evaluate(async (list) => {
+    for (const record of list) await (window as unknown as QueueWindow).pifuQueue.enqueue(record);
+  }, records);
+const putRaw = (page: Page, item: unknown) =>
+  page.evaluate((value) => (window as unknown as QueueWindow).pifuQueue.put(value), item);
+const rows = (page: Page) => page.evaluate(() => (window as unknown as QueueWindow).pifuQueue.rows());
+const counts = (page: Page) => page.evaluate(() => (window as unknown as QueueWindow).pifuQueue.counts());
+const send = (page: Page, now: number, startedAt: number) =>
+  page.evaluate(([n, s]) => (window as unknown as QueueWindow).pifuQueue.send(n, s), [now, startedAt] as const);
+const rowOf = async (page: Page, id: string) => (await rows(page)).find((item) => item.record.id === id);
+
+/** The ids of the records the API holds for `version`. */
+async function storedIds(version: string): Promise<string[]> {
+  const res = await fetch(`${api.url}/v1/feedback/export?format=jsonl&modelVersion=${version}`, {
+    headers: { authorization: `Bearer ${api.adminToken}` },
+  });
+  expect(res.status).toBe(200);
+  const text = (await res.text()).trim();
+  return text ? text.split("\n").map((line) => (JSON.parse(line) as FeedbackRecord).id) : [];
+}
+
+describe("the feedback queue", () => {
+  it("keeps a record for an unpublished version waiting and sends it again only after 6 hours", async () => {
+    const page = await openQueue();
+    try {
+      const early = exampleFeedback({ modelVersion: "5.0.0" });
+      const accepted = exampleFeedback({ modelVersion: "5.1.0" });
+      const badLabel = exampleFeedback({ modelVersion: "5.1.0", confirmedLabel: "totally_fake" });
+      await enqueue(page, [early, accepted, badLabel]);
+      // A record this app's schema takes but the API's does not (an API newer than the app).
+      const badSchema = { ...exampleFeedback({ modelVersion: "5.1.0" }), locale: "fr" };
+      await putRaw(page, { record: badSchema, status: "pending", attempts: 0 });
+
+      expect(await send(page, T0, T0)).toBe(4);
+      expect(await counts(page)).toEqual({ pending: 0, waiting: 1, rejected: 2 });
+      expect(await rowOf(page, early.id)).toMatchObject({
+        status: "waiting",
+        attempts: 1,
+        waitingSince: T0,
+        triedAt: T0,
+        error: "model 5.0.0 is not published",
+      });
+      expect(await rowOf(page, accepted.id)).toBeUndefined();
+      expect((await rowOf(page, badLabel.id))?.status).toBe("rejected");
+      expect((await rowOf(page, badLabel.id))?.error).toContain('confirmedLabel "totally_fake" is unknown');
+      expect((await rowOf(page, badSchema.id))?.status).toBe("rejected");
+      expect((await rowOf(page, badSchema.id))?.error).toContain("locale");
+      // Nothing is due right after: no second request, however often the sync runs.
+      expect(await send(page, T0, T0)).toBe(0);
+
+      await publish("5.0.0");
+      expect(await send(page, T0 + 6 * HOUR - 1, T0)).toBe(0);
+      expect(await storedIds("5.0.0")).toEqual([]);
+      expect(await send(page, T0 + 6 * HOUR, T0)).toBe(1);
+      expect(await rowOf(page, early.id)).toBeUndefined();
+      expect(await storedIds("5.0.0")).toEqual([early.id]);
+      expect(await counts(page)).toEqual({ pending: 0, waiting: 0, rejected: 2 });
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("sends a waiting record again at each app start and gives it up 30 days after its first refusal", async () => {
+    const page = await openQueue();
+    try {
+      const record = exampleFeedback({ modelVersion: "6.0.0" });
+      await enqueue(page, [record]);
+      expect(await send(page, T0, T0)).toBe(1);
+      // The app starts again an hour later.
+      expect(await send(page, T0 + HOUR, T0 + HOUR)).toBe(1);
+      expect(await send(page, T0 + 2 * HOUR, T0 + HOUR)).toBe(0);
+      expect(await rowOf(page, record.id)).toMatchObject({ status: "waiting", waitingSince: T0, triedAt: T0 + HOUR });
+
+      const start = T0 + 30 * DAY - 1;
+      expect(await send(page, start, start)).toBe(1);
+      expect((await rowOf(page, record.id))?.status).toBe("waiting");
+      expect(await send(page, T0 + 30 * DAY, T0 + 30 * DAY)).toBe(1);
+      expect(await rowOf(page, record.id)).toMatchObject({
+        status: "rejected",
+        attempts: 4,
+        error: "model 6.0.0 is not published, still 30 days after it was first refused; no longer sent",
+      });
+      expect(await send(page, T0 + 40 * DAY, T0 + 40 * DAY)).toBe(0);
+      expect(await counts(page)).toEqual({ pending: 0, waiting: 0, rejected: 1 });
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("upgrades a version 1 database, putting back records set aside for an unpublished version", async () => {
+    const queued = exampleFeedback({ modelVersion: "5.1.0" });
+    const unpublished = exampleFeedback({ modelVersion: "6.1.0" });
+    const badLabel = exampleFeedback({ modelVersion: "5.1.0", confirmedLabel: "totally_fake" });
+    const v1Rows = [
+      { record: queued, status: "pending", attempts: 0 },
+      { record: unpublished, status: "rejected", attempts: 1, error: "model 6.1.0 is not published" },
+      { record: badLabel, status: "rejected", attempts: 1, error: 'confirmedLabel "totally_fake" is unknown' },
+    ];
+    // Version 1's stores, as version 1 of db.ts made them.
+    const writeV1 = (page: Page) =>
+      page.evaluate(
+        (feedback) =>
+          new Promise<void>((resolve, reject) => {
+            const open = indexedDB.open("pifu", 1);
+            open.onupgradeneeded = () => {
+              const database = open.result;
+              database.createObjectStore("models", { keyPath: "version" });
+              database.createObjectStore("feedback", { keyPath: "record.id" });
+              database.createObjectStore("history", { keyPath: "id" }).createIndex("byCreatedAt", "createdAt");
+              database.createObjectStore("settings");
+            };
+            open.onerror = () => reject(open.error);
+            open.onsuccess = () => {
+              const transaction = open.result.transaction(["feedback", "settings"], "readwrite");
+              for (const item of feedback) transaction.objectStore("feedback").put(item);
+              transaction.objectStore("settings").put({ locale: "zh" }, "settings");
+              transaction.oncomplete = () => {
+                open.result.close();
+                resolve();
+              };
+              transaction.onerror = () => reject(transaction.error);
+            };
+          }),
+        v1Rows,
+      );
+    const before = Date.now();
+    const page = await openQueue(writeV1);
+    try {
+      expect(await counts(page)).toEqual({ pending: 1, waiting: 1, rejected: 1 });
+      expect(await page.evaluate(() => (window as unknown as QueueWindow).pifuQueue.version())).toBe(2);
+      const requeued = await rowOf(page, unpublished.id);
+      expect(requeued).toMatchObject({ status: "waiting", attempts: 1, triedAt: 0 });
+      expect(requeued?.waitingSince).toBeGreaterThanOrEqual(before);
+      expect(await rowOf(page, badLabel.id)).toEqual(v1Rows[2]);
+      expect(await rowOf(page, queued.id)).toEqual(v1Rows[0]);
+
+      // The first sync of the app sends both: the queued one is stored, the other waits on.
+      const now = Date.now();
+      expect(await send(page, now, now)).toBe(2);
+      expect(await storedIds("5.1.0")).toContain(queued.id);
+      expect(await counts(page)).toEqual({ pending: 0, waiting: 1, rejected: 1 });
+    } finally {
+      await page.close();
+    }
+  });
+});
