@@ -4,6 +4,7 @@ export * from "./hash.js";
 export * from "./labels.js";
 export * from "./model-artifacts.js";
 export * from "./model-card.js";
+export * from "./model-shape.js";
 export * from "./postprocess.js";
 export * from "./preprocess.js";
 export * from "./test-time.js";

@@ -59,7 +59,7 @@ export function App() {
   /** Storage failures the app carried on through (settings or old models not saved or deleted). */
   const [storageNotices, setStorageNotices] = useState<string[]>([]);
   const [checkingUpdate, setCheckingUpdate] = useState(false);
-  const [sync, setSync] = useState<SyncState>({ pending: 0, rejected: 0 });
+  const [sync, setSync] = useState<SyncState>({ pending: 0, waiting: 0, rejected: 0 });
   const syncer = useRef<FeedbackSync>();
   const t = translator(settings?.locale ?? "en");
 
@@ -106,10 +106,13 @@ export function App() {
     [applySettings, addStorageNotice],
   );
 
+  /** Set while an update check runs: a second one (a tap during the start-up check) would load and leak a second copy. */
+  const updating = useRef(false);
   const checkForUpdate = useCallback(
     async (active: ActiveModel, quiet: boolean) => {
       const current = settingsRef.current;
-      if (!current) return;
+      if (!current || updating.current) return;
+      updating.current = true;
       const say = translator(current.locale);
       setCheckingUpdate(true);
       try {
@@ -117,6 +120,7 @@ export function App() {
         const result = await updateFromChannel(API_BASE, active.classifier.card.version, latest);
         if (result.kind === "updated") {
           const version = result.model.classifier.card.version;
+          // Freed once the checks still running on it end.
           active.classifier.dispose();
           setModel(result.model);
           // Saved together with the model, in one transaction.
@@ -131,6 +135,7 @@ export function App() {
       } catch (error) {
         if (!quiet) setUpdateStatus(say("updateOffline", { error: errorText(error) }));
       } finally {
+        updating.current = false;
         setCheckingUpdate(false);
       }
     },
@@ -222,19 +227,22 @@ export function App() {
 
   const onPhoto = (file: File) => {
     if (!classifier) return;
-    void checking(async () => {
-      setPhoto(undefined);
-      const decoded = await decodePhoto(file);
-      const minSide = Math.max(DEFAULT_QUALITY.minSide, classifier.card.preprocessing.inputSize);
-      const report = assessQuality(decoded.preview, decoded.pixels, { ...DEFAULT_QUALITY, minSide });
-      if (report.problems.length > 0) {
-        setPhoto({ pixels: decoded.pixels, thumbnail: decoded.thumbnail, report, minSide });
-        setStatus(undefined);
-        setScreen("quality");
-        return;
-      }
-      await showCheck(decoded.pixels, decoded.thumbnail);
-    });
+    // The check ends on the model it started with, even if an update replaces that model meanwhile.
+    void checking(() =>
+      classifier.hold(async () => {
+        setPhoto(undefined);
+        const decoded = await decodePhoto(file);
+        const minSide = Math.max(DEFAULT_QUALITY.minSide, classifier.card.preprocessing.inputSize);
+        const report = assessQuality(decoded.preview, decoded.pixels, { ...DEFAULT_QUALITY, minSide });
+        if (report.problems.length > 0) {
+          setPhoto({ pixels: decoded.pixels, thumbnail: decoded.thumbnail, report, minSide });
+          setStatus(undefined);
+          setScreen("quality");
+          return;
+        }
+        await showCheck(decoded.pixels, decoded.thumbnail);
+      }),
+    );
   };
 
   /** Throws when the record is not queued; the doctor screen shows it and saving again is harmless. */
@@ -308,6 +316,7 @@ export function App() {
         modelNotice={modelNotice}
         checking={checkingUpdate}
         pending={sync.pending}
+        waiting={sync.waiting}
         rejected={sync.rejected}
         onLocale={(locale) => void updateSettings({ locale })}
         onChannel={(channel) => void updateSettings({ channel })}

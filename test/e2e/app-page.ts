@@ -17,11 +17,16 @@ export async function goTo(
   await page.getByRole("navigation").getByRole("button", { name: screen, exact: true }).click();
 }
 
-/** Picks a generated photo on the home screen and waits for the result (or the quality gate). */
-export async function checkPhoto(page: Page, seed: number, options: { level?: number; blur?: number } = {}) {
+/** Picks a generated photo on the home screen, which starts a check. */
+export async function pickPhoto(page: Page, seed: number, options: { level?: number; blur?: number } = {}) {
   await goTo(page, "Check");
   const buffer = await fixturePng({ seed, ...options });
   await page.getByTestId("photo-input").setInputFiles({ name: `photo-${seed}.png`, mimeType: "image/png", buffer });
+}
+
+/** Picks a generated photo on the home screen and waits for the result (or the quality gate). */
+export async function checkPhoto(page: Page, seed: number, options: { level?: number; blur?: number } = {}) {
+  await pickPhoto(page, seed, options);
   await page.locator("[data-testid=result], [data-testid=quality]").first().waitFor({ timeout: 30_000 });
 }
 
@@ -134,4 +139,53 @@ export function readRow<T>(page: Page, store: string, key: string): Promise<T | 
       }),
     [store, key] as const,
   );
+}
+
+/** Where the page keeps the gate photo decoding waits at (see gateDecoding). */
+interface DecodeGate {
+  __pifuDecodeGate: { close(): void; arrived: Promise<void>; open(): void };
+}
+
+/**
+ * From the next navigation on, photo decoding (createImageBitmap) waits while the gate is closed, so a
+ * test can act at a known point in the middle of a check: closeDecodeGate, pick a photo,
+ * waitAtDecodeGate, act, openDecodeGate.
+ */
+export async function gateDecoding(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const decode = window.createImageBitmap;
+    let opened = Promise.resolve();
+    let arrive = () => {};
+    const gate: DecodeGate["__pifuDecodeGate"] = {
+      arrived: Promise.resolve(),
+      close() {
+        opened = new Promise((resolve) => {
+          gate.open = resolve;
+        });
+        gate.arrived = new Promise((resolve) => {
+          arrive = resolve;
+        });
+      },
+      open() {},
+    };
+    (window as unknown as DecodeGate).__pifuDecodeGate = gate;
+    window.createImageBitmap = async (...args: unknown[]) => {
+      arrive();
+      await opened;
+      return decode.apply(window, args as Parameters<typeof decode>);
+    };
+  });
+}
+
+export function closeDecodeGate(page: Page): Promise<void> {
+  return page.evaluate(() => (window as unknown as DecodeGate).__pifuDecodeGate.close());
+}
+
+/** Resolves once a decode is waiting at the closed gate. */
+export function waitAtDecodeGate(page: Page): Promise<void> {
+  return page.evaluate(() => (window as unknown as DecodeGate).__pifuDecodeGate.arrived);
+}
+
+export function openDecodeGate(page: Page): Promise<void> {
+  return page.evaluate(() => (window as unknown as DecodeGate).__pifuDecodeGate.open());
 }

@@ -86,13 +86,11 @@ export async function openActiveModel(namedVersion: string | undefined): Promise
 }
 
 /**
- * Deletes the stored versions no start would choose over `model`: older ones, and the stored copy of
- * the embedded default's version. Call only once the settings naming `model` are saved.
+ * Deletes the stored versions `model` supersedes, by the rule storeAsActive prunes with too. Call only
+ * once the settings naming `model` are saved.
  */
 export async function pruneSuperseded(model: ActiveModel): Promise<void> {
-  const version = model.classifier.card.version;
-  const kept = activeVersion(model);
-  await pruneStoredModels((stored) => stored === kept || compareVersions(stored, version) > 0);
+  await pruneStoredModels(model.classifier.card.version, model.source === "downloaded");
 }
 
 export type UpdateResult =

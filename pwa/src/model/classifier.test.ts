@@ -9,6 +9,7 @@ import { writeFixtureModel } from "../../testing/fixture-model.js";
 import { ModelFormatError, modelArtifacts } from "./artifacts.js";
 import { loadClassifier } from "./classifier.js";
 import { occlusionMap } from "./heatmap.js";
+import { ReleasedError } from "./lease.js";
 
 let dir: string;
 
@@ -67,10 +68,17 @@ describe("loadClassifier", () => {
     classifier.dispose();
   });
 
-  it("rejects a card whose classes do not match the model's outputs", async () => {
+  it("rejects a card whose classes or input size do not match the model, before running it", async () => {
     const { card, files } = await readFolder(join(dir, "f16"));
     const wrong = { ...card, classes: card.classes.slice(0, 5) };
-    await expect(loadClassifier(wrong, files)).rejects.toThrow(/outputs shape \[1,8\].*\[1,5\]/);
+    await expect(loadClassifier(wrong, files)).rejects.toThrow(
+      /the model outputs \[batch, 8\], the card lists 5 classes/,
+    );
+    const side = card.preprocessing.inputSize;
+    const bigger = { ...card, preprocessing: { ...card.preprocessing, inputSize: side * 2 } };
+    await expect(loadClassifier(bigger, files)).rejects.toThrow(
+      `the model takes [batch, ${side}, ${side}, 3], the card's preprocessing gives [batch, ${side * 2}, ${side * 2}, 3]`,
+    );
   });
 
   it("names the missing shard and rejects a model.json that is not a layers model", async () => {
@@ -80,5 +88,39 @@ describe("loadClassifier", () => {
     expect(() => modelArtifacts(card.modelFile, noShard)).toThrow(/group1-shard1of1.bin/);
     const graph = new Map([["model.json", new TextEncoder().encode('{"format":"graph-model"}')]]);
     expect(() => modelArtifacts("model.json", graph)).toThrow(ModelFormatError);
+  });
+});
+
+describe("dispose while a check runs", () => {
+  it("keeps the model for a heat map already running and frees it when the map ends", async () => {
+    const { card, files } = await readFolder(join(dir, "f16"));
+    const before = tf.memory().numTensors;
+    const classifier = await loadClassifier(card, files);
+    const input = randomInput(card, 3);
+    const expected = await occlusionMap(classifier, input, 0, 4);
+    const running = occlusionMap(classifier, input, 0, 4);
+    // The map's first pass has started; its other passes still need the weights.
+    classifier.dispose();
+    expect(tf.memory().numTensors).toBeGreaterThan(before);
+    await expect(running).resolves.toEqual(expected);
+    expect(tf.memory().numTensors).toBe(before);
+    await expect(classifier.logits(input)).rejects.toThrow(ReleasedError);
+    await expect(occlusionMap(classifier, input, 0, 4)).rejects.toThrow(/model 1\.0\.0 was replaced or closed/);
+  });
+
+  it("lets work join the check that holds it, and frees the model at once when nothing holds it", async () => {
+    const { card, files } = await readFolder(join(dir, "f16"));
+    const before = tf.memory().numTensors;
+    const classifier = await loadClassifier(card, files);
+    const input = randomInput(card, 4);
+    const logits = await classifier.hold(async () => {
+      classifier.dispose();
+      // A check that began before the update still runs its model calls.
+      return classifier.logits(input);
+    });
+    expect(logits).toHaveLength(8);
+    expect(tf.memory().numTensors).toBe(before);
+    classifier.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -12,12 +12,17 @@ import { photoLogits } from "./views.js";
 const CHUNK = 6;
 
 /** Returns grid×grid drops, row-major, scaled so the largest is 1 (all zero when nothing matters). */
-export async function occlusionMap(
+export function occlusionMap(
   classifier: Classifier,
   input: Float32Array,
   classIndex: number,
   grid = 6,
 ): Promise<Float32Array> {
+  // Every pass on one model, kept loaded should an update replace it meanwhile.
+  return classifier.hold(() => occlusionDrops(classifier, input, classIndex, grid));
+}
+
+async function occlusionDrops(classifier: Classifier, input: Float32Array, classIndex: number, grid: number) {
   const { inputSize: side, range } = classifier.card.preprocessing;
   const { temperature } = classifier.card.calibration;
   const classes = classifier.card.classes.length;

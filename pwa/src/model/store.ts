@@ -1,5 +1,5 @@
 /** Downloaded model versions kept in IndexedDB. */
-import { verifyModelCard } from "@pifu/core";
+import { compareVersions, verifyModelCard } from "@pifu/core";
 import { db, type StoredModel } from "../db.js";
 import { SETTINGS_KEY, type Settings } from "../settings.js";
 import type { ModelFolder } from "./sources.js";
@@ -17,8 +17,18 @@ function toStored(folder: ModelFolder): StoredModel {
 }
 
 /**
- * Stores a verified model, names it in `settings` and deletes every other stored version, all in one
- * transaction: if anything fails (or the tab dies) the previous model and settings stay as they were.
+ * The one pruning rule: whether stored version `stored` stays beside the model in use, `inUse`
+ * (`downloaded` when that model is itself stored, not the embedded default). It stays when it is that
+ * model or newer, a version a start could still choose; older ones and a stored copy of the embedded
+ * default are superseded.
+ */
+export function keepsStored(stored: string, inUse: string, downloaded: boolean): boolean {
+  return compareVersions(stored, inUse) > 0 || (downloaded && stored === inUse);
+}
+
+/**
+ * Stores a verified model, names it in `settings` and deletes the stored versions it supersedes, all in
+ * one transaction: if anything fails (or the tab dies) the previous model and settings stay as they were.
  */
 export async function storeAsActive(folder: ModelFolder, settings: Settings): Promise<void> {
   const version = folder.card.version;
@@ -28,7 +38,7 @@ export async function storeAsActive(folder: ModelFolder, settings: Settings): Pr
     await models.put(toStored(folder));
     await transaction.objectStore("settings").put({ ...settings, activeModel: version }, SETTINGS_KEY);
     for (const old of await models.getAllKeys()) {
-      if (old !== version) await models.delete(old);
+      if (!keepsStored(old, version, true)) await models.delete(old);
     }
   })();
   try {
@@ -65,10 +75,10 @@ export async function deleteStoredModel(version: string): Promise<void> {
   await (await db()).delete("models", version);
 }
 
-/** Deletes every stored version for which `keep` is false. */
-export async function pruneStoredModels(keep: (version: string) => boolean): Promise<void> {
+/** Deletes the stored versions that the model in use supersedes (see keepsStored). */
+export async function pruneStoredModels(inUse: string, downloaded: boolean): Promise<void> {
   const database = await db();
   for (const version of await database.getAllKeys("models")) {
-    if (!keep(version)) await database.delete("models", version);
+    if (!keepsStored(version, inUse, downloaded)) await database.delete("models", version);
   }
 }

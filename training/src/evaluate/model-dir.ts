@@ -4,7 +4,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type ModelCard, verifyModelCard } from "@pifu/core";
+import { type ModelCard, modelShapeMismatch, verifyModelCard } from "@pifu/core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { CARD_FILE } from "../export/card.js";
 import { folderReader, readerIOHandler } from "../export/load.js";
@@ -39,11 +39,10 @@ export async function openModelDir(dir: string): Promise<OpenedModel> {
   }
   // Load from the bytes that were verified, so nothing can change between check and use.
   const model = await tfl.loadLayersModel(readerIOHandler(async (name) => verified.get(name), card.modelFile));
-  const outShape = model.outputs[0]?.shape;
-  if (outShape?.at(-1) !== card.classes.length) {
-    throw new ModelDirError(
-      `the model outputs ${outShape?.at(-1)} values, the card lists ${card.classes.length} classes`,
-    );
+  const mismatch = modelShapeMismatch(card, model.inputs[0]?.shape, model.outputs[0]?.shape);
+  if (mismatch) {
+    model.dispose();
+    throw new ModelDirError(`${dir}: ${mismatch}`);
   }
   return { card, model };
 }
