@@ -18,6 +18,7 @@ import { AUGMENT_PRESETS, augmentImage } from "../training/src/augment/index.js"
 import { loadLayersModelFrom } from "../training/src/backbones/load.js";
 import { sharedBackbonesDir } from "../training/src/backbones/registry.js";
 import { initBackend, tf } from "../training/src/backend/index.js";
+import { isMain } from "../training/src/cli/run-main.js";
 import { Rng } from "../training/src/data/index.js";
 import { buildFineTuneModel, flattenModel, listCutPoints, splitModel } from "../training/src/finetune/index.js";
 import { registerWasmGradientKernels } from "../training/src/kernels/index.js";
@@ -238,7 +239,7 @@ export async function benchFineTune(options: Partial<BenchFineTuneOptions> = {})
   };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMain(import.meta.url)) {
   const { values } = parseArgs({
     options: {
       backbone: { type: "string" },

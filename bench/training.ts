@@ -177,6 +177,11 @@ async function benchFineTuning(): Promise<unknown> {
 }
 
 const { paths, source, cleanup } = await imagePaths();
+const EMBEDDING_TARGET = 55;
+/** The configuration the embedding target is set for: MobileNetV2-0.35 on wasm with 2 workers. */
+const targetRow = (rows: Awaited<ReturnType<typeof benchEmbedding>>) =>
+  rows.find((r) => r.backbone === "mobilenet_v2_0.35" && r.backend === "wasm" && r.workers === 2);
+
 const loadAtStart = loadavg()[0];
 log(`${paths.length} images from ${source}; load average ${loadavg()[0]?.toFixed(1)}`);
 const embedding = await benchEmbedding(paths);
@@ -196,9 +201,15 @@ const result = {
   embedding,
   stages,
   fineTuning,
-  target: { embeddingImagesPerSecond: 55, backbone: "mobilenet_v2_0.35", workers: 2 },
+  target: {
+    embeddingImagesPerSecond: EMBEDDING_TARGET,
+    backbone: "mobilenet_v2_0.35",
+    workers: 2,
+    met: (targetRow(embedding)?.imagesPerSecond ?? 0) >= EMBEDDING_TARGET,
+  },
 };
-// The whole-ablation timing is measured by hand (a 20-minute run), not here: keep it across reruns.
+// The whole-ablation timing is measured by hand (a 20-minute run, dated by its own `started`), not
+// here: keep it across reruns.
 const resultPath = join(root, "bench/results/training.json");
 const previous = existsSync(resultPath)
   ? (JSON.parse(await readFile(resultPath, "utf8")) as Record<string, unknown>)

@@ -2,9 +2,15 @@
 import { execSync } from "node:child_process";
 import { existsSync } from "node:fs";
 
-const CHROMIUM = process.env.PIFU_CHROMIUM ?? "/usr/bin/chromium";
+const CHOSEN = process.env.PIFU_CHROMIUM;
+const CHROMIUM = CHOSEN ?? "/usr/bin/chromium";
 
 if (existsSync(CHROMIUM)) process.exit(0);
+if (CHOSEN) {
+  // Installing Debian's package would not put a browser at a path the user chose.
+  console.error(`[pifu] PIFU_CHROMIUM=${CHOSEN} does not exist; point it at a Chromium binary or unset it`);
+  process.exit(1);
+}
 console.log(`[pifu] ${CHROMIUM} not found: installing Debian's chromium with apt-get`);
 const sudo = process.getuid?.() === 0 ? "" : "sudo ";
 try {

@@ -12,6 +12,8 @@ export interface AblationReport {
   tables: readonly AblationTable[];
   /** Each finished row's run, by slug, in the order the rows ran. */
   results: ReadonlyMap<string, RunResult>;
+  /** The slugs of rows read from an earlier invocation's run folder instead of trained by this one. */
+  reused: ReadonlySet<string>;
   base: TrainConfig;
   /** The command line that reruns every row (see `rerunCommand`). */
   command: string;
@@ -30,12 +32,15 @@ export function rerunCommand(args: readonly string[]): string {
 
 const f2 = (x: number) => x.toFixed(2);
 
+/** Marks a reused row's label in the tables. */
+const REUSED_MARK = " †";
+
 /** Writes OUT/ablation.md and its pictures under OUT/ablation/; returns the Markdown file's path. */
 export async function writeAblationReport(outDir: string, report: AblationReport): Promise<string> {
   await mkdir(join(outDir, "ablation"), { recursive: true });
-  const { tables, results } = report;
+  const { tables, results, reused } = report;
   const md = [...introduction(report)];
-  const bestSlug = await pushTables(md, outDir, tables, results);
+  const bestSlug = await pushTables(md, outDir, tables, results, reused);
   const plotted = [tables[1]?.rows[0]?.slug, bestSlug].filter((s): s is string => !!s && results.has(s));
   md.push("## Confusion matrices and training curves", "");
   for (const slug of new Set(plotted)) await pushPlots(md, outDir, slug, tables, results.get(slug) as RunResult);
@@ -45,7 +50,7 @@ export async function writeAblationReport(outDir: string, report: AblationReport
   return file;
 }
 
-function introduction({ results, base, command }: AblationReport): string[] {
+function introduction({ results, reused, base, command }: AblationReport): string[] {
   const rowSeconds = (key: "embedSeconds" | "trainSeconds") => [...results.values()].reduce((t, r) => t + r[key], 0);
   /** "name: lr …, batch …, up to … epochs" for each first backbone among the rows run. */
   const headSettings = [
@@ -60,6 +65,12 @@ function introduction({ results, base, command }: AblationReport): string[] {
     "",
     `Command: \`${command}\``,
     "",
+    ...(reused.size > 0
+      ? [
+          `Rows marked${REUSED_MARK} (${reused.size} of ${results.size}) were not trained by the invocation that wrote this report: their finished runs from an earlier one, trained with the same settings, were read from their run folders (${[...reused].join(", ")}).`,
+          "",
+        ]
+      : []),
     `Seed ${base.seed}; backend ${[...results.values()][0]?.backend ?? base.backend}; Adam with cosine annealing to ${base.minLearningRate}; learning rate, batch and epochs are each backbone's head defaults from the registry unless given on the command line (rows whose first backbone is ${headSettings}); early stopping after ${base.patience} epochs without a better validation macro-F1, and the epoch with the best validation macro-F1 kept. Frozen backbones; features cached, so a rerun trains heads only. Summed over the rows: ${(rowSeconds("embedSeconds") / 60).toFixed(1)} min embedding (only what was not yet in the feature cache) and ${(rowSeconds("trainSeconds") / 60).toFixed(1)} min head training, on a 2-core machine shared with other jobs.`,
     "",
     "Heads standardise their input with the training rows' mean and variance (a frozen BatchNormalization layer inside the head, saved with it), so one learning rate suits backbones whose feature scales differ by orders of magnitude.",
@@ -79,6 +90,7 @@ async function pushTables(
   outDir: string,
   tables: readonly AblationTable[],
   results: ReadonlyMap<string, RunResult>,
+  reused: ReadonlySet<string>,
 ): Promise<string> {
   let bestSlug = "";
   let bestScore = -1;
@@ -94,7 +106,7 @@ async function pushTables(
       const r = results.get(row.slug) as RunResult;
       const m = r.evaluation.metrics;
       md.push(
-        `| ${row.label} | ${f2(m.accuracy)} | ${f2(m.macroF1)} | ${f2(m.weightedF1)} | ${f2(m.top3Accuracy)} | ${m.ece.toFixed(3)} | ${r.bestEpoch} |`,
+        `| ${row.label}${reused.has(row.slug) ? REUSED_MARK : ""} | ${f2(m.accuracy)} | ${f2(m.macroF1)} | ${f2(m.weightedF1)} | ${f2(m.top3Accuracy)} | ${m.ece.toFixed(3)} | ${r.bestEpoch} |`,
       );
       if (m.macroF1 + m.accuracy > bestScore) {
         bestScore = m.macroF1 + m.accuracy;

@@ -60,8 +60,43 @@ describe("npm run ablation on a tiny generated set", { timeout: 90_000 }, () => 
     expect(code, stderr).toBe(0);
     expect(stderr).not.toMatch(/== methods-/);
     const md = await readFile(at("out", "ablation.md"), "utf8");
-    expect(md).toMatch(/^\| baseline \(CE\) \|/m);
-    expect(md).toMatch(/^\| focal loss \(γ = 2\) \|/m);
+    // Marked as read from an earlier run, and named under the command.
+    expect(md).toMatch(/^\| baseline \(CE\) † \|/m);
+    expect(md).toMatch(/^\| focal loss \(γ = 2\) † \|/m);
+    expect(md).toMatch(
+      /^Rows marked † \(2 of 2\) were not trained by the invocation .*methods-baseline, methods-focal/m,
+    );
+  });
+
+  it("refuses to show a row not picked whose saved run had other settings, before training anything", async () => {
+    const { code, stderr } = await ablation("--only=methods-focal", "--seed=7");
+    expect(code).toBe(1);
+    expect(stderr).not.toMatch(/== methods-/);
+    expect(stderr.trim()).toMatch(
+      /^ablation: rows left out by --only\/--skip have runs in .* trained with other settings than these: methods-baseline \(seed 42 → 7\); train them again .* or pass another --runs$/,
+    );
+  });
+
+  it("trains a picked row again, with --reuse, when its saved run had other settings", async () => {
+    const { code, stderr } = await ablation("--reuse", "--only=methods-baseline,methods-focal", "--seed=7");
+    expect(code, stderr).toBe(0);
+    expect(stderr).toMatch(/== methods-baseline/);
+    expect(stderr).toMatch(/trained with other settings \(seed 42 → 7\); training it again/);
+    const md = await readFile(at("out", "ablation.md"), "utf8");
+    expect(md).toMatch(/^\| baseline \(CE\) \| \d\.\d\d \|/m);
+    expect(md).not.toMatch(/†/);
+  });
+});
+
+describe("npm run ablation: flags", { timeout: 60_000 }, () => {
+  it("refuses a --best-augment-copies that is not a whole number, instead of reading it as 0", async () => {
+    const { code, stderr } = await runCli("ablation", [
+      "--data=/nonexistent",
+      "--out=/nonexistent",
+      "--best-augment-copies=two",
+    ]);
+    expect(code).toBe(1);
+    expect(stderr.trim()).toBe('ablation: --best-augment-copies must be a number, got "two"');
   });
 });
 

@@ -9,7 +9,7 @@ import { initBackend } from "../backend/index.js";
 import { adaptBackboneFolder } from "../student/adapt-backbone.js";
 import { int, range, side } from "./parse.js";
 import { createProgress } from "./progress.js";
-import { runMain } from "./run-main.js";
+import { isMain, runMain } from "./run-main.js";
 
 const program = new Command()
   .name("adapt-backbone")
@@ -59,4 +59,4 @@ async function main(): Promise<void> {
   );
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) runMain("adapt-backbone", main);
+if (isMain(import.meta.url)) runMain("adapt-backbone", main);

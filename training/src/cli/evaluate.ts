@@ -9,7 +9,7 @@ import { type BackendName, initBackend } from "../backend/index.js";
 import { openModelDir } from "../evaluate/model-dir.js";
 import { evaluateModel } from "../evaluate/run.js";
 import { evaluationMarkdown } from "../metrics/index.js";
-import { backendOption } from "./parse.js";
+import { backendOption, positiveInt } from "./parse.js";
 import { runMain } from "./run-main.js";
 
 const program = new Command()
@@ -27,7 +27,7 @@ const program = new Command()
     "images of other conditions (any layout); reports the AUROC of the unsure score and unsure rates",
   )
   .option("--json <file>", "write the full result as JSON here")
-  .option("--batch <n>", "images per forward pass", "16")
+  .option("--batch <n>", "images per forward pass", positiveInt("batch"), 16)
   .addOption(backendOption().default("wasm"))
   .showHelpAfterError();
 
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     data: string;
     ood?: string;
     json?: string;
-    batch: string;
+    batch: number;
     backend: BackendName;
   }>();
   await initBackend(opts.backend, (line) => console.error(line));
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     card,
     data: opts.data,
     ...(opts.ood ? { ood: opts.ood } : {}),
-    batchSize: Number(opts.batch),
+    batchSize: opts.batch,
   });
   console.log(evaluationMarkdown(evaluation, `${card.name} ${card.version} on ${result.data}`));
   console.log(

@@ -1,4 +1,5 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SKIN8_CLASS_IDS } from "@pifu/core";
@@ -60,7 +61,13 @@ describe("npm run export-model", { timeout: 60_000 }, () => {
       `--out=${join(dir, "float32")}`,
       `--data=${join(dir, "val")}`,
     );
-    expect(same.stderr).toMatch(/--out must differ from --model/);
+    expect(same.stderr).toMatch(/--out .* holds --model/);
+    const parentOfData = await exportModel(
+      `--model=${join(dir, "float32")}`,
+      `--out=${dir}`,
+      `--data=${join(dir, "val")}`,
+    );
+    expect(parentOfData.stderr).toMatch(/--out .* holds --model/);
     const badVersion = await exportModel(
       `--model=${join(dir, "float32")}`,
       `--out=${join(dir, "y")}`,
@@ -68,5 +75,29 @@ describe("npm run export-model", { timeout: 60_000 }, () => {
       "--model-version=v2",
     );
     expect(badVersion.stderr).toMatch(/--model-version must be a semver version/);
+  });
+
+  it("never deletes a folder that is not a model folder, and keeps the old export when the new one fails", async () => {
+    const notes = join(dir, "notes");
+    await mkdir(notes);
+    await writeFile(join(notes, "keep.txt"), "precious");
+    const refused = await exportModel(
+      `--model=${join(dir, "float32")}`,
+      `--out=${notes}`,
+      `--data=${join(dir, "val")}`,
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/is not empty and has no model-card.json: refusing to replace it/);
+    expect(await readFile(join(notes, "keep.txt"), "utf8")).toBe("precious");
+
+    const out = join(dir, "kept");
+    const args = [`--model=${join(dir, "float32")}`, `--out=${out}`];
+    expect((await exportModel(...args, `--data=${join(dir, "val")}`)).code).toBe(0);
+    const before = await readFile(join(out, "model-card.json"), "utf8");
+    const typo = await exportModel(...args, `--data=${join(dir, "no-such-val")}`);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toMatch(/no-such-val/);
+    expect(await readFile(join(out, "model-card.json"), "utf8")).toBe(before);
+    expect(existsSync(`${out}.partial`)).toBe(false);
   });
 });

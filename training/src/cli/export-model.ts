@@ -4,7 +4,7 @@
  * quantization, with the card carried over, optionally a new version, and val metrics measured on
  * the new folder exactly as the PWA runs it. Useful when the exporter improves after a long run.
  */
-import { resolve } from "node:path";
+import { isAbsolute, relative, resolve } from "node:path";
 import { type ModelCard, SEMVER_PATTERN } from "@pifu/core";
 import { Command, Option } from "commander";
 import { type BackendName, initBackend } from "../backend/index.js";
@@ -13,7 +13,7 @@ import { openModelDir } from "../evaluate/model-dir.js";
 import type { CardFields } from "../export/card.js";
 import { QUANTIZATIONS, type Quantization } from "../export/quantize.js";
 import { backendOption } from "./parse.js";
-import { runMain } from "./run-main.js";
+import { isMain, runMain } from "./run-main.js";
 
 const program = new Command()
   .name("export-model")
@@ -27,6 +27,12 @@ const program = new Command()
   .option("--model-version <semver>", "version of the new card (default: the source card's)")
   .addOption(backendOption().default("wasm"))
   .showHelpAfterError();
+
+/** Whether `path` is `folder` or lies inside it. */
+function isWithin(path: string, folder: string): boolean {
+  const rel = relative(resolve(folder), resolve(path));
+  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+}
 
 /** The source card's fields for the new export: today's date, and the new version if given. */
 export function reexportFields(card: ModelCard, version?: string): CardFields {
@@ -44,7 +50,12 @@ async function main(): Promise<void> {
     modelVersion?: string;
     backend: BackendName;
   }>();
-  if (resolve(o.model) === resolve(o.out)) throw new Error("--out must differ from --model (it is replaced)");
+  for (const [flag, dir] of [
+    ["--model", o.model],
+    ["--data", o.data],
+  ] as const) {
+    if (isWithin(dir, o.out)) throw new Error(`--out ${o.out} holds ${flag} ${dir}, and --out is replaced`);
+  }
   if (o.modelVersion !== undefined && !SEMVER_PATTERN.test(o.modelVersion))
     throw new Error(`--model-version must be a semver version such as 1.3.0, got "${o.modelVersion}"`);
   await initBackend(o.backend, (line) => console.error(line));
@@ -60,4 +71,4 @@ async function main(): Promise<void> {
   );
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) runMain("export-model", main);
+if (isMain(import.meta.url)) runMain("export-model", main);

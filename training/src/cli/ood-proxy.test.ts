@@ -8,4 +8,10 @@ describe("npm run ood-proxy", () => {
     expect(code).toBe(1);
     expect(stderr.trim()).toBe(`ood-proxy: --held-out: unknown class "zebra"; valid: ${SKIN8_CLASS_IDS.join(", ")}`);
   }, 60_000);
+
+  it("refuses a --coverage that is not a share before training any fold", async () => {
+    const { code, stderr } = await runCli("ood-proxy", ["--coverage", "85", "--cache", "/nonexistent"]);
+    expect(code).toBe(1);
+    expect(stderr.trim()).toBe("ood-proxy: --coverage must be a share in (0, 1], got 85");
+  }, 60_000);
 });

@@ -20,6 +20,7 @@ import {
   summarizeFolds,
 } from "../student/ood-proxy.js";
 import { oodProxyMarkdown } from "../student/ood-proxy-report.js";
+import { validateStudentConfig } from "../student/validate-config.js";
 import { inputSizeOption, num, teacherBackboneOption, ttaFlipsOption } from "./parse.js";
 import { runMain } from "./run-main.js";
 
@@ -155,6 +156,7 @@ async function main(): Promise<void> {
     unsure: { ...d.unsure, coverage: f.coverage ?? d.unsure.coverage },
     ablation: false,
   };
+  validateStudentConfig(config);
   const log = (line: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
   await initBackend("wasm", log);
   const train = await loadSplit(config.cache, "train", teacherBackbones, config.inputSize);

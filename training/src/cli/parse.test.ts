@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { flips, int, num, side, teacherBackbones } from "./parse.js";
+import { flips, int, num, positiveInt, shard, side, teacherBackbones } from "./parse.js";
 
 describe("CLI number flags", () => {
   it("parses numbers and names the flag when one is not", () => {
@@ -7,6 +7,20 @@ describe("CLI number flags", () => {
     expect(() => num("lr")("fast")).toThrow('--lr must be a number, got "fast"');
     expect(int("epochs")("30")).toBe(30);
     expect(() => int("epochs")("2.5")).toThrow(/--epochs must be a non-negative integer/);
+  });
+
+  it("refuses 0 where a count must be at least 1", () => {
+    expect(positiveInt("batch")("16")).toBe(16);
+    expect(() => positiveInt("batch")("0")).toThrow("--batch must be at least 1, got 0");
+    expect(() => positiveInt("batch")("x")).toThrow('--batch must be a number, got "x"');
+  });
+
+  it("takes a shard as INDEX/COUNT with the index below the count", () => {
+    expect(shard("shard")("1/2")).toEqual({ index: 1, count: 2 });
+    for (const bad of ["2/2", "0/0", "1", "/2", "-1/2", "0.5/2", "0/2/3"])
+      expect(() => shard("shard")(bad), bad).toThrow(
+        `--shard must be INDEX/COUNT with 0 ≤ INDEX < COUNT (e.g. 0/2), got "${bad}"`,
+      );
   });
 
   it("takes an input side of at least 32 px", () => {

@@ -17,6 +17,23 @@ export const int = (name: string) => (value: string) => {
   return n;
 };
 
+/** A count where 0 makes no sense, such as a batch size. */
+export const positiveInt = (name: string) => (value: string) => {
+  const n = int(name)(value);
+  if (n < 1) throw new Error(`--${name} must be at least 1, got ${n}`);
+  return n;
+};
+
+/** "INDEX/COUNT": this process's share of a job split across COUNT processes, 0 ≤ INDEX < COUNT. */
+export const shard = (name: string) => (value: string) => {
+  const match = /^(\d+)\/(\d+)$/.exec(value);
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (!match || !(index < count))
+    throw new Error(`--${name} must be INDEX/COUNT with 0 ≤ INDEX < COUNT (e.g. 0/2), got "${value}"`);
+  return { index, count };
+};
+
 /** An input range "min,max" with min < max, e.g. "-1,1". */
 export const range = (value: string): [number, number] => {
   const parts = value.split(",").map(Number);

@@ -1,5 +1,9 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { runMain } from "./run-main.js";
+import { isMain, runMain } from "./run-main.js";
 
 /** Runs `main` through runMain; the lines it printed and the exit code it set. */
 async function ending(main: () => Promise<void>) {
@@ -37,5 +41,22 @@ describe("runMain", () => {
     const { printed, code } = await ending(async () => {});
     expect(printed).toEqual([]);
     expect(code).toBeUndefined();
+  });
+});
+
+describe("isMain", () => {
+  it("recognises the started script in a folder whose name has a space", async () => {
+    const folder = await mkdtemp(join(tmpdir(), "pifu main "));
+    const script = join(folder, "cli.ts");
+    await writeFile(script, "");
+    const argv = process.argv;
+    process.argv = [argv[0] ?? "node", script];
+    try {
+      expect(isMain(pathToFileURL(script).href)).toBe(true);
+      expect(isMain(pathToFileURL(join(folder, "other.ts")).href)).toBe(false);
+    } finally {
+      process.argv = argv;
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 });

@@ -1,3 +1,6 @@
+import { realpathSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+
 /**
  * The one way a training CLI ends on failure: "COMMAND: message" on stderr, exit code 1, no stack
  * trace, since bad input (a missing folder, a typo in --config) is the common case.
@@ -9,4 +12,10 @@ export function runMain(command: string, main: () => Promise<void>): void {
     if (process.env.PIFU_DEBUG) console.error(error);
     process.exitCode = 1;
   });
+}
+
+/** Whether the module at `moduleUrl` (its import.meta.url) is the script node was started with. */
+export function isMain(moduleUrl: string): boolean {
+  const script = process.argv[1];
+  return script !== undefined && moduleUrl === pathToFileURL(realpathSync(script)).href;
 }

@@ -6,9 +6,9 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
+  parseSummary,
   SEED_SPREAD_USAGE,
   type SeedRun,
-  type SummaryFields,
   seedRunFrom,
   seedSpreadArgs,
   seedSpreadMarkdown,
@@ -16,13 +16,14 @@ import {
 import { runMain } from "./run-main.js";
 
 async function readRun(dir: string): Promise<SeedRun> {
+  const file = join(dir, "summary.json");
   let text: string;
   try {
-    text = await readFile(join(dir, "summary.json"), "utf8");
+    text = await readFile(file, "utf8");
   } catch {
     throw new Error(`${dir} has no summary.json (is it an \`npm run student\` output folder?)`);
   }
-  return seedRunFrom(dir, JSON.parse(text) as SummaryFields);
+  return seedRunFrom(dir, parseSummary(file, text));
 }
 
 async function main() {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -50,6 +50,46 @@ describe("npm run student: --config", { timeout: 90_000 }, () => {
       await writeFile(broken, "{ seed: 3");
       const notJson = await student(`--config=${broken}`);
       expect(notJson.stderr).toMatch(/--config .*broken\.json: .*JSON/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("npm run student: bad input is refused in one line before any work", { timeout: 90_000 }, () => {
+  it("names a settings flag that is out of range before reading the data or caching anything", async () => {
+    const { code, stderr } = await student("--coverage=85");
+    expect(code).toBe(1);
+    expect(stderr.trim()).toBe("student: --coverage must be a share in (0, 1], got 85");
+  });
+
+  it("names a --data or --val folder that is missing or holds a folder that is not a skin8 class", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "pifu-student-data-"));
+    const at = (...parts: string[]) => join(dir, ...parts);
+    const run = (data: string, val: string) =>
+      runCli("student", [
+        `--data=${data}`,
+        `--val=${val}`,
+        `--out=${at("out")}`,
+        `--cache=${at("cache")}`,
+        "--teacher-backbone=none",
+        "--backend=wasm",
+      ]);
+    try {
+      for (const folder of ["train/acne_rosacea", "train/eczema", "val/eczema", "val/zebra"]) {
+        await mkdir(at(folder), { recursive: true });
+        // Listed, never decoded: the check reads the folders only.
+        await writeFile(at(folder, "a.png"), "");
+      }
+      const missing = await run(at("nope"), at("val"));
+      expect(missing.code).toBe(1);
+      expect(missing.stderr.trim()).toBe(`student: --data ${at("nope")}: ${at("nope")} is not a folder`);
+      const stray = await run(at("train"), at("val"));
+      expect(stray.code).toBe(1);
+      const [line, ...more] = stray.stderr.trim().split("\n");
+      expect(more).toEqual([]);
+      expect(line).toMatch(/^student: --val .*: folders zebra are not among the classes/);
+      expect(line).toContain(at("val"));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

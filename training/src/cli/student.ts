@@ -14,8 +14,8 @@ import {
   teacherFeatureBackbones,
 } from "../student/config.js";
 import { ensureCache } from "../student/ensure-cache.js";
-import { checkFineTune } from "../student/finetune-inputs.js";
 import { runStudent } from "../student/pipeline.js";
+import { validateStudentConfig } from "../student/validate-config.js";
 import { LOSS_KINDS, type LossKind } from "../train/losses.js";
 import { CLASS_WEIGHTINGS, type ClassWeighting } from "../train/weights.js";
 import { type FineTuneFlags, fineTuneConfig } from "./finetune-flags.js";
@@ -272,7 +272,7 @@ async function main(): Promise<void> {
     ablation: f.ablation && c.ablation,
     foldBatchNorm: f.foldBatchnorm && c.foldBatchNorm,
   };
-  checkFineTune(config.finetune);
+  validateStudentConfig(config);
   const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
   await initBackend(f.backend, log);
   await ensureCache({

@@ -51,6 +51,15 @@ describe("readDataset", () => {
     expect(ds.skipped).toContainEqual({ path: join(linked, "eczema", "gone.jpg"), reason: "a link to nothing" });
   });
 
+  it("refuses a class folder without images, so no class is trained or scored on nothing", async () => {
+    const root = join(dir, "with-empty");
+    await mkdir(join(root, "eczema"), { recursive: true });
+    await mkdir(join(root, "psoriasis"), { recursive: true });
+    await writeFile(join(root, "psoriasis", "notes.txt"), "no photos yet");
+    await writeFile(join(root, "eczema", "a.jpg"), "");
+    await expect(readDataset(root)).rejects.toThrow(/class folder\(s\) psoriasis .* hold no images/);
+  });
+
   it("rejects folders outside a given class list with the valid names", async () => {
     await expect(readDataset(join(dir, "other"), { classes: ["apple"] })).rejects.toThrow(/zebra.*apple/);
   });

@@ -167,6 +167,13 @@ export async function readDataset(dir: string, options: ReadDatasetOptions = {})
     }
   }
   if (items.length === 0) throw new DatasetError(`${root} holds no images`);
+  const present = new Set(items.map((item) => item.classId));
+  const empty = folders.filter((folder) => !present.has(folder));
+  if (empty.length > 0) {
+    throw new DatasetError(
+      `class folder(s) ${empty.join(", ")} in ${root} hold no images; add images or remove the folder`,
+    );
+  }
   return { root, classes, classOrigin: origin, items, skipped };
 }
 

@@ -121,6 +121,19 @@ describe("npm run evaluate", () => {
     const empty = await evaluate(["--model", join(dir, "model"), "--data", join(dir, "bad2")]);
     expect(empty.code).toBe(1);
     expect(empty.stderr).toMatch(/warts.*hold no images/);
+
+    await writeFile(join(dir, "bad2", "warts", "broken.jpg"), "not a jpeg");
+    const undecodable = await evaluate(["--model", join(dir, "model"), "--data", join(dir, "bad2")]);
+    expect(undecodable.code).toBe(1);
+    expect(undecodable.stderr).toMatch(
+      /no image in class folder\(s\) warts .* could be decoded \(e\.g\. .*broken\.jpg: /,
+    );
+  }, 60_000);
+
+  it("refuses a batch size below 1 instead of never finishing", async () => {
+    const result = await evaluate(["--model", join(dir, "model"), "--data", join(dir, "data"), "--batch", "0"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/--batch must be at least 1, got 0/);
   }, 60_000);
 
   it("refuses a model folder whose files do not match the card", async () => {

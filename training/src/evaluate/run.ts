@@ -9,9 +9,9 @@ import type * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../backend/index.js";
 import { auroc, UNSURE_SCORES, type UnsureScoreName, unsureScores } from "../calibrate/unsure.js";
 import {
-  classFolders,
   concatFloat32,
   DatasetError,
+  DecodeError,
   decodeImage,
   listImageFiles,
   readDataset,
@@ -80,7 +80,7 @@ export async function scoreImages(
         inputs.push(preprocess(await decodeImage(path), card.preprocessing));
         kept.push(i);
       } catch (error) {
-        skipped.push({ path, reason: (error as Error).message });
+        skipped.push({ path, reason: error instanceof DecodeError ? error.reason : (error as Error).message });
       }
     }
     if (inputs.length === 0) continue;
@@ -122,13 +122,6 @@ export async function evaluateModel(
   const { model, card } = options;
   const classes = card.classes.map((c) => c.id);
   const dataset = await readDataset(options.data, { classes });
-  const present = new Set(dataset.items.map((i) => i.classId));
-  const empty = (await classFolders(dataset.root)).filter((f) => !present.has(f));
-  if (empty.length > 0) {
-    throw new DatasetError(
-      `class folder(s) ${empty.join(", ")} in ${dataset.root} hold no images; add images or remove the folder`,
-    );
-  }
   const scored = await scoreImages(
     model,
     card,
@@ -137,6 +130,16 @@ export async function evaluateModel(
   );
   if (scored.kept.length === 0) throw new DatasetError(`no image in ${dataset.root} could be decoded`);
   const items = scored.kept.map((i) => dataset.items[i] as (typeof dataset.items)[number]);
+  const decoded = new Set(items.map((item) => item.classId));
+  const undecodable = dataset.classes.filter((id) => !decoded.has(id) && dataset.items.some((i) => i.classId === id));
+  if (undecodable.length > 0) {
+    const inFolder = (path: string) =>
+      undecodable.some((id) => dataset.items.find((i) => i.path === path)?.classId === id);
+    const first = scored.skipped.find((s) => inFolder(s.path));
+    throw new DatasetError(
+      `no image in class folder(s) ${undecodable.join(", ")} of ${dataset.root} could be decoded (e.g. ${first?.path}: ${first?.reason})`,
+    );
+  }
   const evaluation = evaluateProbabilities(
     scored.probabilities,
     items.map((i) => i.label),

@@ -35,6 +35,16 @@ describe("classificationReport", () => {
     expect(r.perClass.b).toEqual({ precision: 0, recall: 0, f1: 0, support: 1 });
   });
 
+  it("averages macro scores over the classes the data has, so a subset folder is not diluted by empty rows", () => {
+    // Eight classes on the card, rows of two of them, all right: macro-F1 1, not 2/8.
+    const r = classificationReport([0, 0, 1, 1], [0, 0, 1, 1], ["a", "b", "c", "d", "e", "f", "g", "h"]);
+    expect(r.macroAvg.f1).toBe(1);
+    // A class predicted but absent still costs its rows through the present classes' recall.
+    const wrong = classificationReport([0, 1], [0, 2], ["a", "b", "c"]);
+    expect(wrong.macroAvg.recall).toBe(0.5);
+    expect(wrong.macroAvg.f1).toBeCloseTo(0.5, 12);
+  });
+
   it("builds the confusion matrix with true classes as rows", () => {
     expect(confusionMatrix(yTrue, yPred, 3)).toEqual([
       [2, 1, 0],

@@ -3,7 +3,7 @@
  * tables): per-class precision / recall / F1 / support, accuracy, macro avg, weighted avg; plus the
  * confusion matrix, top-3 accuracy, expected calibration error and a per-source breakdown.
  */
-import type { EvaluationMetrics } from "@pifu/core";
+import { type EvaluationMetrics, softmax } from "@pifu/core";
 
 export interface ClassRow {
   precision: number;
@@ -80,7 +80,8 @@ export function classificationReport(
     classes: [...classes],
     perClass,
     accuracy: ratio(correct, total),
-    macroAvg: avg(() => 1),
+    // Over the classes the data has: a class with no rows has no recall to average (evaluate on a subset folder).
+    macroAvg: avg((r) => (r.support > 0 ? 1 : 0)),
     weightedAvg: avg((r) => r.support),
     support: total,
   };
@@ -192,10 +193,7 @@ export function evaluateProbabilities(
         idx.map((i) => yPred[i] as number),
         classes,
       );
-      // Macro-F1 over the classes this source actually has, so a one-class source is not averaged with zeros.
-      const present = classes.filter((c) => (r.perClass[c]?.support ?? 0) > 0);
-      const macroF1 = present.reduce((a, c) => a + (r.perClass[c]?.f1 ?? 0), 0) / Math.max(1, present.length);
-      perSource[source] = { accuracy: r.accuracy, macroF1, support: r.support };
+      perSource[source] = { accuracy: r.accuracy, macroF1: r.macroAvg.f1, support: r.support };
       perSourceReports[source] = r;
     }
     evaluation.metrics.perSource = perSource;
@@ -204,19 +202,12 @@ export function evaluateProbabilities(
   return evaluation;
 }
 
-/** Softmax over rows of logits. */
+/** Softmax over rows of logits (core's softmax, the PWA's, row by row). */
 export function softmaxRows(logits: ArrayLike<number>, numClasses: number, temperature = 1): Float32Array {
   const out = new Float32Array(logits.length);
-  for (let i = 0; i < logits.length / numClasses; i++) {
-    let max = Number.NEGATIVE_INFINITY;
-    for (let c = 0; c < numClasses; c++) max = Math.max(max, (logits[i * numClasses + c] as number) / temperature);
-    let sum = 0;
-    for (let c = 0; c < numClasses; c++) {
-      const e = Math.exp((logits[i * numClasses + c] as number) / temperature - max);
-      out[i * numClasses + c] = e;
-      sum += e;
-    }
-    for (let c = 0; c < numClasses; c++) out[i * numClasses + c] = (out[i * numClasses + c] as number) / sum;
+  for (let start = 0; start < logits.length; start += numClasses) {
+    const row = Array.from({ length: numClasses }, (_, c) => logits[start + c] as number);
+    out.set(softmax(row, temperature), start);
   }
   return out;
 }

@@ -5,7 +5,7 @@ import { sha256Hex } from "@pifu/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readModelArtifacts } from "../backbones/load.js";
 import { initBackend } from "../backend/index.js";
-import { runScriptOk } from "../testing/cli.js";
+import { runScript, runScriptOk } from "../testing/cli.js";
 import { writeSyntheticSet, writeTinyBackbone } from "../testing/fixtures.js";
 import { readCachedSplit } from "./cache-store.js";
 
@@ -83,5 +83,33 @@ describe("cache-activations --augment", () => {
       expect(sharded.size).toBe(5);
       for (const [id, row] of whole) expect(sharded.get(id), id).toEqual(row);
     }
+  });
+});
+
+describe("cache-activations on bad input", { timeout: 60_000 }, () => {
+  const failing = (...flags: string[]) =>
+    runScript("student/cache-activations.ts", [
+      `--data=${join(dir, "data")}`,
+      "--split=bad",
+      "--outputs=tiny_conv2:gap",
+      "--size=32",
+      `--out=${cache()}`,
+      ...flags,
+    ]);
+
+  it("ends a failure after the wasm backend started with one line on stderr", async () => {
+    const { code, stderr } = await failing(`--backbone=${join(dir, "no-backbone")}`);
+    expect(code).toBe(1);
+    expect(stderr.trim()).toMatch(/^cache-activations: [^\n]*no-backbone[^\n]*$/);
+  });
+
+  it("refuses a --batch or --shard that cannot split the work, naming the flag", async () => {
+    const backbone = `--backbone=${join(dir, "backbone")}`;
+    const batch = await failing(backbone, "--batch=0");
+    expect(batch.stderr.trim()).toBe("cache-activations: --batch must be at least 1, got 0");
+    const shard = await failing(backbone, "--shard=2/2");
+    expect(shard.stderr.trim()).toBe(
+      'cache-activations: --shard must be INDEX/COUNT with 0 ≤ INDEX < COUNT (e.g. 0/2), got "2/2"',
+    );
   });
 });

@@ -140,20 +140,30 @@ export interface RunClasses {
 }
 
 /**
- * The skin8 classes the train folder has photos of, in core order, with both splits' labels (core
- * indices in the cache) renumbered to index them: a data set may hold any of the 8 classes, such as
- * a leave-one-class-out fold. Val photos of a class train lacks are refused, since no output could name them.
+ * The core indices of the skin8 classes train has photos of, in core order, given each split's core
+ * labels. Val photos of a class train lacks are refused, since no output could name them.
  */
-export function presentClasses(train: SplitData, val: SplitData): RunClasses {
-  const present = [...new Set(train.labels)].sort((a, b) => a - b);
+export function runClassIndices(trainLabels: Iterable<number>, valLabels: Iterable<number>): number[] {
+  const present = [...new Set(trainLabels)].sort((a, b) => a - b);
   if (present.length < 2)
     throw new Error(`the train folder holds photos of ${present.length} class; a model needs 2 or more`);
-  const renumber = new Map(present.map((coreIndex, runIndex) => [coreIndex, runIndex]));
-  const strays = [...new Set(val.labels)].filter((label) => !renumber.has(label));
+  const known = new Set(present);
+  const strays = [...new Set(valLabels)].filter((label) => !known.has(label));
   if (strays.length > 0)
     throw new Error(
       `val has photos of ${strays.map((label) => SKIN8_CLASS_IDS[label]).join(", ")}, which train has none of; add train photos or remove them from val`,
     );
+  return present;
+}
+
+/**
+ * The skin8 classes the train folder has photos of (`runClassIndices`), with both splits' labels
+ * (core indices in the cache) renumbered to index them: a data set may hold any of the 8 classes,
+ * such as a leave-one-class-out fold.
+ */
+export function presentClasses(train: SplitData, val: SplitData): RunClasses {
+  const present = runClassIndices(train.labels, val.labels);
+  const renumber = new Map(present.map((coreIndex, runIndex) => [coreIndex, runIndex]));
   const relabel = (split: SplitData): SplitData => ({
     ...split,
     labels: Int32Array.from(split.labels, (label) => renumber.get(label) as number),

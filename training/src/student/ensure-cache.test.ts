@@ -12,6 +12,7 @@ import {
   backboneMismatch,
   type CacheNeeds,
   cacheJobs,
+  checkRunFolders,
   dropStaleSplits,
   missingJobs,
   staleReason,
@@ -89,6 +90,42 @@ describe("cacheJobs", () => {
       views: ["--variants=id"],
     });
     expect(jobs.find((job) => job.split === "nsfwjs_mobilenet_v2-val")?.backbone).toBe("npm:nsfwjs/mobilenet_v2");
+  });
+});
+
+describe("checkRunFolders", () => {
+  /** DIR/<class>/a.png for each class (listed, never decoded). */
+  async function folder(name: string, classes: string[]): Promise<string> {
+    const dir = join(cache, "folders", name);
+    for (const c of classes) {
+      await mkdir(join(dir, c), { recursive: true });
+      await writeFile(join(dir, c, "a.png"), "");
+    }
+    return dir;
+  }
+
+  it("passes folders of skin8 classes whose val classes train has too", async () => {
+    const train = await folder("train", ["acne_rosacea", "eczema", "warts"]);
+    await expect(checkRunFolders(train, await folder("val", ["eczema", "warts"]))).resolves.toBeUndefined();
+  });
+
+  it("names the flag and folder that is missing or holds a folder that is not a skin8 class", async () => {
+    const train = await folder("train-two", ["acne_rosacea", "eczema"]);
+    const missing = join(cache, "folders", "nope");
+    await expect(checkRunFolders(missing, train)).rejects.toThrow(`--data ${missing}: ${missing} is not a folder`);
+    const zebra = await folder("zebra", ["eczema", "zebra"]);
+    await expect(checkRunFolders(train, zebra)).rejects.toThrow(
+      new RegExp(`^--val ${zebra}: folders zebra are not among the classes`),
+    );
+  });
+
+  it("applies the run's class rules: 2 train classes or more, no val class train lacks", async () => {
+    const one = await folder("one", ["eczema"]);
+    await expect(checkRunFolders(one, one)).rejects.toThrow(/holds photos of 1 class; a model needs 2 or more/);
+    const train = await folder("train-two", ["acne_rosacea", "eczema"]);
+    await expect(checkRunFolders(train, await folder("val-warts", ["eczema", "warts"]))).rejects.toThrow(
+      /val has photos of warts, which train has none of/,
+    );
   });
 });
 

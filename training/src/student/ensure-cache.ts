@@ -1,5 +1,4 @@
 /** Fills the activation cache a student run needs, one cache-activations.ts process per core. */
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -8,22 +7,25 @@ import { SKIN8_CLASS_IDS, sha256Hex } from "@pifu/core";
 import { readModelArtifacts } from "../backbones/load.js";
 import { readDataset } from "../data/index.js";
 import { cachedBackbones, cachedPhotos, hasCachedLayers } from "./cache-store.js";
-import { augmentedSplit, STUDENT_TAPS, studentSplit, teacherSplit, teacherTap } from "./data.js";
+import { augmentedSplit, runClassIndices, STUDENT_TAPS, studentSplit, teacherSplit, teacherTap } from "./data.js";
+import { runChild } from "./run-child.js";
 
 const SCRIPT = fileURLToPath(new URL("./cache-activations.ts", import.meta.url));
 
-function run(args: string[], log: (line: string) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    // execArgv carries tsx's loader when this process runs under tsx.
-    const child = spawn(process.execPath, [...process.execArgv, SCRIPT, ...args], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    child.stdout.on("data", (chunk: Buffer) => {
-      for (const line of chunk.toString().split("\n")) if (line.trim()) log(`  ${line}`);
-    });
-    child.on("error", reject);
-    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`cache-activations exited with ${code}`))));
-  });
+/**
+ * Reads the train and val folders as cache-activations.ts will (skin8 class folders) and applies the
+ * run's class rules (`runClassIndices`), so that bad input fails here, naming the flag and folder,
+ * not inside a worker.
+ */
+export async function checkRunFolders(train: string, val: string): Promise<void> {
+  const labels = async (flag: string, dir: string) => {
+    try {
+      return (await readDataset(dir, { classes: SKIN8_CLASS_IDS })).items.map((item) => item.label);
+    } catch (error) {
+      throw new Error(`${flag} ${dir}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+  runClassIndices(await labels("--data", train), await labels("--val", val));
 }
 
 export interface CacheNeeds {
@@ -233,6 +235,7 @@ export async function ensureCache(
   options: CacheNeeds & { cache: string; workers?: number; log: (line: string) => void },
 ): Promise<void> {
   const workers = options.workers ?? 2;
+  await checkRunFolders(options.train, options.val);
   const jobs = cacheJobs(options);
   await dropStaleSplits(options.cache, jobs, options.log);
   const missing = new Set(await missingJobs(options.cache, jobs, workers));
@@ -244,7 +247,8 @@ export async function ensureCache(
     options.log(`cache ${job.split} (${layersOf(job).join(", ")}): embedding ${job.data} with ${workers} workers`);
     await Promise.all(
       Array.from({ length: workers }, (_, shard) =>
-        run(
+        runChild(
+          SCRIPT,
           [
             `--backbone=${job.backbone}`,
             `--range=${job.range}`,

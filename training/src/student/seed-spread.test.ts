@@ -1,22 +1,20 @@
-import { describe, expect, it } from "vitest";
-import { DEFAULT_STUDENT_CONFIG } from "./config.js";
-import { type SummaryFields, seedRunFrom, seedSpreadArgs, seedSpreadMarkdown, spread } from "./seed-spread.js";
+import { describe, expect, expectTypeOf, it } from "vitest";
+import type { StudentSummary } from "./pipeline.js";
+import {
+  parseSummary,
+  type SummaryFields,
+  seedRunFrom,
+  seedSpreadArgs,
+  seedSpreadMarkdown,
+  spread,
+} from "./seed-spread.js";
 
 function summary(seed: number, accuracy: number, macroF1: number): SummaryFields {
-  const perClass = { warts: { precision: 0.5, recall: 0.5, f1: 0.5, support: 2 } };
+  const perClass = { warts: { f1: 0.5 } };
   return {
-    config: { ...DEFAULT_STUDENT_CONFIG, train: "t", val: "v", out: "o", seed },
-    ablation: [{ name: "chosen", kd: "none", curriculum: false, accuracy, macroF1, seborrheicF1: 0, ece: 0.05 }],
-    exported: {
-      dir: "o/model",
-      totalBytes: 1,
-      evaluation: {
-        accuracy: accuracy + 0.01,
-        macroF1,
-        ece: 0.04,
-        perClass,
-      } as unknown as SummaryFields["exported"]["evaluation"],
-    },
+    config: { seed },
+    ablation: [{ accuracy, macroF1 }],
+    exported: { evaluation: { accuracy: accuracy + 0.01, macroF1, ece: 0.04, perClass } },
   };
 }
 
@@ -46,13 +44,27 @@ describe("seed spread", () => {
     const tuned: SummaryFields = {
       ...frozen,
       finetuned: true,
-      ablation: [
-        ...frozen.ablation,
-        { ...(frozen.ablation[0] as SummaryFields["ablation"][number]), name: "tail", accuracy: 0.77, macroF1: 0.73 },
-      ],
+      ablation: [...frozen.ablation, { accuracy: 0.77, macroF1: 0.73 }],
     };
     expect(seedRunFrom("runs/t", tuned).float32).toEqual({ accuracy: 0.77, macroF1: 0.73 });
     expect(seedRunFrom("runs/f", { ...tuned, finetuned: false }).float32).toEqual({ accuracy: 0.7, macroF1: 0.6 });
+  });
+
+  it("reads only fields the pipeline writes", () => {
+    expectTypeOf<StudentSummary>().toExtend<SummaryFields>();
+  });
+
+  it("reads a summary.json's fields, and names the file when it is not JSON or lacks a field", () => {
+    const full = { ...summary(3, 0.7, 0.6), name: "pifu-skin8-student", calibration: { temperature: 1.2 } };
+    expect(parseSummary("runs/a/summary.json", JSON.stringify(full)).config).toEqual({ seed: 3 });
+    expect(() => parseSummary("runs/a/summary.json", "{ seed: 3")).toThrow(/^runs\/a\/summary\.json is not JSON: /);
+    expect(() => parseSummary("runs/a/summary.json", "{}")).toThrow(
+      /^runs\/a\/summary\.json is not an `npm run student` summary: .*config/,
+    );
+    const noSeed = { ...summary(3, 0.7, 0.6), config: {} };
+    expect(() => parseSummary("runs/b/summary.json", JSON.stringify(noSeed))).toThrow(
+      /runs\/b\/summary\.json .*config\.seed/,
+    );
   });
 
   it("refuses a summary without the chosen row", () => {

@@ -4,7 +4,7 @@
  * between two configurations (or between val and an unseen test split) is noise.
  */
 import { parseArgs } from "node:util";
-import type { StudentSummary } from "./pipeline.js";
+import { z } from "zod";
 
 export interface SeedRun {
   run: string;
@@ -27,9 +27,41 @@ export interface Spread {
   max: number;
 }
 
-/** `finetuned` is absent from summaries written before fine-tuning existed. */
-export type SummaryFields = Pick<StudentSummary, "config" | "ablation" | "exported"> &
-  Partial<Pick<StudentSummary, "finetuned">>;
+/**
+ * What seed-spread reads of a student run's summary.json (pipeline.ts `StudentSummary`); `finetuned`
+ * is absent from summaries written before fine-tuning existed.
+ */
+const SummaryFieldsSchema = z.object({
+  config: z.object({ seed: z.number() }),
+  ablation: z.array(z.object({ accuracy: z.number(), macroF1: z.number() })),
+  finetuned: z.boolean().optional(),
+  exported: z.object({
+    evaluation: z.object({
+      accuracy: z.number(),
+      macroF1: z.number(),
+      ece: z.number(),
+      perClass: z.record(z.string(), z.object({ f1: z.number() })),
+    }),
+  }),
+});
+
+export type SummaryFields = z.infer<typeof SummaryFieldsSchema>;
+
+/** The fields of `file`'s text, or an error naming the file and what is wrong with it. */
+export function parseSummary(file: string, text: string): SummaryFields {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${file} is not JSON: ${(error as Error).message}`);
+  }
+  const parsed = SummaryFieldsSchema.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message));
+    throw new Error(`${file} is not an \`npm run student\` summary: ${problems.join("; ")}`);
+  }
+  return parsed.data;
+}
 
 export function seedRunFrom(run: string, summary: SummaryFields): SeedRun {
   const chosen = summary.finetuned ? summary.ablation.at(-1) : summary.ablation[0];

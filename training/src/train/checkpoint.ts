@@ -1,12 +1,13 @@
 /**
- * Checkpoints: weights as tfjs weight specs + one binary file, plus a JSON state. Written to a
- * temporary folder then renamed, so a run killed mid-write keeps its previous checkpoint.
+ * Checkpoints: weights as tfjs weight specs + one binary file, plus a JSON state. Written beside the
+ * old one and swapped in (fs/replace-folder.ts), so a run killed mid-write keeps its previous checkpoint.
  */
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../backend/index.js";
+import { replaceFolder, settledFolder } from "../fs/replace-folder.js";
 
 type NamedTensor = { name: string; tensor: tf.Tensor };
 
@@ -34,28 +35,26 @@ export async function saveCheckpoint<S>(
   optimizer: tf.Optimizer | undefined,
   state: S,
 ): Promise<void> {
-  const tmp = `${dir}.tmp`;
-  await rm(tmp, { recursive: true, force: true });
-  await mkdir(tmp, { recursive: true });
-  const modelWeights = model.getWeights().map((tensor, i) => ({ name: `w${i}`, tensor }));
-  const m = await encode(modelWeights);
-  await writeFile(join(tmp, "weights.bin"), m.data);
-  const optimizerWeights = optimizer ? await optimizer.getWeights() : [];
-  const o = await encode(optimizerWeights);
-  await writeFile(join(tmp, "optimizer.bin"), o.data);
-  await writeFile(
-    join(tmp, "checkpoint.json"),
-    `${JSON.stringify({ state, weightSpecs: m.specs, optimizerSpecs: o.specs, optimizerNames: optimizerWeights.map((w) => w.name) }, null, 1)}\n`,
-  );
-  await rm(dir, { recursive: true, force: true });
-  await rename(tmp, dir);
+  await replaceFolder(dir, async (tmp) => {
+    const modelWeights = model.getWeights().map((tensor, i) => ({ name: `w${i}`, tensor }));
+    const m = await encode(modelWeights);
+    await writeFile(join(tmp, "weights.bin"), m.data);
+    const optimizerWeights = optimizer ? await optimizer.getWeights() : [];
+    const o = await encode(optimizerWeights);
+    await writeFile(join(tmp, "optimizer.bin"), o.data);
+    await writeFile(
+      join(tmp, "checkpoint.json"),
+      `${JSON.stringify({ state, weightSpecs: m.specs, optimizerSpecs: o.specs, optimizerNames: optimizerWeights.map((w) => w.name) }, null, 1)}\n`,
+    );
+  });
 }
 
 export function hasCheckpoint(dir: string): boolean {
-  return existsSync(join(dir, "checkpoint.json"));
+  return existsSync(join(settledFolder(dir), "checkpoint.json"));
 }
 
-export async function loadCheckpoint<S>(dir: string): Promise<Checkpoint<S>> {
+export async function loadCheckpoint<S>(saved: string): Promise<Checkpoint<S>> {
+  const dir = settledFolder(saved);
   const meta = JSON.parse(await readFile(join(dir, "checkpoint.json"), "utf8")) as {
     state: S;
     weightSpecs: tf.io.WeightsManifestEntry[];

@@ -1,0 +1,62 @@
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { assertReplaceable, replaceFolder, settledFolder } from "./replace-folder.js";
+
+let root: string;
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), "pifu-replace-"));
+});
+afterEach(() => rm(root, { recursive: true, force: true }));
+
+const writeOne = (name: string, text: string) => (partial: string) => writeFile(join(partial, name), text);
+
+describe("replaceFolder", () => {
+  it("swaps the new contents in and leaves no working folders behind", async () => {
+    const dir = join(root, "out");
+    await replaceFolder(dir, writeOne("a.txt", "first"));
+    await replaceFolder(dir, writeOne("b.txt", "second"));
+    expect(await readdir(dir)).toEqual(["b.txt"]);
+    expect(await readdir(root)).toEqual(["out"]);
+  });
+
+  it("keeps the old folder untouched when writing the new one fails", async () => {
+    const dir = join(root, "out");
+    await replaceFolder(dir, writeOne("a.txt", "first"));
+    const failing = replaceFolder(dir, async (partial) => {
+      await writeFile(join(partial, "half.txt"), "…");
+      throw new Error("disk full");
+    });
+    await expect(failing).rejects.toThrow("disk full");
+    expect(await readFile(join(dir, "a.txt"), "utf8")).toBe("first");
+    expect(await readdir(root)).toEqual(["out"]);
+  });
+
+  it("settledFolder finds the previous copy a kill between the two renames left", async () => {
+    const dir = join(root, "ckpt");
+    expect(settledFolder(dir)).toBe(dir);
+    await mkdir(`${dir}.previous`);
+    expect(settledFolder(dir)).toBe(`${dir}.previous`);
+    await mkdir(dir);
+    expect(settledFolder(dir)).toBe(dir);
+  });
+});
+
+describe("assertReplaceable", () => {
+  it("allows a missing, empty or marked folder and refuses anything else", async () => {
+    expect(() => assertReplaceable(join(root, "missing"), "model-card.json")).not.toThrow();
+    await mkdir(join(root, "empty"));
+    expect(() => assertReplaceable(join(root, "empty"), "model-card.json")).not.toThrow();
+    await mkdir(join(root, "model"));
+    await writeFile(join(root, "model", "model-card.json"), "{}");
+    expect(() => assertReplaceable(join(root, "model"), "model-card.json")).not.toThrow();
+    await mkdir(join(root, "photos"));
+    await writeFile(join(root, "photos", "a.jpg"), "");
+    expect(() => assertReplaceable(join(root, "photos"), "model-card.json")).toThrow(/has no model-card.json/);
+    await writeFile(join(root, "file"), "");
+    expect(() => assertReplaceable(join(root, "file"), "model-card.json")).toThrow(/is a file/);
+    expect(existsSync(join(root, "photos", "a.jpg"))).toBe(true);
+  });
+});

@@ -1,0 +1,47 @@
+/**
+ * Replaces a folder with one written beside it first, so a failure midway changes nothing and a kill
+ * midway loses at most the new copy: the new contents go to `DIR.partial`, then two renames swap it
+ * in. A kill between the renames leaves the old copy at `DIR.previous`, which `settledFolder` finds.
+ */
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { mkdir, rename, rm } from "node:fs/promises";
+
+const partialOf = (dir: string) => `${dir}.partial`;
+const previousOf = (dir: string) => `${dir}.previous`;
+
+export async function replaceFolder<T>(dir: string, write: (partial: string) => Promise<T>): Promise<T> {
+  const partial = partialOf(dir);
+  const previous = previousOf(dir);
+  await rm(partial, { recursive: true, force: true });
+  await mkdir(partial, { recursive: true });
+  let result: T;
+  try {
+    result = await write(partial);
+  } catch (error) {
+    await rm(partial, { recursive: true, force: true });
+    throw error;
+  }
+  await rm(previous, { recursive: true, force: true });
+  if (existsSync(dir)) await rename(dir, previous);
+  await rename(partial, dir);
+  await rm(previous, { recursive: true, force: true });
+  return result;
+}
+
+/** `dir`, or its previous copy when a replace was killed between its two renames. */
+export function settledFolder(dir: string): string {
+  return !existsSync(dir) && existsSync(previousOf(dir)) ? previousOf(dir) : dir;
+}
+
+/**
+ * Refuses to let `replaceFolder` delete a folder that is not what it would write: `dir` must be
+ * missing, empty, or hold `marker` (e.g. model-card.json), so a mistyped --out never deletes data.
+ */
+export function assertReplaceable(dir: string, marker: string): void {
+  if (!existsSync(dir)) return;
+  if (!statSync(dir).isDirectory()) throw new Error(`${dir} is a file, not a folder it may replace`);
+  const entries = readdirSync(dir);
+  if (entries.length > 0 && !entries.includes(marker)) {
+    throw new Error(`${dir} is not empty and has no ${marker}: refusing to replace it (choose another folder)`);
+  }
+}
