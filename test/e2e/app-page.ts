@@ -141,6 +141,27 @@ export function readRow<T>(page: Page, store: string, key: string): Promise<T | 
   );
 }
 
+/** Writes one row into an object store of the app's IndexedDB (stores with an in-line key). */
+export function putRow(page: Page, store: string, row: unknown): Promise<void> {
+  return page.evaluate(
+    ([name, value]) =>
+      new Promise<void>((resolve, reject) => {
+        const open = indexedDB.open("pifu");
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const transaction = open.result.transaction(name, "readwrite");
+          transaction.objectStore(name).put(value);
+          transaction.oncomplete = () => {
+            open.result.close();
+            resolve();
+          };
+          transaction.onerror = () => reject(transaction.error);
+        };
+      }),
+    [store, row] as const,
+  );
+}
+
 /** Where the page keeps the gate photo decoding waits at (see gateDecoding). */
 interface DecodeGate {
   __pifuDecodeGate: { close(): void; arrived: Promise<void>; open(): void };

@@ -15,6 +15,7 @@ import {
   checkPhoto,
   countRows,
   goTo,
+  putRow,
   readRows,
   saveScreenshot,
   waitForModel,
@@ -203,23 +204,7 @@ describe("the PWA in Chromium against the real API", () => {
     const record = exampleFeedback({ modelVersion: "1.9.0" });
     const refusedAt = Date.now() - 24 * 60 * 60 * 1000;
     const queued = { record, status: "waiting", attempts: 1, waitingSince: refusedAt, triedAt: refusedAt };
-    await page.evaluate(
-      (item) =>
-        new Promise<void>((resolve, reject) => {
-          const open = indexedDB.open("pifu");
-          open.onerror = () => reject(open.error);
-          open.onsuccess = () => {
-            const transaction = open.result.transaction("feedback", "readwrite");
-            transaction.objectStore("feedback").put(item);
-            transaction.oncomplete = () => {
-              open.result.close();
-              resolve();
-            };
-            transaction.onerror = () => reject(transaction.error);
-          };
-        }),
-      queued,
-    );
+    await putRow(page, "feedback", queued);
     const stored = async () => {
       const res = await fetch(`${stack.api.url}/v1/feedback/export?format=jsonl&modelVersion=1.9.0`, {
         headers: { authorization: `Bearer ${stack.api.adminToken}` },

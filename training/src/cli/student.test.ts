@@ -88,7 +88,7 @@ describe("npm run student: bad input is refused in one line before any work", { 
       expect(stray.code).toBe(1);
       const [line, ...more] = stray.stderr.trim().split("\n");
       expect(more).toEqual([]);
-      expect(line).toMatch(/^student: --val .*: folders zebra are not among the classes/);
+      expect(line).toMatch(/^student: --val .*: folders zebra are not among the classes of skin8: acne_rosacea, /);
       expect(line).toContain(at("val"));
     } finally {
       await rm(dir, { recursive: true, force: true });

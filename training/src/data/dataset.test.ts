@@ -62,6 +62,9 @@ describe("readDataset", () => {
 
   it("rejects folders outside a given class list with the valid names", async () => {
     await expect(readDataset(join(dir, "other"), { classes: ["apple"] })).rejects.toThrow(/zebra.*apple/);
+    await expect(
+      readDataset(join(dir, "other"), { classes: ["apple"], classesFrom: "the model card" }),
+    ).rejects.toThrow(/folders .*zebra.* are not among the classes of the model card: apple$/);
   });
 });
 

@@ -42,9 +42,14 @@ export interface Dataset {
 export interface ReadDatasetOptions {
   /** Fixed class order (e.g. train's, when reading val). Folders not in it are an error. */
   classes?: readonly string[];
+  /** Where `classes` come from, as the error for a folder outside them says it (e.g. "the model card"). */
+  classesFrom?: string;
   /** A text file with one class id per line. Defaults to DIR/labels.txt when that exists. */
   labelsFile?: string;
 }
+
+/** Reads a set whose folders must be skin8 class ids (the student's data), labelled by core's order. */
+export const SKIN8_ONLY: ReadDatasetOptions = { classes: SKIN8_CLASS_IDS, classesFrom: "skin8" };
 
 export class DatasetError extends Error {
   override name = "DatasetError";
@@ -63,23 +68,23 @@ async function readLabelsFile(path: string): Promise<string[]> {
 
 function chooseClasses(
   folders: string[],
-  given: readonly string[] | undefined,
-  fromFile: string[] | undefined,
+  given: { classes: readonly string[]; from: string } | undefined,
+  fromFile: { classes: string[]; path: string } | undefined,
 ): { classes: string[]; origin: Dataset["classOrigin"] } {
   const check = (classes: readonly string[], where: string) => {
     const unknown = folders.filter((f) => !classes.includes(f));
     if (unknown.length)
       throw new DatasetError(
-        `folders ${unknown.join(", ")} are not among the classes (${where}): ${classes.join(", ")}`,
+        `folders ${unknown.join(", ")} are not among the classes of ${where}: ${classes.join(", ")}`,
       );
   };
   if (given) {
-    check(given, "given");
-    return { classes: [...given], origin: "given" };
+    check(given.classes, given.from);
+    return { classes: [...given.classes], origin: "given" };
   }
   if (fromFile) {
-    check(fromFile, "labels file");
-    return { classes: fromFile, origin: "labels-file" };
+    check(fromFile.classes, fromFile.path);
+    return { classes: fromFile.classes, origin: "labels-file" };
   }
   if (folders.every((f) => SKIN8_CLASS_IDS.includes(f))) {
     return { classes: SKIN8_CLASS_IDS.filter((id) => folders.includes(id)), origin: "skin8" };
@@ -145,8 +150,10 @@ export async function readDataset(dir: string, options: ReadDatasetOptions = {})
   if (folders.length === 0) throw new DatasetError(`${root} has no class folders (expected DIR/<class>/<image>)`);
   const labelsFile =
     options.labelsFile ?? (existsSync(join(root, "labels.txt")) ? join(root, "labels.txt") : undefined);
-  const fromFile = labelsFile && !options.classes ? await readLabelsFile(labelsFile) : undefined;
-  const { classes, origin } = chooseClasses(folders, options.classes, fromFile);
+  const fromFile =
+    labelsFile && !options.classes ? { classes: await readLabelsFile(labelsFile), path: labelsFile } : undefined;
+  const given = options.classes && { classes: options.classes, from: options.classesFrom ?? "the given list" };
+  const { classes, origin } = chooseClasses(folders, given, fromFile);
   const sources = await readManifestSources(root);
 
   const items: DatasetItem[] = [];

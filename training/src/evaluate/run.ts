@@ -121,7 +121,7 @@ export async function evaluateModel(
 ): Promise<{ result: EvaluateResult; evaluation: Evaluation }> {
   const { model, card } = options;
   const classes = card.classes.map((c) => c.id);
-  const dataset = await readDataset(options.data, { classes });
+  const dataset = await readDataset(options.data, { classes, classesFrom: "the model card" });
   const scored = await scoreImages(
     model,
     card,

@@ -18,7 +18,6 @@ import {
   type PreprocessSpec,
   preprocess,
   type RawImage,
-  SKIN8_CLASS_IDS,
   sha256Hex,
 } from "@pifu/core";
 import { AUGMENT_PRESETS, augmentImage } from "../augment/index.js";
@@ -27,7 +26,7 @@ import { loadLayersModelFrom } from "../backbones/load.js";
 import { initBackend, tf } from "../backend/index.js";
 import { flips, int, positiveInt, range, shard, side } from "../cli/parse.js";
 import { runMain } from "../cli/run-main.js";
-import { concatFloat32, decodeBytes, failureLine, readDataset } from "../data/index.js";
+import { concatFloat32, decodeBytes, failureLine, readDataset, SKIN8_ONLY } from "../data/index.js";
 import { Rng } from "../data/rng.js";
 import { innerNetwork } from "./backbone.js";
 import type { ViewName } from "./cache-store.js";
@@ -86,7 +85,7 @@ async function main(): Promise<void> {
     network,
     outputs.map((o) => o.layer),
   );
-  const dataset = await readDataset(values.data, { classes: SKIN8_CLASS_IDS });
+  const dataset = await readDataset(values.data, SKIN8_ONLY);
   const images = dataset.items
     .filter((_, i) => i % shardCount === shardIndex)
     .map((item) => ({

@@ -3,9 +3,9 @@ import { existsSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { SKIN8_CLASS_IDS, sha256Hex } from "@pifu/core";
+import { sha256Hex } from "@pifu/core";
 import { readModelArtifacts } from "../backbones/load.js";
-import { readDataset } from "../data/index.js";
+import { readDataset, SKIN8_ONLY } from "../data/index.js";
 import { cachedBackbones, cachedPhotos, hasCachedLayers } from "./cache-store.js";
 import { augmentedSplit, runClassIndices, STUDENT_TAPS, studentSplit, teacherSplit, teacherTap } from "./data.js";
 import { runChild } from "./run-child.js";
@@ -20,7 +20,7 @@ const SCRIPT = fileURLToPath(new URL("./cache-activations.ts", import.meta.url))
 export async function checkRunFolders(train: string, val: string): Promise<void> {
   const labels = async (flag: string, dir: string) => {
     try {
-      return (await readDataset(dir, { classes: SKIN8_CLASS_IDS })).items.map((item) => item.label);
+      return (await readDataset(dir, SKIN8_ONLY)).items.map((item) => item.label);
     } catch (error) {
       throw new Error(`${flag} ${dir}: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -148,9 +148,7 @@ export function photoFolders(): PhotoFolders {
   const hashes = new Map<string, Promise<string>>();
   return {
     list: (data) =>
-      once(listings, data, async () =>
-        (await readDataset(data, { classes: SKIN8_CLASS_IDS })).items.map((item) => item.path),
-      ),
+      once(listings, data, async () => (await readDataset(data, SKIN8_ONLY)).items.map((item) => item.path)),
     // A photo that vanished since the listing hashes to "" and so counts as changed.
     hash: (path) => once(hashes, path, () => readFile(path).then(sha256Hex, () => "")),
   };

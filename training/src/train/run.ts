@@ -46,7 +46,11 @@ export interface RunResult {
 
 export async function loadSplits(config: TrainConfig): Promise<{ train: Dataset; val: Dataset }> {
   const train = await readDataset(config.data, config.labels ? { labelsFile: config.labels } : {});
-  if (config.val) return { train, val: await readDataset(config.val, { classes: train.classes }) };
+  if (config.val)
+    return {
+      train,
+      val: await readDataset(config.val, { classes: train.classes, classesFrom: `the train folder ${train.root}` }),
+    };
   const { train: kept, heldOut } = stratifiedSplit(train.items, config.valFraction, new Rng(config.seed).fork("split"));
   return { train: { ...train, items: kept }, val: { ...train, items: heldOut, skipped: [] } };
 }
