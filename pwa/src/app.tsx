@@ -52,8 +52,8 @@ export function App() {
   const [photo, setPhoto] = useState<PendingPhoto>();
   const [check, setCheck] = useState<CheckResult>();
   const [feedbackSaved, setFeedbackSaved] = useState(false);
-  /** The id of the check that could not be saved to history. */
-  const [notInHistory, setNotInHistory] = useState<string>();
+  /** The check that could not be saved to history, and why. */
+  const [notInHistory, setNotInHistory] = useState<{ id: string; error: string }>();
   const [updateStatus, setUpdateStatus] = useState<string>();
   const [modelNotice, setModelNotice] = useState<string>();
   /** Storage failures the app carried on through (settings or old models not saved or deleted). */
@@ -210,8 +210,8 @@ export function App() {
     setScreen("result");
     try {
       await addToHistory(result);
-    } catch {
-      setNotInHistory(result.id);
+    } catch (error) {
+      setNotInHistory({ id: result.id, error: errorText(error) });
     }
   };
 
@@ -295,7 +295,7 @@ export function App() {
         check={check}
         classifier={classifier}
         feedbackSaved={feedbackSaved}
-        notInHistory={notInHistory === check.id}
+        notInHistory={notInHistory?.id === check.id ? notInHistory.error : undefined}
         onDoctor={() => setScreen("doctor")}
         onNew={() => setScreen("home")}
       />

@@ -50,37 +50,63 @@ interface PifuSchema extends DBSchema {
 export type PifuDB = IDBPDatabase<PifuSchema>;
 
 let opened: Promise<PifuDB> | undefined;
+/** Set while another tab holds this tab's open up; a second open would only queue behind it. */
+let heldUp = false;
+/** Set once another tab's newer app took the database over: this tab's code no longer fits it. */
+let superseded = false;
 
-/** The open database, shared; a failed open or a connection the browser closed is retried on the next call. */
+const BLOCKED =
+  "pifu is open in another tab that runs an older version; close that tab so this one can use its saved data";
+const SUPERSEDED = "pifu was updated in another tab; reload this page to keep saving";
+
+/**
+ * The open database, shared; a failed open or a connection the browser closed is retried on the next
+ * call. An open that another tab holds up (an older app without the newer schema's upgrade) fails at
+ * once with a message saying so, rather than leaving the app waiting on it.
+ */
 export function db(): Promise<PifuDB> {
+  if (superseded) return Promise.reject(new Error(SUPERSEDED));
+  if (heldUp) return Promise.reject(new Error(BLOCKED));
   if (opened) return opened;
-  const opening = openDB<PifuSchema>(DB_NAME, 2, {
-    async upgrade(database, oldVersion, _newVersion, transaction) {
-      if (oldVersion < 1) {
-        database.createObjectStore("models", { keyPath: "version" });
-        database.createObjectStore("feedback", { keyPath: "record.id" });
-        database.createObjectStore("history", { keyPath: "id" }).createIndex("byCreatedAt", "createdAt");
-        database.createObjectStore("settings");
-      }
-      // Version 2 only changes data: records version 1 set aside for an unpublished model wait for it.
-      if (oldVersion < 2) {
-        const now = Date.now();
-        const feedback = transaction.objectStore("feedback");
-        for (let cursor = await feedback.openCursor(); cursor; cursor = await cursor.continue()) {
-          const waiting = requeuedFromV1(cursor.value, now);
-          if (waiting) await cursor.update(waiting);
+  const opening = new Promise<PifuDB>((resolve, reject) => {
+    openDB<PifuSchema>(DB_NAME, 2, {
+      async upgrade(database, oldVersion, _newVersion, transaction) {
+        if (oldVersion < 1) {
+          database.createObjectStore("models", { keyPath: "version" });
+          database.createObjectStore("feedback", { keyPath: "record.id" });
+          database.createObjectStore("history", { keyPath: "id" }).createIndex("byCreatedAt", "createdAt");
+          database.createObjectStore("settings");
         }
+        // Version 2 only changes data: records version 1 set aside for an unpublished model wait for it.
+        if (oldVersion < 2) {
+          const now = Date.now();
+          const feedback = transaction.objectStore("feedback");
+          for (let cursor = await feedback.openCursor(); cursor; cursor = await cursor.continue()) {
+            const waiting = requeuedFromV1(cursor.value, now);
+            if (waiting) await cursor.update(waiting);
+          }
+        }
+      },
+      blocked() {
+        heldUp = true;
+        reject(new Error(BLOCKED));
+      },
+      // Another tab runs a newer app that needs a newer schema: step aside, or its upgrade waits for this tab.
+      blocking(_current, _blocked, event) {
+        (event.target as IDBDatabase).close();
+        superseded = true;
+      },
+      terminated() {
+        if (opened === opening) opened = undefined;
+      },
+    }).then((database) => {
+      if (heldUp) {
+        // The other tab has closed: calls from now on use this connection.
+        heldUp = false;
+        opened = Promise.resolve(database);
       }
-    },
-    // Another tab runs a newer app that needs a newer schema: step aside, or its upgrade waits for
-    // this tab to close. This tab's next db() call opens the database again.
-    blocking(_current, _blocked, event) {
-      (event.target as IDBDatabase).close();
-      if (opened === opening) opened = undefined;
-    },
-    terminated() {
-      if (opened === opening) opened = undefined;
-    },
+      resolve(database);
+    }, reject);
   });
   opened = opening;
   opening.catch(() => {

@@ -261,6 +261,47 @@ describe("model updates that fail partway", () => {
   });
 });
 
+describe("the PWA beside an older app in another tab", () => {
+  it("starts, says why its saved data is out of reach, and does not wait on the older tab", async () => {
+    // A fresh profile, where an older app (schema version 1, no handler that steps aside) holds the database.
+    const other = await launchChromium();
+    try {
+      const older = await other.context.newPage();
+      await older.goto(`${stack.app.url}/manifest.webmanifest`);
+      await older.evaluate(
+        () =>
+          new Promise<void>((resolve, reject) => {
+            const request = indexedDB.open("pifu", 1);
+            request.onupgradeneeded = () => {
+              const database = request.result;
+              database.createObjectStore("models", { keyPath: "version" });
+              database.createObjectStore("feedback", { keyPath: "record.id" });
+              database.createObjectStore("history", { keyPath: "id" }).createIndex("byCreatedAt", "createdAt");
+              database.createObjectStore("settings");
+            };
+            request.onsuccess = () => {
+              (globalThis as unknown as { held: IDBDatabase }).held = request.result;
+              resolve();
+            };
+            request.onerror = () => reject(request.error);
+          }),
+      );
+      const page = await other.context.newPage();
+      await page.goto(stack.app.url);
+      await waitForModel(page);
+      await page.getByText("open in another tab that runs an older version").first().waitFor({ timeout: 30_000 });
+      await checkPhoto(page, 61);
+      expect(await page.getByTestId("match").count()).toBe(3);
+      // Once the older tab is gone, the upgrade it held up completes and saving works again.
+      await older.close();
+      await checkPhoto(page, 62);
+      await expect.poll(() => countRows(page, "history"), { timeout: 30_000 }).toBeGreaterThan(0);
+    } finally {
+      await other.close();
+    }
+  });
+});
+
 describe("the PWA beside a newer app in another tab", () => {
   // Last in the file: it leaves the database at a schema version this app does not know.
   it("closes its database when the other tab needs a newer schema, instead of holding that upgrade up", async () => {
@@ -283,6 +324,10 @@ describe("the PWA beside a newer app in another tab", () => {
         "pifu",
       );
       expect(outcome).toBe("upgraded");
+      // This tab's code does not know the newer schema: it says so instead of failing silently.
+      await checkPhoto(page, 71);
+      expect(await page.getByTestId("match").count()).toBe(3);
+      await page.getByTestId("history-notice").filter({ hasText: "updated in another tab; reload" }).waitFor();
     } finally {
       await newer.close();
       await page.close();

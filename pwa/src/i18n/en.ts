@@ -41,7 +41,7 @@ export const en = {
   heatmapWorking: "Working…",
   heatmapFailed: "The map could not be made: {error}",
   historyNotSaved:
-    "This result could not be saved to History: the phone's storage is full or unavailable. The result above is not affected.",
+    "This result could not be saved to History: the phone's storage is full or unavailable ({error}). The result above is not affected.",
   doctorMode: "Doctor mode: confirm or correct",
   newCheck: "New check",
   doctorTitle: "Confirm or correct",

@@ -40,7 +40,7 @@ export const zh: Messages = {
   heatmapTitle: "红色区域被遮挡时结果变化最大",
   heatmapWorking: "计算中…",
   heatmapFailed: "无法生成关注区域图：{error}",
-  historyNotSaved: "这次结果未能保存到记录：手机存储空间已满或不可用。上面的结果不受影响。",
+  historyNotSaved: "这次结果未能保存到记录：手机存储空间已满或不可用（{error}）。上面的结果不受影响。",
   doctorMode: "医生模式：确认或更正",
   newCheck: "重新检查",
   doctorTitle: "确认或更正",

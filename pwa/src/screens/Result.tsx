@@ -11,7 +11,8 @@ interface ResultProps {
   classifier: Classifier;
   feedbackSaved: boolean;
   /** The check could not be saved to history (the result itself is fine). */
-  notInHistory: boolean;
+  /** Why this result could not be saved to history; undefined when it was. */
+  notInHistory: string | undefined;
   onDoctor(): void;
   onNew(): void;
 }
@@ -108,7 +109,7 @@ export function Result({ check, classifier, feedbackSaved, notInHistory, onDocto
       </p>
       {notInHistory && (
         <output class="status warn" data-testid="history-notice">
-          {t("historyNotSaved")}
+          {t("historyNotSaved", { error: notInHistory })}
         </output>
       )}
       {/* The map reruns the model: only the one that made this result may draw it. */}
