@@ -52,6 +52,12 @@ export type FeedbackRecord = z.infer<typeof FeedbackRecordSchema>;
 export const FEEDBACK_REFUSAL_CODES = ["invalid_record", "unknown_model", "unknown_label"] as const;
 export type FeedbackRefusalCode = (typeof FEEDBACK_REFUSAL_CODES)[number];
 
+/**
+ * The API's message for a record whose model version is not published. The PWA's queue before
+ * refusal codes kept only this text, and recognises those records by it.
+ */
+export const unpublishedModelMessage = (version: string) => `model ${version} is not published`;
+
 /** The API's answer for one record of `POST /v1/feedback/batch`; `code` and `error` come with `invalid`. */
 export interface FeedbackBatchResult {
   index: number;

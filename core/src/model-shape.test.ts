@@ -19,5 +19,10 @@ describe("modelShapeMismatch", () => {
       `the model outputs [batch, ${k + 1}], the card lists ${k} classes`,
     );
     expect(modelShapeMismatch(card, undefined, [null, k])).toMatch(/an unknown shape/);
+    // Saved for one image at a time: the test-time views would fail mid-check.
+    expect(modelShapeMismatch(card, [1, side, side, 3], [1, k])).toBe(
+      `the model takes [1, ${side}, ${side}, 3], the card's preprocessing gives [batch, ${side}, ${side}, 3]`,
+    );
+    expect(modelShapeMismatch(card, [null, side, side, 3], [1, k])).toMatch(/model outputs \[1, /);
   });
 });

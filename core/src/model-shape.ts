@@ -16,11 +16,12 @@ export function modelShapeMismatch(
   outputShape: Shape,
 ): string | undefined {
   const side = card.preprocessing.inputSize;
-  const input = inputShape?.slice(1);
-  if (input?.length !== 3 || input[0] !== side || input[1] !== side || input[2] !== 3) {
+  // The batch stays free: test-time views and the heat map run several images in one pass.
+  const [batch, ...input] = inputShape ?? [];
+  if (batch !== null || input.length !== 3 || input[0] !== side || input[1] !== side || input[2] !== 3) {
     return `the model takes ${show(inputShape)}, the card's preprocessing gives [batch, ${side}, ${side}, 3]`;
   }
-  if (outputShape?.length !== 2 || outputShape[1] !== card.classes.length) {
+  if (outputShape?.length !== 2 || outputShape[0] !== null || outputShape[1] !== card.classes.length) {
     return `the model outputs ${show(outputShape)}, the card lists ${card.classes.length} classes`;
   }
   return undefined;

@@ -43,7 +43,7 @@ interface QueueWindow {
     rows(): Promise<QueuedFeedback[]>;
     counts(): Promise<FeedbackCounts>;
     version(): Promise<number>;
-    /** One batch of the records due at `now` in an app started at `startedAt`; how many the API answered. */
+    /** One batch of the records due at `now` in an app started at `startedAt`; how many it settled. */
     send(now: number, startedAt: number): Promise<number>;
   };
 }
@@ -176,6 +176,9 @@ describe("the feedback queue", () => {
       const record = exampleFeedback({ modelVersion: "6.0.0" });
       await enqueue(page, [record]);
       expect(await send(page, T0, T0)).toBe(1);
+      // Saved again (a corrected label, say): sent at the next sync, but its wait still counts from T0.
+      await enqueue(page, [record]);
+      expect(await rowOf(page, record.id)).toMatchObject({ status: "pending", attempts: 0, waitingSince: T0 });
       // The app starts again an hour later.
       expect(await send(page, T0 + HOUR, T0 + HOUR)).toBe(1);
       expect(await send(page, T0 + 2 * HOUR, T0 + HOUR)).toBe(0);
@@ -187,11 +190,30 @@ describe("the feedback queue", () => {
       expect(await send(page, T0 + 30 * DAY, T0 + 30 * DAY)).toBe(1);
       expect(await rowOf(page, record.id)).toMatchObject({
         status: "rejected",
-        attempts: 4,
+        attempts: 3,
         error: "model 6.0.0 is not published, still 30 days after it was first refused; no longer sent",
       });
       expect(await send(page, T0 + 40 * DAY, T0 + 40 * DAY)).toBe(0);
       expect(await counts(page)).toEqual({ pending: 0, waiting: 0, rejected: 1 });
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("settles only the records an answer names, so an answer that names none is not sent again in a loop", async () => {
+    const page = await openQueue();
+    try {
+      const record = exampleFeedback({ modelVersion: "5.1.0" });
+      await enqueue(page, [record]);
+      // A server that answers for a record it was not sent (an index out of the batch, no id).
+      await page.route("**/v1/feedback/batch", (route) =>
+        route.fulfill({ json: { results: [{ index: 7, id: null, status: "invalid", code: "invalid_record" }] } }),
+      );
+      expect(await send(page, T0, T0)).toBe(0);
+      expect(await rowOf(page, record.id)).toMatchObject({ status: "pending", attempts: 0 });
+      await page.unroute("**/v1/feedback/batch");
+      expect(await send(page, T0, T0)).toBe(1);
+      expect(await storedIds("5.1.0")).toContain(record.id);
     } finally {
       await page.close();
     }

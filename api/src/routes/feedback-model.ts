@@ -2,7 +2,7 @@
  * Feedback must fit the model it names: the version is published and every label is one of that
  * card's classes (the confirmed label may also be "unknown"), so made-up labels never reach training.
  */
-import { type FeedbackRecord, UNKNOWN_LABEL } from "@pifu/core";
+import { type FeedbackRecord, UNKNOWN_LABEL, unpublishedModelMessage } from "@pifu/core";
 import type { ErrorCode } from "../errors.js";
 import type { PublishedCard } from "../storage/published-cards.js";
 
@@ -13,7 +13,7 @@ export interface ModelMismatch {
 
 /** Why `record` does not fit `card` (the card of its modelVersion, null when not published); undefined when it fits. */
 export function modelMismatch(record: FeedbackRecord, card: PublishedCard | null): ModelMismatch | undefined {
-  if (!card) return { code: "unknown_model", message: `model ${record.modelVersion} is not published` };
+  if (!card) return { code: "unknown_model", message: unpublishedModelMessage(record.modelVersion) };
   const classes = `the classes of model ${card.version} are ${[...card.classIds].join(", ")}`;
   for (const [i, { label }] of record.prediction.entries()) {
     if (!card.classIds.has(label)) {

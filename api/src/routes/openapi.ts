@@ -135,7 +135,7 @@ export function buildOpenApiDocument(): Schema {
                   version: { type: "string" },
                   name: { type: "string" },
                   date: { type: "string" },
-                  quantization: { type: "string", enum: ["float32", "float16", "uint8"] },
+                  quantization: { type: "string", enum: ModelCardSchema.shape.quantization.options },
                   completedAt: { type: "string", format: "date-time" },
                   channels: { type: "array", items: { type: "string" } },
                 },

@@ -10,7 +10,8 @@ import { parseWith } from "../middleware/body.js";
 
 export const MAX_PAGE_LIMIT = 100;
 
-const PageQuerySchema = z.strictObject({
+// Other parameters (a cache-buster, say) are ignored, as before paging.
+const PageQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_LIMIT).optional(),
   cursor: z.string().max(512).optional(),
 });

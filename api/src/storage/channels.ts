@@ -107,20 +107,22 @@ export async function history(
   channel: Channel,
   { limit, beforeId }: { limit: number; beforeId?: number },
 ): Promise<HistoryEntry[]> {
-  const { results } = await db
-    .prepare(
-      `SELECT id, action, version, previous_version, reverts, at FROM channel_history
-       WHERE channel = ?1 AND (?2 IS NULL OR id < ?2) ORDER BY id DESC LIMIT ?3`,
-    )
-    .bind(channel, beforeId ?? null, limit)
-    .all<{
-      id: number;
-      action: "promote" | "rollback";
-      version: string;
-      previous_version: string | null;
-      reverts: number | null;
-      at: string;
-    }>();
+  const beforeCursor = beforeId === undefined ? "" : "AND id < ?3";
+  const statement = db.prepare(
+    `SELECT id, action, version, previous_version, reverts, at FROM channel_history
+     WHERE channel = ?1 ${beforeCursor} ORDER BY id DESC LIMIT ?2`,
+  );
+  const { results } = await (beforeId === undefined
+    ? statement.bind(channel, limit)
+    : statement.bind(channel, limit, beforeId)
+  ).all<{
+    id: number;
+    action: "promote" | "rollback";
+    version: string;
+    previous_version: string | null;
+    reverts: number | null;
+    at: string;
+  }>();
   return results.map((r) => ({
     id: r.id,
     action: r.action,

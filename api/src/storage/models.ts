@@ -65,17 +65,20 @@ export async function listCompleteModels(
   db: D1Database,
   { limit, after }: { limit: number; after?: ListedModelKey },
 ): Promise<ListedModel[]> {
-  const { results } = await db
-    .prepare(
-      `SELECT m.version, json_extract(m.card, '$.name') AS name, json_extract(m.card, '$.date') AS date,
-         json_extract(m.card, '$.quantization') AS quantization, m.completed_at,
-         (SELECT group_concat(c.channel) FROM channels c WHERE c.version = m.version) AS channels
-       FROM models m
-       WHERE m.status = 'complete' AND (?1 IS NULL OR (m.completed_at, m.version) < (?1, ?2))
-       ORDER BY m.completed_at DESC, m.version DESC LIMIT ?3`,
-    )
-    .bind(after?.completedAt ?? null, after?.version ?? null, limit)
-    .all<Omit<ListedModel, "completedAt" | "channels"> & { completed_at: string; channels: string | null }>();
+  // Two statements rather than "?1 IS NULL OR …", so a later page seeks to its cursor in the index.
+  const afterCursor = after ? "AND (m.completed_at, m.version) < (?2, ?3)" : "";
+  const statement = db.prepare(
+    `SELECT m.version, json_extract(m.card, '$.name') AS name, json_extract(m.card, '$.date') AS date,
+       json_extract(m.card, '$.quantization') AS quantization, m.completed_at,
+       (SELECT group_concat(c.channel) FROM channels c WHERE c.version = m.version) AS channels
+     FROM models m
+     WHERE m.status = 'complete' ${afterCursor}
+     ORDER BY m.completed_at DESC, m.version DESC LIMIT ?1`,
+  );
+  const { results } = await (after
+    ? statement.bind(limit, after.completedAt, after.version)
+    : statement.bind(limit)
+  ).all<Omit<ListedModel, "completedAt" | "channels"> & { completed_at: string; channels: string | null }>();
   return results.map((row) => ({
     version: row.version,
     name: row.name,

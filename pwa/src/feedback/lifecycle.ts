@@ -3,7 +3,7 @@
  * A record refused as `unknown_model` names a version the API has not published (yet: a sideloaded
  * model, or one published after the record was made), so it waits and is sent again, not thrown away.
  */
-import type { FeedbackBatchResult } from "@pifu/core";
+import { type FeedbackBatchResult, unpublishedModelMessage } from "@pifu/core";
 import type { QueuedFeedback } from "../db.js";
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -53,7 +53,6 @@ export function nextRetryAt(items: QueuedFeedback[]): number | undefined {
  * API's message to tell them apart; those wait for their model now, as if first refused at `now`.
  */
 export function requeuedFromV1(item: QueuedFeedback, now: number): QueuedFeedback | undefined {
-  const unpublished = `model ${item.record.modelVersion} is not published`;
-  if (item.status !== "rejected" || item.error !== unpublished) return undefined;
+  if (item.status !== "rejected" || item.error !== unpublishedModelMessage(item.record.modelVersion)) return undefined;
   return { ...item, status: "waiting", waitingSince: now, triedAt: 0 };
 }

@@ -5,10 +5,17 @@ import { afterAnswer, isDue, nextRetryAt } from "./lifecycle.js";
 
 export type FeedbackCounts = Record<QueuedFeedback["status"], number>;
 
-/** Validates and queues a record; its client-made id makes resending it harmless. */
+/**
+ * Validates and queues a record; its client-made id makes resending it harmless. Saved again while it
+ * waits for its model, it keeps the day it was first refused, so the wait stays bounded.
+ */
 export async function enqueueFeedback(record: FeedbackRecord): Promise<void> {
   const valid = FeedbackRecordSchema.parse(record);
-  await (await db()).put("feedback", { record: valid, status: "pending", attempts: 0 });
+  const transaction = (await db()).transaction("feedback", "readwrite");
+  const waitingSince = (await transaction.store.get(valid.id))?.waitingSince;
+  const queued: QueuedFeedback = { record: valid, status: "pending", attempts: 0 };
+  await transaction.store.put(waitingSince === undefined ? queued : { ...queued, waitingSince });
+  await transaction.done;
 }
 
 /** Up to `limit` records a sync at `now`, in an app started at `startedAt`, sends (lifecycle.ts). */
@@ -28,16 +35,27 @@ export async function nextFeedbackRetry(): Promise<number | undefined> {
   return nextRetryAt(await (await db()).getAll("feedback"));
 }
 
-/** Records the API's answer at `now` for each sent record: accepted ones leave the queue, refused ones wait or are set aside. */
-export async function settleFeedback(results: FeedbackBatchResult[], now: number): Promise<void> {
+/**
+ * Records the API's answer at `now` for each record of `sent` (matched by the answer's index, as the
+ * API's own id may be missing): accepted ones leave the queue, refused ones wait or are set aside.
+ * Returns how many records it settled, so a sync never resends a batch whose answer settled none.
+ */
+export async function settleFeedback(
+  sent: readonly QueuedFeedback[],
+  results: readonly FeedbackBatchResult[],
+  now: number,
+): Promise<number> {
   const transaction = (await db()).transaction("feedback", "readwrite");
+  let settled = 0;
   for (const result of results) {
-    if (result.id === null) continue;
-    const item = await transaction.store.get(result.id);
-    if (!item) continue;
+    const id = sent[result.index]?.record.id;
+    const item = id === undefined ? undefined : await transaction.store.get(id);
+    if (id === undefined || !item) continue;
     const next = afterAnswer(item, result, now);
     if (next) await transaction.store.put(next);
-    else await transaction.store.delete(result.id);
+    else await transaction.store.delete(id);
+    settled++;
   }
   await transaction.done;
+  return settled;
 }

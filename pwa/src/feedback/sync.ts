@@ -29,8 +29,7 @@ export async function sendDueFeedback(apiBase: string, now: number, startedAt: n
   });
   if (!response.ok) throw new Error(`the feedback server answered ${response.status}`);
   const answer = (await response.json()) as { results: FeedbackBatchResult[] };
-  await settleFeedback(answer.results, now);
-  return answer.results.length;
+  return settleFeedback(batch, answer.results, now);
 }
 
 export interface SyncState extends FeedbackCounts {

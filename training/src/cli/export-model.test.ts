@@ -68,6 +68,12 @@ describe("npm run export-model", { timeout: 60_000 }, () => {
       `--data=${join(dir, "val")}`,
     );
     expect(parentOfData.stderr).toMatch(/--out .* holds --model/);
+    const insideData = await exportModel(
+      `--model=${join(dir, "float32")}`,
+      `--out=${join(dir, "val", "export")}`,
+      `--data=${join(dir, "val")}`,
+    );
+    expect(insideData.stderr).toMatch(/--out .*val\/export is inside --data/);
     const badVersion = await exportModel(
       `--model=${join(dir, "float32")}`,
       `--out=${join(dir, "y")}`,

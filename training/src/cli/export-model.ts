@@ -56,6 +56,8 @@ async function main(): Promise<void> {
   ] as const) {
     if (isWithin(dir, o.out)) throw new Error(`--out ${o.out} holds ${flag} ${dir}, and --out is replaced`);
   }
+  // The new folder is built beside --out, which would put it among the val classes.
+  if (isWithin(o.out, o.data)) throw new Error(`--out ${o.out} is inside --data ${o.data}; choose a folder outside it`);
   if (o.modelVersion !== undefined && !SEMVER_PATTERN.test(o.modelVersion))
     throw new Error(`--model-version must be a semver version such as 1.3.0, got "${o.modelVersion}"`);
   await initBackend(o.backend, (line) => console.error(line));

@@ -29,11 +29,11 @@ describe("runMain", () => {
     expect(code).toBe(1);
   });
 
-  it("adds the error itself, stack included, when PIFU_DEBUG is set", async () => {
+  it("adds the error itself, stack included, before the message line when PIFU_DEBUG is set", async () => {
     vi.stubEnv("PIFU_DEBUG", "1");
     const error = new Error("boom");
     const { printed, code } = await ending(() => Promise.reject(error));
-    expect(printed).toEqual(["demo: boom", error]);
+    expect(printed).toEqual([error, "demo: boom"]);
     expect(code).toBe(1);
   });
 
@@ -54,6 +54,8 @@ describe("isMain", () => {
     try {
       expect(isMain(pathToFileURL(script).href)).toBe(true);
       expect(isMain(pathToFileURL(join(folder, "other.ts")).href)).toBe(false);
+      process.argv = [argv[0] ?? "node", join(folder, "not-a-file")];
+      expect(isMain(pathToFileURL(script).href)).toBe(false);
     } finally {
       process.argv = argv;
       await rm(folder, { recursive: true, force: true });

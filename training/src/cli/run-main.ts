@@ -8,8 +8,9 @@ import { pathToFileURL } from "node:url";
  */
 export function runMain(command: string, main: () => Promise<void>): void {
   main().catch((error: unknown) => {
-    console.error(`${command}: ${error instanceof Error ? error.message : String(error)}`);
+    // The stack first: the message stays the last line, which a parent process reports (student/run-child.ts).
     if (process.env.PIFU_DEBUG) console.error(error);
+    console.error(`${command}: ${error instanceof Error ? error.message : String(error)}`);
     process.exitCode = 1;
   });
 }
@@ -17,5 +18,11 @@ export function runMain(command: string, main: () => Promise<void>): void {
 /** Whether the module at `moduleUrl` (its import.meta.url) is the script node was started with. */
 export function isMain(moduleUrl: string): boolean {
   const script = process.argv[1];
-  return script !== undefined && moduleUrl === pathToFileURL(realpathSync(script)).href;
+  if (script === undefined) return false;
+  try {
+    return moduleUrl === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    // argv[1] is not a file (node -e with arguments, say): this module was imported, not started.
+    return false;
+  }
 }

@@ -64,7 +64,7 @@ describe("readDataset", () => {
     await expect(readDataset(join(dir, "other"), { classes: ["apple"] })).rejects.toThrow(/zebra.*apple/);
     await expect(
       readDataset(join(dir, "other"), { classes: ["apple"], classesFrom: "the model card" }),
-    ).rejects.toThrow(/folders .*zebra.* are not among the classes of the model card: apple$/);
+    ).rejects.toThrow(/folders .*zebra.* in .*other are not among the classes of the model card: apple$/);
   });
 });
 

@@ -67,6 +67,7 @@ async function readLabelsFile(path: string): Promise<string[]> {
 }
 
 function chooseClasses(
+  root: string,
   folders: string[],
   given: { classes: readonly string[]; from: string } | undefined,
   fromFile: { classes: string[]; path: string } | undefined,
@@ -75,7 +76,7 @@ function chooseClasses(
     const unknown = folders.filter((f) => !classes.includes(f));
     if (unknown.length)
       throw new DatasetError(
-        `folders ${unknown.join(", ")} are not among the classes of ${where}: ${classes.join(", ")}`,
+        `folders ${unknown.join(", ")} in ${root} are not among the classes of ${where}: ${classes.join(", ")}`,
       );
   };
   if (given) {
@@ -153,7 +154,7 @@ export async function readDataset(dir: string, options: ReadDatasetOptions = {})
   const fromFile =
     labelsFile && !options.classes ? { classes: await readLabelsFile(labelsFile), path: labelsFile } : undefined;
   const given = options.classes && { classes: options.classes, from: options.classesFrom ?? "the given list" };
-  const { classes, origin } = chooseClasses(folders, given, fromFile);
+  const { classes, origin } = chooseClasses(root, folders, given, fromFile);
   const sources = await readManifestSources(root);
 
   const items: DatasetItem[] = [];

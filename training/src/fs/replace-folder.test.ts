@@ -34,6 +34,16 @@ describe("replaceFolder", () => {
     expect(await readdir(root)).toEqual(["out"]);
   });
 
+  it("puts back the copy a killed replace left at DIR.previous before replacing again, so a failure then loses nothing", async () => {
+    const dir = join(root, "out");
+    await mkdir(`${dir}.previous`);
+    await writeFile(join(`${dir}.previous`, "a.txt"), "only copy");
+    const failing = replaceFolder(dir, () => Promise.reject(new Error("killed again")));
+    await expect(failing).rejects.toThrow("killed again");
+    expect(await readFile(join(dir, "a.txt"), "utf8")).toBe("only copy");
+    expect(await readdir(root)).toEqual(["out"]);
+  });
+
   it("settledFolder finds the previous copy a kill between the two renames left", async () => {
     const dir = join(root, "ckpt");
     expect(settledFolder(dir)).toBe(dir);

@@ -1,7 +1,8 @@
 /**
  * Replaces a folder with one written beside it first, so a failure midway changes nothing and a kill
  * midway loses at most the new copy: the new contents go to `DIR.partial`, then two renames swap it
- * in. A kill between the renames leaves the old copy at `DIR.previous`, which `settledFolder` finds.
+ * in. A kill between the renames leaves the old copy at `DIR.previous`, which `settledFolder` finds
+ * and the next replace puts back before it starts.
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
@@ -12,6 +13,8 @@ const previousOf = (dir: string) => `${dir}.previous`;
 export async function replaceFolder<T>(dir: string, write: (partial: string) => Promise<T>): Promise<T> {
   const partial = partialOf(dir);
   const previous = previousOf(dir);
+  // A replace killed between its renames left the only good copy at DIR.previous: put it back first.
+  if (!existsSync(dir) && existsSync(previous)) await rename(previous, dir);
   await rm(partial, { recursive: true, force: true });
   await mkdir(partial, { recursive: true });
   let result: T;

@@ -112,10 +112,10 @@ describe("checkRunFolders", () => {
   it("names the flag and folder that is missing or holds a folder that is not a skin8 class", async () => {
     const train = await folder("train-two", ["acne_rosacea", "eczema"]);
     const missing = join(cache, "folders", "nope");
-    await expect(checkRunFolders(missing, train)).rejects.toThrow(`--data ${missing}: ${missing} is not a folder`);
+    await expect(checkRunFolders(missing, train)).rejects.toThrow(`--data: ${missing} is not a folder`);
     const zebra = await folder("zebra", ["eczema", "zebra"]);
     await expect(checkRunFolders(train, zebra)).rejects.toThrow(
-      new RegExp(`^--val ${zebra}: folders zebra are not among the classes`),
+      new RegExp(`^--val: folders zebra in ${zebra} are not among the classes`),
     );
   });
 

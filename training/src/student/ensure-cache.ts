@@ -22,7 +22,8 @@ export async function checkRunFolders(train: string, val: string): Promise<void>
     try {
       return (await readDataset(dir, SKIN8_ONLY)).items.map((item) => item.label);
     } catch (error) {
-      throw new Error(`${flag} ${dir}: ${error instanceof Error ? error.message : String(error)}`);
+      // The reader's messages name the folder already.
+      throw new Error(`${flag}: ${error instanceof Error ? error.message : String(error)}`);
     }
   };
   runClassIndices(await labels("--data", train), await labels("--val", val));

@@ -1,6 +1,7 @@
 /** Runs a worker script in a child Node process, its stdout logged and its failure passed up as one line. */
 import { spawn } from "node:child_process";
 import { basename } from "node:path";
+import { createInterface } from "node:readline";
 
 /**
  * Passes text on line by line to `write`, holding back the latest non-empty line: a script that ends
@@ -39,8 +40,8 @@ export function runChild(script: string, args: readonly string[], log: (line: st
     const child = spawn(process.execPath, [...process.execArgv, script, ...args], {
       stdio: ["ignore", "pipe", "pipe"],
     });
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      for (const line of chunk.split("\n")) if (line.trim()) log(`  ${line}`);
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      if (line.trim()) log(`  ${line}`);
     });
     const stderr = lastLineHeld((line) => process.stderr.write(`${line}\n`));
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => stderr.push(chunk));
