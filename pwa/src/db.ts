@@ -96,8 +96,9 @@ export function db(): Promise<PifuDB> {
         (event.target as IDBDatabase).close();
         superseded = true;
       },
+      // The browser closed the connection (storage cleared, say): the next call opens a new one.
       terminated() {
-        if (opened === opening) opened = undefined;
+        opened = undefined;
       },
     }).then((database) => {
       if (heldUp) {
