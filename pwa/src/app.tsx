@@ -126,6 +126,7 @@ export function App() {
           // Saved together with the model, in one transaction.
           applySettings({ ...latest(), activeModel: version });
           setUpdateStatus(say("updateDone", { version }));
+          syncer.current?.retryWaiting();
         } else if (result.kind === "failed") {
           const key = { download: "updateDownloadFailed", check: "updateFailed", store: "updateNotStored" } as const;
           setUpdateStatus(say(key[result.stage], { version: result.version, error: result.error }));

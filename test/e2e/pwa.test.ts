@@ -240,10 +240,16 @@ describe("the PWA in Chromium against the real API", () => {
   });
 
   it("switches to a newer model on the channel once every file verifies, and keeps it after a reload", async () => {
+    // Feedback held for 1.9.0 (published by now), last sent a moment ago: not due for 6 hours, but
+    // installing a newly published model sends it at once.
+    const held = exampleFeedback({ modelVersion: "1.9.0" });
+    const now = Date.now();
+    await putRow(page, "feedback", { record: held, status: "waiting", attempts: 1, waitingSince: now, triedAt: now });
     await publish("1.1.0");
     await goTo(page, "Settings");
     await page.getByRole("button", { name: "Check for update" }).click();
     await waitForModel(page, "1.1.0");
+    await expect.poll(() => countRows(page, "feedback"), { timeout: 30_000, interval: 500 }).toBe(0);
     await expect(page.getByTestId("update-status").textContent()).resolves.toContain("Updated to model 1.1.0");
     await screenshot("settings");
     await page.reload();

@@ -9,12 +9,18 @@ import type { QueuedFeedback } from "../db.js";
 const HOUR_MS = 60 * 60 * 1000;
 export const MODEL_RETRY_HOURS = 6;
 export const MODEL_WAIT_DAYS = 30;
-/** A waiting record is sent again at each app start, and at most this often while the app stays open. */
+/**
+ * A waiting record is sent again at each app start and when the app installs a newly published model,
+ * and at most this often otherwise while the app stays open.
+ */
 export const MODEL_RETRY_MS = MODEL_RETRY_HOURS * HOUR_MS;
 /** A waiting record is given up when it is refused again this long after it was first refused. */
 export const MODEL_WAIT_MS = MODEL_WAIT_DAYS * 24 * HOUR_MS;
 
-/** Whether a sync at `now`, in an app started at `startedAt`, sends `item`. */
+/**
+ * Whether a sync at `now` sends `item`, in a round that began at `startedAt` (the app's start, or when
+ * it saw a new model published): a waiting record goes once a round, and at most every 6 hours within one.
+ */
 export function isDue(item: QueuedFeedback, now: number, startedAt: number): boolean {
   if (item.status === "pending") return true;
   if (item.status === "rejected") return false;

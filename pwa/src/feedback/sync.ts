@@ -41,8 +41,11 @@ export class FeedbackSync {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running = false;
   private rerun = false;
-  /** The app starts with its sync: waiting records not yet sent since then are due (lifecycle.ts). */
-  private readonly startedAt = Date.now();
+  /**
+   * When the current round began: the app's start, or when it saw a new model published. Waiting
+   * records not sent since then are due (lifecycle.ts).
+   */
+  private roundStartedAt = Date.now();
 
   constructor(
     private readonly apiBase: string,
@@ -51,6 +54,12 @@ export class FeedbackSync {
 
   start(): void {
     addEventListener("online", () => this.trigger());
+    this.trigger();
+  }
+
+  /** Sends the records waiting for their model now, as at a start: a new model was just published, maybe theirs too. */
+  retryWaiting(): void {
+    this.roundStartedAt = Date.now();
     this.trigger();
   }
 
@@ -69,7 +78,7 @@ export class FeedbackSync {
     this.running = true;
     let lastError: string | undefined;
     try {
-      while ((await sendDueFeedback(this.apiBase, Date.now(), this.startedAt)) > 0) this.failures = 0;
+      while ((await sendDueFeedback(this.apiBase, Date.now(), this.roundStartedAt)) > 0) this.failures = 0;
       this.failures = 0;
       const retryAt = await nextFeedbackRetry();
       if (retryAt !== undefined) this.timer = setTimeout(() => this.trigger(), Math.max(0, retryAt - Date.now()));
