@@ -162,6 +162,43 @@ export function putRow(page: Page, store: string, row: unknown): Promise<void> {
   );
 }
 
+/**
+ * Creates the app's database as version 1 of db.ts made it, holding `feedback` rows and the stored
+ * `settings`. With `keepOpen` the connection stays open, as an older app's tab would hold it.
+ */
+export function createVersion1Database(
+  page: Page,
+  { feedback = [], settings, keepOpen = false }: { feedback?: unknown[]; settings?: unknown; keepOpen?: boolean },
+): Promise<void> {
+  return page.evaluate(
+    ([rows, stored, hold]) =>
+      new Promise<void>((resolve, reject) => {
+        const open = indexedDB.open("pifu", 1);
+        open.onupgradeneeded = () => {
+          const database = open.result;
+          database.createObjectStore("models", { keyPath: "version" });
+          database.createObjectStore("feedback", { keyPath: "record.id" });
+          database.createObjectStore("history", { keyPath: "id" }).createIndex("byCreatedAt", "createdAt");
+          database.createObjectStore("settings");
+        };
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const transaction = open.result.transaction(["feedback", "settings"], "readwrite");
+          for (const item of rows) transaction.objectStore("feedback").put(item);
+          if (stored !== undefined) transaction.objectStore("settings").put(stored, "settings");
+          transaction.oncomplete = () => {
+            // Referenced from the page, so garbage collection cannot close a connection kept open.
+            if (hold) (globalThis as unknown as { heldDatabase: IDBDatabase }).heldDatabase = open.result;
+            else open.result.close();
+            resolve();
+          };
+          transaction.onerror = () => reject(transaction.error);
+        };
+      }),
+    [feedback, settings, keepOpen] as const,
+  );
+}
+
 /** Where the page keeps the gate photo decoding waits at (see gateDecoding). */
 interface DecodeGate {
   __pifuDecodeGate: { close(): void; arrived: Promise<void>; open(): void };

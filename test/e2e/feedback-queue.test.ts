@@ -19,6 +19,7 @@ import { type LocalApi, startLocalApi } from "../../api/src/dev/local-api.js";
 import type { QueuedFeedback } from "../../pwa/src/db.js";
 import type { FeedbackCounts } from "../../pwa/src/feedback/queue.js";
 import { writeFixtureModel } from "../../pwa/testing/fixture-model.js";
+import { createVersion1Database } from "./app-page.js";
 import { type Chromium, launchChromium } from "./browser.js";
 
 /** The app's own queue and sync modules, bundled for a page on the API's origin. */
@@ -228,33 +229,7 @@ describe("the feedback queue", () => {
       { record: unpublished, status: "rejected", attempts: 1, error: "model 6.1.0 is not published" },
       { record: badLabel, status: "rejected", attempts: 1, error: 'confirmedLabel "totally_fake" is unknown' },
     ];
-    // Version 1's stores, as version 1 of db.ts made them.
-    const writeV1 = (page: Page) =>
-      page.evaluate(
-        (feedback) =>
-          new Promise<void>((resolve, reject) => {
-            const open = indexedDB.open("pifu", 1);
-            open.onupgradeneeded = () => {
-              const database = open.result;
-              database.createObjectStore("models", { keyPath: "version" });
-              database.createObjectStore("feedback", { keyPath: "record.id" });
-              database.createObjectStore("history", { keyPath: "id" }).createIndex("byCreatedAt", "createdAt");
-              database.createObjectStore("settings");
-            };
-            open.onerror = () => reject(open.error);
-            open.onsuccess = () => {
-              const transaction = open.result.transaction(["feedback", "settings"], "readwrite");
-              for (const item of feedback) transaction.objectStore("feedback").put(item);
-              transaction.objectStore("settings").put({ locale: "zh" }, "settings");
-              transaction.oncomplete = () => {
-                open.result.close();
-                resolve();
-              };
-              transaction.onerror = () => reject(transaction.error);
-            };
-          }),
-        v1Rows,
-      );
+    const writeV1 = (page: Page) => createVersion1Database(page, { feedback: v1Rows, settings: { locale: "zh" } });
     const before = Date.now();
     const page = await openQueue(writeV1);
     try {

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   checkPhoto,
   countRows,
+  createVersion1Database,
   failStorePuts,
   goTo,
   readRow,
@@ -268,24 +269,7 @@ describe("the PWA beside an older app in another tab", () => {
     try {
       const older = await other.context.newPage();
       await older.goto(`${stack.app.url}/manifest.webmanifest`);
-      await older.evaluate(
-        () =>
-          new Promise<void>((resolve, reject) => {
-            const request = indexedDB.open("pifu", 1);
-            request.onupgradeneeded = () => {
-              const database = request.result;
-              database.createObjectStore("models", { keyPath: "version" });
-              database.createObjectStore("feedback", { keyPath: "record.id" });
-              database.createObjectStore("history", { keyPath: "id" }).createIndex("byCreatedAt", "createdAt");
-              database.createObjectStore("settings");
-            };
-            request.onsuccess = () => {
-              (globalThis as unknown as { held: IDBDatabase }).held = request.result;
-              resolve();
-            };
-            request.onerror = () => reject(request.error);
-          }),
-      );
+      await createVersion1Database(older, { keepOpen: true });
       const page = await other.context.newPage();
       await page.goto(stack.app.url);
       await waitForModel(page);
