@@ -136,7 +136,7 @@ describe("publish CLI ↔ API", () => {
 
     const failed = await cli("publish.ts", ["--api", api.url, "--token", "wrong", "--model", v1.dir]).catch((e) => e);
     expect(failed.code).toBe(1);
-    expect(failed.stderr).toMatch(/^error: .*refused the admin token/m);
+    expect(failed.stderr).toMatch(/^publish-model: .*refused the admin token/m);
   }, 120_000);
 });
 

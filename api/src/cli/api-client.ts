@@ -53,3 +53,10 @@ export function apiClient(api: string, token?: string): ApiClient {
     },
   };
 }
+
+/** The admin token from --token or PIFU_ADMIN_TOKEN. */
+export function tokenFrom(option: string | undefined): string {
+  const token = option ?? process.env.PIFU_ADMIN_TOKEN;
+  if (!token) throw new CliError("an admin token is required: pass --token or set PIFU_ADMIN_TOKEN");
+  return token;
+}

@@ -1,8 +1,9 @@
 /** `npm run promote -- --api URL --token T --version V --channel stable` (or `--rollback`). */
+
+import { runMain } from "@pifu/core/cli";
 import { Command, Option } from "commander";
-import { CliError } from "./api-client.js";
+import { CliError, tokenFrom } from "./api-client.js";
 import { type ChannelMove, promote, rollback } from "./publish-lib.js";
-import { runCli, tokenFrom } from "./run.js";
 
 const program = new Command("promote")
   .description("Move a release channel to a published model version, or roll it back to the previous one.")
@@ -12,7 +13,7 @@ const program = new Command("promote")
   .addOption(new Option("--channel <channel>", "release channel").choices(["stable", "beta"]).makeOptionMandatory())
   .option("--rollback", "undo the channel's latest promote instead")
   .action((opts: { api: string; token?: string; version?: string; channel: "stable" | "beta"; rollback?: boolean }) =>
-    runCli(async () => {
+    runMain("promote", async () => {
       const token = tokenFrom(opts.token);
       let move: ChannelMove;
       if (opts.rollback) {

@@ -1,7 +1,9 @@
 /** `npm run publish-model -- --api URL --token T --model DIR [--channel beta]` */
+
+import { runMain } from "@pifu/core/cli";
 import { Command, Option } from "commander";
+import { tokenFrom } from "./api-client.js";
 import { publishModelDir } from "./publish-lib.js";
-import { runCli, tokenFrom } from "./run.js";
 
 const program = new Command("publish-model")
   .description(
@@ -13,7 +15,7 @@ const program = new Command("publish-model")
   .requiredOption("--model <dir>", "model folder to publish")
   .addOption(new Option("--channel <channel>", "also promote it to this channel").choices(["stable", "beta"]))
   .action((opts: { api: string; token?: string; model: string; channel?: "stable" | "beta" }) =>
-    runCli(async () => {
+    runMain("publish-model", async () => {
       const card = await publishModelDir({
         api: opts.api,
         token: tokenFrom(opts.token),

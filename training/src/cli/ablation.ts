@@ -1,5 +1,6 @@
 /** npm run ablation -- --data DIR --val DIR --out DIR: reruns the seed report's tables (see --help). */
 import { join, resolve } from "node:path";
+import { runMain } from "@pifu/core/cli";
 import { Command } from "commander";
 import type { TrainConfig } from "../train/config.js";
 import { type RunResult, runTraining } from "../train/run.js";
@@ -15,7 +16,6 @@ import { rerunCommand, writeAblationReport } from "./ablation-report.js";
 import { configDifferences, readSavedRun } from "./ablation-reuse.js";
 import { int } from "./parse.js";
 import { createProgress } from "./progress.js";
-import { runMain } from "./run-main.js";
 import { addTrainOptions, configFromFlags, trainConfigFile } from "./train-options.js";
 
 const program = addTrainOptions(

@@ -4,12 +4,12 @@
  * result as a layers model folder a student run takes as `--backbone`, with adaptation.json beside it.
  */
 import { DEFAULT_PREPROCESS } from "@pifu/core";
+import { isMain, runMain } from "@pifu/core/cli";
 import { Command, Option } from "commander";
 import { initBackend } from "../backend/index.js";
 import { adaptBackboneFolder } from "../student/adapt-backbone.js";
 import { int, range, side } from "./parse.js";
 import { createProgress } from "./progress.js";
-import { isMain, runMain } from "./run-main.js";
 
 const program = new Command()
   .name("adapt-backbone")

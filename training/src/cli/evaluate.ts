@@ -4,13 +4,13 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
+import { runMain } from "@pifu/core/cli";
 import { Command } from "commander";
 import { type BackendName, initBackend } from "../backend/index.js";
 import { openModelDir } from "../evaluate/model-dir.js";
 import { evaluateModel } from "../evaluate/run.js";
 import { evaluationMarkdown } from "../metrics/index.js";
 import { backendOption, positiveInt } from "./parse.js";
-import { runMain } from "./run-main.js";
 
 const program = new Command()
   .name("evaluate")

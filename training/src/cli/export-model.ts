@@ -6,6 +6,7 @@
  */
 import { isAbsolute, relative, resolve } from "node:path";
 import { type ModelCard, SEMVER_PATTERN } from "@pifu/core";
+import { isMain, runMain } from "@pifu/core/cli";
 import { Command, Option } from "commander";
 import { type BackendName, initBackend } from "../backend/index.js";
 import { exportEvaluated } from "../evaluate/export-evaluated.js";
@@ -13,7 +14,6 @@ import { openModelDir } from "../evaluate/model-dir.js";
 import type { CardFields } from "../export/card.js";
 import { QUANTIZATIONS, type Quantization } from "../export/quantize.js";
 import { backendOption } from "./parse.js";
-import { isMain, runMain } from "./run-main.js";
 
 const program = new Command()
   .name("export-model")

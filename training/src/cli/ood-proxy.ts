@@ -8,6 +8,7 @@ import { readFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { dirname } from "node:path";
 import { type FlipVariant, SKIN8_CLASS_IDS, UnsureRuleSchema } from "@pifu/core";
+import { runMain } from "@pifu/core/cli";
 import { Command } from "commander";
 import { initBackend } from "../backend/index.js";
 import { DEFAULT_STUDENT_CONFIG, type StudentConfig } from "../student/config.js";
@@ -22,7 +23,6 @@ import {
 import { oodProxyMarkdown } from "../student/ood-proxy-report.js";
 import { validateStudentConfig } from "../student/validate-config.js";
 import { inputSizeOption, num, teacherBackboneOption, ttaFlipsOption } from "./parse.js";
-import { runMain } from "./run-main.js";
 
 const d = DEFAULT_STUDENT_CONFIG;
 

@@ -5,6 +5,7 @@
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { runMain } from "@pifu/core/cli";
 import {
   parseSummary,
   SEED_SPREAD_USAGE,
@@ -13,7 +14,6 @@ import {
   seedSpreadArgs,
   seedSpreadMarkdown,
 } from "../student/seed-spread.js";
-import { runMain } from "./run-main.js";
 
 async function readRun(dir: string): Promise<SeedRun> {
   const file = join(dir, "summary.json");

@@ -3,6 +3,7 @@
  * Teachers per class subset → distilled, calibrated, quantized student + model card.
  */
 import type { FlipVariant } from "@pifu/core";
+import { runMain } from "@pifu/core/cli";
 import { Command, Option } from "commander";
 import { AUGMENT_PRESETS, MIX_MODES } from "../augment/index.js";
 import { type BackendName, initBackend } from "../backend/index.js";
@@ -28,7 +29,6 @@ import {
   teacherBackboneOption,
   ttaFlipsOption,
 } from "./parse.js";
-import { runMain } from "./run-main.js";
 
 const widths = (value: string) => (value === "" || value === "none" ? [] : value.split(",").map(num("hidden")));
 const d = DEFAULT_STUDENT_CONFIG;

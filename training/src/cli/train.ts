@@ -1,9 +1,10 @@
 /** npm run train -- --data DIR [--val DIR] --backbone NAME|PATH|URL --out DIR ... (see --help) */
+
+import { runMain } from "@pifu/core/cli";
 import { Command } from "commander";
 import { evaluationMarkdown } from "../metrics/index.js";
 import { runTraining } from "../train/run.js";
 import { createProgress } from "./progress.js";
-import { runMain } from "./run-main.js";
 import { addTrainOptions, configFromFlags } from "./train-options.js";
 
 const program = addTrainOptions(

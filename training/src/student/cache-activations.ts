@@ -20,12 +20,12 @@ import {
   type RawImage,
   sha256Hex,
 } from "@pifu/core";
+import { runMain } from "@pifu/core/cli";
 import { AUGMENT_PRESETS, augmentImage } from "../augment/index.js";
 import { inferenceTap } from "../backbones/inference-tap.js";
 import { loadLayersModelFrom } from "../backbones/load.js";
 import { initBackend, tf } from "../backend/index.js";
 import { flips, int, positiveInt, range, shard, side } from "../cli/parse.js";
-import { runMain } from "../cli/run-main.js";
 import { concatFloat32, decodeBytes, failureLine, readDataset, SKIN8_ONLY } from "../data/index.js";
 import { Rng } from "../data/rng.js";
 import { innerNetwork } from "./backbone.js";

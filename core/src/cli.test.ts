@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { isMain, runMain } from "./run-main.js";
+import { isMain, runMain } from "./cli.js";
 
 /** Runs `main` through runMain; the lines it printed and the exit code it set. */
 async function ending(main: () => Promise<void>) {

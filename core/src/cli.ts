@@ -2,7 +2,7 @@ import { realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 
 /**
- * The one way a training CLI ends on failure: "COMMAND: message" on stderr, exit code 1, no stack
+ * The one way a pifu command (training's and the API's) ends on failure: "COMMAND: message" on stderr, exit code 1, no stack
  * trace, since bad input (a missing folder, a typo in --config) is the common case.
  * PIFU_DEBUG=1 prints the stack too, for a bug report.
  */
