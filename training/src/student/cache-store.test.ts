@@ -33,6 +33,20 @@ describe("readCachedSplit", () => {
     await expect(readCachedSplit(cache, "mnv2-224-val", "pooled", 320)).rejects.toThrow(/cached at 224 px, not 320/);
   });
 
+  it("refuses a shard file whose size does not fit its index", async () => {
+    const dir = join(cache, "mnv2-224-cut");
+    await mkdir(dir, { recursive: true });
+    const images = [{ id: "a", path: "/data/a/a.jpg", label: "a", labelIndex: 0 }];
+    await writeFile(
+      join(dir, "0of1-index.json"),
+      JSON.stringify({ spec: { inputSize: 224 }, shapes: { pooled: [3] }, variants: ["id"], images }),
+    );
+    await writeFile(join(dir, "0of1-id-pooled.f32"), new Float32Array([1, 2]));
+    await expect(readCachedSplit(cache, "mnv2-224-cut", "pooled", 224)).rejects.toThrow(
+      /0of1-id-pooled\.f32 is 8 bytes, its index says 12 \(1 images of shape \[3\]\); delete .*mnv2-224-cut/,
+    );
+  });
+
   it("names the layers a split has when the asked one is missing", async () => {
     await expect(readCachedSplit(cache, "mnv2-224-val", "out_relu")).rejects.toThrow(
       /has no cached layer out_relu; it has pooled/,

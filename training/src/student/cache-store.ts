@@ -71,8 +71,16 @@ export async function readCachedSplit(
   for (const { prefix, index } of shards) {
     shape = index.shapes[layer];
     images.push(...index.images);
+    const expected = index.images.length * (shape ?? []).reduce((n, d) => n * d, 1) * 4;
     for (const variant of index.variants) {
-      const bytes = await readFile(join(dir, `${prefix}-${variant}-${layer}.f32`));
+      const file = join(dir, `${prefix}-${variant}-${layer}.f32`);
+      const bytes = await readFile(file);
+      // A shard cut short (a disk filled while it was written) must not shift every later row.
+      if (bytes.byteLength !== expected) {
+        throw new Error(
+          `${file} is ${bytes.byteLength} bytes, its index says ${expected} (${index.images.length} images of shape [${shape}]); delete ${dir} so the cache is rebuilt`,
+        );
+      }
       const list = parts.get(variant) ?? [];
       list.push(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4));
       parts.set(variant, list);
