@@ -99,7 +99,8 @@ export function App() {
         await saveSettings(next);
         return true;
       } catch (error) {
-        addStorageNotice(translator(next.locale)("settingsNotSaved", { error: errorText(error) }));
+        const say = translator(next.locale);
+        addStorageNotice(say("settingsNotSaved", { error: errorText(error, say) }));
         return false;
       }
     },
@@ -134,7 +135,7 @@ export function App() {
           setUpdateStatus(say("updateNone"));
         }
       } catch (error) {
-        if (!quiet) setUpdateStatus(say("updateOffline", { error: errorText(error) }));
+        if (!quiet) setUpdateStatus(say("updateOffline", { error: errorText(error, say) }));
       } finally {
         updating.current = false;
         setCheckingUpdate(false);
@@ -163,7 +164,7 @@ export function App() {
       try {
         await pruneSuperseded(active);
       } catch (error) {
-        addStorageNotice(say("oldModelsNotDeleted", { error: errorText(error) }));
+        addStorageNotice(say("oldModelsNotDeleted", { error: errorText(error, say) }));
       }
     },
     [updateSettings, addStorageNotice],
@@ -176,7 +177,8 @@ export function App() {
         loaded = await loadSettings();
       } catch (error) {
         loaded = settingsFrom(undefined);
-        addStorageNotice(translator(loaded.locale)("settingsNotRead", { error: errorText(error) }));
+        const say = translator(loaded.locale);
+        addStorageNotice(say("settingsNotRead", { error: errorText(error, say) }));
       }
       applySettings(loaded);
       await updateSettings({});
@@ -188,7 +190,7 @@ export function App() {
         await settleActiveModel(active, loaded.activeModel);
         if (navigator.onLine) void checkForUpdate(active, true);
       } catch (error) {
-        setFatal(errorText(error));
+        setFatal(errorText(error, translator(loaded.locale)));
       }
       syncer.current = new FeedbackSync(API_BASE, setSync);
       syncer.current.start();
@@ -212,7 +214,7 @@ export function App() {
     try {
       await addToHistory(result);
     } catch (error) {
-      setNotInHistory({ id: result.id, error: errorText(error) });
+      setNotInHistory({ id: result.id, error: errorText(error, t) });
     }
   };
 

@@ -55,9 +55,21 @@ let heldUp = false;
 /** Set once another tab's newer app took the database over: this tab's code no longer fits it. */
 let superseded = false;
 
-const BLOCKED =
-  "pifu is open in another tab that runs an older version; close that tab so this one can use its saved data";
-const SUPERSEDED = "pifu was updated in another tab; reload this page to keep saving";
+/** Another tab runs an older app that holds the database at its older schema. */
+export class StorageHeldError extends Error {
+  override name = "StorageHeldError";
+  constructor() {
+    super("pifu is open in another tab that runs an older version; close that tab so this one can use its saved data");
+  }
+}
+
+/** Another tab's newer app has taken the database over. */
+export class StorageSupersededError extends Error {
+  override name = "StorageSupersededError";
+  constructor() {
+    super("pifu was updated in another tab; reload this page to keep saving");
+  }
+}
 
 /**
  * The open database, shared; a failed open or a connection the browser closed is retried on the next
@@ -65,8 +77,8 @@ const SUPERSEDED = "pifu was updated in another tab; reload this page to keep sa
  * once with a message saying so, rather than leaving the app waiting on it.
  */
 export function db(): Promise<PifuDB> {
-  if (superseded) return Promise.reject(new Error(SUPERSEDED));
-  if (heldUp) return Promise.reject(new Error(BLOCKED));
+  if (superseded) return Promise.reject(new StorageSupersededError());
+  if (heldUp) return Promise.reject(new StorageHeldError());
   if (opened) return opened;
   const opening = new Promise<PifuDB>((resolve, reject) => {
     openDB<PifuSchema>(DB_NAME, 2, {
@@ -89,7 +101,7 @@ export function db(): Promise<PifuDB> {
       },
       blocked() {
         heldUp = true;
-        reject(new Error(BLOCKED));
+        reject(new StorageHeldError());
       },
       // Another tab runs a newer app that needs a newer schema: step aside, or its upgrade waits for this tab.
       blocking(_current, _blocked, event) {

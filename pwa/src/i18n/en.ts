@@ -90,6 +90,9 @@ export const en = {
   discarded: "A stored model was discarded and the built-in one is used: {error}",
   discardedUsing: "A stored model was discarded and model {version} is used instead: {error}",
   settingsNotRead: "Saved settings could not be read, so the defaults are used. ({error})",
+  storageHeld:
+    "pifu is open in another tab that runs an older version; close that tab so this one can use its saved data",
+  storageSuperseded: "pifu was updated in another tab; reload this page to keep saving",
   settingsNotSaved: "Settings could not be saved on this phone; they last until the app is closed. ({error})",
   oldModelsNotDeleted: "Old model files could not be deleted and still take space. ({error})",
   storageUsed: "Storage used: {used}",

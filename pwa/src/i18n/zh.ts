@@ -87,6 +87,8 @@ export const zh: Messages = {
   discarded: "已丢弃一个存储的模型，改用内置模型：{error}",
   discardedUsing: "已丢弃一个存储的模型，改用模型 {version}：{error}",
   settingsNotRead: "无法读取已保存的设置，现使用默认设置。（{error}）",
+  storageHeld: "pifu 在另一个标签页中以旧版本打开；关闭那个标签页后，这里才能使用已保存的数据",
+  storageSuperseded: "pifu 已在另一个标签页中更新；请重新加载本页以继续保存",
   settingsNotSaved: "设置无法保存到这部手机，关闭应用后将失效。（{error}）",
   oldModelsNotDeleted: "无法删除旧的模型文件，它们仍占用存储空间。（{error}）",
   storageUsed: "已用存储：{used}",

@@ -46,7 +46,7 @@ export function Doctor({ check, onSubmit, onCancel }: DoctorProps) {
         fitzpatrick: fitzpatrick ? Number(fitzpatrick) : undefined,
       });
     } catch (failure) {
-      setError(t("feedbackFailed", { error: errorText(failure) }));
+      setError(t("feedbackFailed", { error: errorText(failure, t) }));
     } finally {
       setSaving(false);
     }

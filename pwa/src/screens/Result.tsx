@@ -38,7 +38,7 @@ function Heatmap({ check, classifier }: { check: CheckResult; classifier: Classi
       setCells(await occlusionMap(classifier, check.input, top, GRID));
     } catch (failure) {
       setCells(undefined);
-      setError(t("heatmapFailed", { error: errorText(failure) }));
+      setError(t("heatmapFailed", { error: errorText(failure, t) }));
     }
   };
   if (cells === undefined) {
