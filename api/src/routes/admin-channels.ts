@@ -7,7 +7,7 @@ import { parseWith, readJson, requireContentType } from "../middleware/body.js";
 import { currentVersion, history, promote, rollback } from "../storage/channels.js";
 import { getModel } from "../storage/models.js";
 import { channelCards } from "./models.js";
-import { MAX_PAGE_LIMIT, pageOf, readPageQuery } from "./paging.js";
+import { MAX_PAGE_LIMIT, readPage } from "./paging.js";
 import { channelParam, versionParam } from "./params.js";
 
 export const PromoteBodySchema = z.strictObject({ version: z.string() });
@@ -38,8 +38,11 @@ export const adminChannelRoutes = new Hono<AppEnv>()
   })
   .get("/channels/:channel/history", async (c) => {
     const channel = channelParam(c.req.param("channel"));
-    const { limit, after } = readPageQuery(c, HistoryKeySchema, MAX_PAGE_LIMIT);
-    const rows = await history(c.env.DB, channel, { limit: limit + 1, beforeId: after?.id });
-    const { items, nextCursor } = pageOf(rows, limit, ({ id }) => ({ id }));
+    const { items, nextCursor } = await readPage(c, {
+      keySchema: HistoryKeySchema,
+      defaultLimit: MAX_PAGE_LIMIT,
+      read: (limit, after) => history(c.env.DB, channel, { limit, beforeId: after?.id }),
+      keyOf: ({ id }) => ({ id }),
+    });
     return c.json({ channel, current: await currentVersion(c.env.DB, channel), history: items, nextCursor });
   });

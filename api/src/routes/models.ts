@@ -9,7 +9,7 @@ import { Memo } from "../storage/memo.js";
 import { type FileRow, getServedFile, type ListedModelKey, listCompleteModels } from "../storage/models.js";
 import { publishedCard } from "../storage/published-cards.js";
 import { matchesIfNoneMatch, strongEtag } from "./etag.js";
-import { pageOf, readPageQuery } from "./paging.js";
+import { readPage } from "./paging.js";
 import { channelParam, fileNameParam, versionParam } from "./params.js";
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
@@ -35,9 +35,12 @@ const json = "application/json; charset=utf-8";
 
 export const modelRoutes = new Hono<AppEnv>()
   .get("/models", async (c) => {
-    const { limit, after } = readPageQuery(c, ListedModelKeySchema, DEFAULT_MODELS_PAGE);
-    const rows = await listCompleteModels(c.env.DB, { limit: limit + 1, after });
-    const { items, nextCursor } = pageOf(rows, limit, ({ completedAt, version }) => ({ completedAt, version }));
+    const { items, nextCursor } = await readPage(c, {
+      keySchema: ListedModelKeySchema,
+      defaultLimit: DEFAULT_MODELS_PAGE,
+      read: (limit, after) => listCompleteModels(c.env.DB, { limit, after }),
+      keyOf: ({ completedAt, version }) => ({ completedAt, version }),
+    });
     c.header("cache-control", "no-cache");
     return c.json({ models: items, nextCursor });
   })

@@ -16,14 +16,39 @@ const PageQuerySchema = z.object({
   cursor: z.string().max(512).optional(),
 });
 
-export interface PageQuery<Key> {
+interface PageQuery<Key> {
   limit: number;
   /** The sort key of the last row of the previous page; undefined for the first page. */
   after?: Key;
 }
 
+export interface PagedList<Row, Key> {
+  /** Validates a cursor's decoded key. */
+  keySchema: z.ZodType<Key>;
+  defaultLimit: number;
+  /** Up to `limit` rows after `after` (from the start when undefined), in the list's order. */
+  read(limit: number, after: Key | undefined): Promise<Row[]>;
+  /** The sort key of a row, which becomes the next page's cursor. */
+  keyOf(row: Row): Key;
+}
+
+/**
+ * The page that `limit` and `cursor` ask for, with the cursor of the next one (null on the last
+ * page): it reads one row more than the page, whose presence says whether a next page exists.
+ */
+export async function readPage<Row, Key>(
+  c: Context,
+  list: PagedList<Row, Key>,
+): Promise<{ items: Row[]; nextCursor: string | null }> {
+  const { limit, after } = readPageQuery(c, list.keySchema, list.defaultLimit);
+  const rows = await list.read(limit + 1, after);
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return { items, nextCursor: rows.length > limit && last ? encodeCursor(list.keyOf(last)) : null };
+}
+
 /** Reads `limit` and `cursor`; a cursor that is not one this list handed out is a 400. */
-export function readPageQuery<Key>(c: Context, keySchema: z.ZodType<Key>, defaultLimit: number): PageQuery<Key> {
+function readPageQuery<Key>(c: Context, keySchema: z.ZodType<Key>, defaultLimit: number): PageQuery<Key> {
   const query = parseWith(PageQuerySchema, c.req.query(), "page query");
   const limit = query.limit ?? defaultLimit;
   if (query.cursor === undefined) return { limit };
@@ -49,18 +74,4 @@ export function encodeCursor(key: unknown): string {
 function fromBase64Url(text: string): Uint8Array {
   const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
   return Uint8Array.from(binary, (char) => char.charCodeAt(0));
-}
-
-/**
- * Splits rows read with LIMIT `limit + 1` into the page and the cursor of the next one (null when
- * the extra row did not come back, i.e. this is the last page).
- */
-export function pageOf<Row, Key>(
-  rows: Row[],
-  limit: number,
-  keyOf: (row: Row) => Key,
-): { items: Row[]; nextCursor: string | null } {
-  const items = rows.slice(0, limit);
-  const last = items.at(-1);
-  return { items, nextCursor: rows.length > limit && last ? encodeCursor(keyOf(last)) : null };
 }

@@ -18,7 +18,7 @@ export async function enqueueFeedback(record: FeedbackRecord): Promise<void> {
   await transaction.done;
 }
 
-/** Up to `limit` records a sync at `now`, in an app started at `startedAt`, sends (lifecycle.ts). */
+/** Up to `limit` records a sync at `now` sends, in a round that began at `startedAt` (lifecycle.ts `isDue`). */
 export async function dueFeedback(limit: number, now: number, startedAt: number): Promise<QueuedFeedback[]> {
   const all = await (await db()).getAll("feedback");
   return all.filter((item) => isDue(item, now, startedAt)).slice(0, limit);

@@ -16,7 +16,7 @@ export function retryDelay(failures: number, random: () => number = Math.random)
 }
 
 /**
- * Sends one batch of the records due at `now` in an app started at `startedAt`; returns how many
+ * Sends one batch of the records due at `now` in a round that began at `startedAt`; returns how many
  * records it settled. Throws when the network or the server fails.
  */
 export async function sendDueFeedback(apiBase: string, now: number, startedAt: number): Promise<number> {

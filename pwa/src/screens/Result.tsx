@@ -10,8 +10,7 @@ interface ResultProps {
   check: CheckResult;
   classifier: Classifier;
   feedbackSaved: boolean;
-  /** The check could not be saved to history (the result itself is fine). */
-  /** Why this result could not be saved to history; undefined when it was. */
+  /** Why this result could not be saved to history (the result itself is fine); undefined when it was. */
   notInHistory: string | undefined;
   onDoctor(): void;
   onNew(): void;

@@ -131,11 +131,11 @@ export async function evaluateModel(
   if (scored.kept.length === 0) throw new DatasetError(`no image in ${dataset.root} could be decoded`);
   const items = scored.kept.map((i) => dataset.items[i] as (typeof dataset.items)[number]);
   const decoded = new Set(items.map((item) => item.classId));
-  const undecodable = dataset.classes.filter((id) => !decoded.has(id) && dataset.items.some((i) => i.classId === id));
+  const undecodable = [...new Set(dataset.items.map((item) => item.classId))].filter((id) => !decoded.has(id));
   if (undecodable.length > 0) {
-    const inFolder = (path: string) =>
-      undecodable.some((id) => dataset.items.find((i) => i.path === path)?.classId === id);
-    const first = scored.skipped.find((s) => inFolder(s.path));
+    // Every photo of those classes failed, so the first of them is among the skipped and says why.
+    const firstPath = dataset.items.find((item) => item.classId === undecodable[0])?.path;
+    const first = scored.skipped.find((s) => s.path === firstPath);
     throw new DatasetError(
       `no image in class folder(s) ${undecodable.join(", ")} of ${dataset.root} could be decoded (e.g. ${first?.path}: ${first?.reason})`,
     );

@@ -14,7 +14,8 @@ export async function replaceFolder<T>(dir: string, write: (partial: string) => 
   const partial = partialOf(dir);
   const previous = previousOf(dir);
   // A replace killed between its renames left the only good copy at DIR.previous: put it back first.
-  if (!existsSync(dir) && existsSync(previous)) await rename(previous, dir);
+  const settled = settledFolder(dir);
+  if (settled !== dir) await rename(settled, dir);
   await rm(partial, { recursive: true, force: true });
   await mkdir(partial, { recursive: true });
   let result: T;
