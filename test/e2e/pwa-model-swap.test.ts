@@ -3,9 +3,6 @@
  * finishes on the model it started with and says so, and the checks after it use the new model.
  * Photo decoding waits at a gate the test opens, so the update lands mid-check every time.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -19,35 +16,27 @@ import {
   waitAtDecodeGate,
   waitForModel,
 } from "./app-page.js";
-import { type Chromium, launchChromium } from "./browser.js";
-import { publishToStable, type Stack, startStack, writeFixtureModels } from "./stack.js";
+import { type AppUnderTest, startAppUnderTest } from "./app-under-test.js";
 
-let work: string;
-let stack: Stack;
-let browser: Chromium;
+let app: AppUnderTest;
 let page: Page;
-let modelDirs: Record<string, string> = {};
 
 beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), "pifu-e2e-swap-"));
-  modelDirs = await writeFixtureModels(work, [
-    { version: "1.0.0", seed: 1 },
-    { version: "1.1.0", seed: 2 },
-    { version: "1.2.0", seed: 3 },
-  ]);
-  stack = await startStack({ embeddedModelDir: modelDirs["1.0.0"]! });
-  await publishToStable(stack, modelDirs["1.0.0"]!);
-  browser = await launchChromium();
-  page = await browser.context.newPage();
+  app = await startAppUnderTest({
+    name: "swap",
+    models: [
+      { version: "1.0.0", seed: 1 },
+      { version: "1.1.0", seed: 2 },
+      { version: "1.2.0", seed: 3 },
+    ],
+    embedded: "1.0.0",
+  });
+  page = await app.browser.context.newPage();
   await gateDecoding(page);
-  await page.goto(stack.app.url);
+  await page.goto(app.stack.app.url);
 }, 300_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-  if (work) await rm(work, { recursive: true, force: true });
-});
+afterAll(() => app?.close());
 
 const historyVersions = async () =>
   (await readRows<{ createdAt: number; modelVersion: string }>(page, "history"))
@@ -57,7 +46,7 @@ const historyVersions = async () =>
 describe("a model update during a check", () => {
   it("finishes the check on the model it started with, and later checks use the new one", async () => {
     await waitForModel(page, "1.0.0");
-    await publishToStable(stack, modelDirs["1.1.0"]!);
+    await app.publish("1.1.0");
     await closeDecodeGate(page);
     await pickPhoto(page, 51);
     await waitAtDecodeGate(page);
@@ -88,7 +77,7 @@ describe("a model update during a check", () => {
 
   it("runs one update check at a time, however fast the button is tapped", async () => {
     await waitForModel(page, "1.1.0");
-    await publishToStable(stack, modelDirs["1.2.0"]!);
+    await app.publish("1.2.0");
     const channelFetches: string[] = [];
     page.on("request", (request) => {
       if (request.url().includes("/v1/channels/")) channelFetches.push(request.url());

@@ -4,9 +4,6 @@
  * update that cannot be saved. Nothing the user has computed or had may be lost, and the user is told.
  * One browser and one stack for the whole file; the tests run in order and share the app's state.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Page } from "playwright-core";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -22,41 +19,32 @@ import {
   waitForModel,
   waitForServiceWorker,
 } from "./app-page.js";
-import { type Chromium, launchChromium } from "./browser.js";
-import { publishToStable, type Stack, startStack, writeFixtureModels } from "./stack.js";
+import { type AppUnderTest, startAppUnderTest } from "./app-under-test.js";
+import { launchChromium } from "./browser.js";
 
-let work: string;
-let stack: Stack;
-let browser: Chromium;
-let modelDirs: Record<string, string> = {};
-
-const publish = (version: string) => publishToStable(stack, modelDirs[version]!);
+let app: AppUnderTest;
 
 /** A fresh page of the shared profile, with `put` failing for `stores` from its first load. */
 async function openApp(failingStores: string[] = []): Promise<Page> {
-  const page = await browser.context.newPage();
+  const page = await app.browser.context.newPage();
   await failStorePuts(page, failingStores);
-  await page.goto(stack.app.url);
+  await page.goto(app.stack.app.url);
   return page;
 }
 
 beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), "pifu-e2e-storage-"));
-  modelDirs = await writeFixtureModels(work, [
-    { version: "1.0.0", seed: 1 },
-    { version: "1.1.0", seed: 2 },
-    { version: "1.2.0", seed: 3 },
-  ]);
-  stack = await startStack({ embeddedModelDir: modelDirs["1.0.0"]! });
-  await publish("1.0.0");
-  browser = await launchChromium();
+  app = await startAppUnderTest({
+    name: "storage",
+    models: [
+      { version: "1.0.0", seed: 1 },
+      { version: "1.1.0", seed: 2 },
+      { version: "1.2.0", seed: 3 },
+    ],
+    embedded: "1.0.0",
+  });
 }, 300_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-  if (work) await rm(work, { recursive: true, force: true });
-});
+afterAll(() => app?.close());
 
 describe("the PWA when storage fails", () => {
   it("shows the result and says it is not in history when saving to history fails", async () => {
@@ -95,14 +83,14 @@ describe("the PWA when storage fails", () => {
   });
 
   it("starts and checks a photo when IndexedDB cannot be opened at all", async () => {
-    const page = await browser.context.newPage();
+    const page = await app.browser.context.newPage();
     await page.addInitScript(() => {
       IDBFactory.prototype.open = () => {
         throw new DOMException("Internal error opening backing store.", "UnknownError");
       };
     });
     try {
-      await page.goto(stack.app.url);
+      await page.goto(app.stack.app.url);
       await waitForModel(page, "1.0.0");
       await page.getByTestId("storage-notice").first().waitFor();
       await checkPhoto(page, 34);
@@ -118,7 +106,7 @@ describe("the PWA when storage fails", () => {
     try {
       await waitForModel(page, "1.0.0");
       // Offline, so the queue keeps what is saved instead of sending it.
-      await browser.context.setOffline(true);
+      await app.browser.context.setOffline(true);
       const before = await countRows(page, "feedback");
       await checkPhoto(page, 35);
       await page.getByRole("button", { name: "Doctor mode: confirm or correct" }).click();
@@ -151,7 +139,7 @@ describe("the PWA when storage fails", () => {
       }
       expect(latest.map((sent) => sent.confirmedLabel)).toContain("nail_fungus");
     } finally {
-      await browser.context.setOffline(false);
+      await app.browser.context.setOffline(false);
       await page.close();
     }
   });
@@ -190,12 +178,12 @@ describe("model updates that fail partway", () => {
 
   it("keeps the current model and its files when the new one cannot be saved", async () => {
     await waitForModel(page, "1.0.0");
-    await publish("1.1.0");
+    await app.publish("1.1.0");
     await goTo(page, "Settings");
     await page.getByRole("button", { name: "Check for update" }).click();
     await waitForModel(page, "1.1.0");
 
-    await publish("1.2.0");
+    await app.publish("1.2.0");
     await setFailingPuts(page, ["settings"]);
     await page.getByRole("button", { name: "Check for update" }).click();
     await page.getByTestId("update-status").filter({ hasText: "could not be saved on this phone" }).waitFor();
@@ -244,7 +232,7 @@ describe("model updates that fail partway", () => {
     );
     // Offline, so the start does not fetch 1.2.0 from the channel.
     await waitForServiceWorker(page);
-    await browser.context.setOffline(true);
+    await app.browser.context.setOffline(true);
     try {
       await page.reload();
       await waitForModel(page, "1.1.0");
@@ -257,7 +245,7 @@ describe("model updates that fail partway", () => {
         activeModel: "1.1.0",
       });
     } finally {
-      await browser.context.setOffline(false);
+      await app.browser.context.setOffline(false);
     }
   });
 });
@@ -268,10 +256,10 @@ describe("the PWA beside an older app in another tab", () => {
     const other = await launchChromium();
     try {
       const older = await other.context.newPage();
-      await older.goto(`${stack.app.url}/manifest.webmanifest`);
+      await older.goto(`${app.stack.app.url}/manifest.webmanifest`);
       await createVersion1Database(older, { keepOpen: true });
       const page = await other.context.newPage();
-      await page.goto(stack.app.url);
+      await page.goto(app.stack.app.url);
       await waitForModel(page);
       await page.getByText("open in another tab that runs an older version").first().waitFor({ timeout: 30_000 });
       await checkPhoto(page, 61);
@@ -290,10 +278,10 @@ describe("the PWA beside a newer app in another tab", () => {
   // Last in the file: it leaves the database at a schema version this app does not know.
   it("closes its database when the other tab needs a newer schema, instead of holding that upgrade up", async () => {
     const page = await openApp();
-    const newer = await browser.context.newPage();
+    const newer = await app.browser.context.newPage();
     try {
       await waitForModel(page);
-      await newer.goto(`${stack.app.url}/manifest.webmanifest`);
+      await newer.goto(`${app.stack.app.url}/manifest.webmanifest`);
       const outcome = await newer.evaluate(
         (dbName) =>
           new Promise<string>((resolve) => {

@@ -2,9 +2,6 @@
  * The PWA end to end: Chromium (playwright-core) against the built app and the real API under workerd.
  * One browser and one stack for the whole file; the tests run in order and share the app's state.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { FLIP_VARIANTS, feedbackFromCsvRow } from "@pifu/core";
 import { exampleFeedback } from "@pifu/core/testing";
 import type { Page } from "playwright-core";
@@ -21,46 +18,34 @@ import {
   waitForModel,
   waitForServiceWorker,
 } from "./app-page.js";
-import { type Chromium, launchChromium } from "./browser.js";
+import { type AppUnderTest, startAppUnderTest } from "./app-under-test.js";
 import { nodeTop3 } from "./node-check.js";
-import { publishToStable, type Stack, startStack, writeFixtureModels } from "./stack.js";
 
-let work: string;
-let stack: Stack;
-let browser: Chromium;
+let app: AppUnderTest;
 let page: Page;
-let modelDirs: Record<string, string> = {};
-
-const publish = (version: string) => publishToStable(stack, modelDirs[version]!);
 
 const screenshot = (name: string) => saveScreenshot(page, name);
 
 beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), "pifu-e2e-models-"));
-  modelDirs = await writeFixtureModels(work, [
-    { version: "1.0.0", seed: 1 },
-    // 1.1.0's card asks for the four test-time flips, as the shipped model's does, on a model whose
-    // logits depend on orientation.
-    { version: "1.1.0", seed: 2, testTimeFlips: [...FLIP_VARIANTS], pool: "flatten" },
-    { version: "1.2.0", seed: 3 },
-    // Published only, never on a channel: the version feedback waits for.
-    { version: "1.9.0", seed: 4 },
-  ]);
-  stack = await startStack({
-    embeddedModelDir: modelDirs["1.0.0"]!,
+  app = await startAppUnderTest({
+    name: "models",
+    models: [
+      { version: "1.0.0", seed: 1 },
+      // 1.1.0's card asks for the four test-time flips, as the shipped model's does, on a model whose
+      // logits depend on orientation.
+      { version: "1.1.0", seed: 2, testTimeFlips: [...FLIP_VARIANTS], pool: "flatten" },
+      { version: "1.2.0", seed: 3 },
+      // Published only, never on a channel: the version feedback waits for.
+      { version: "1.9.0", seed: 4 },
+    ],
+    embedded: "1.0.0",
     corrupt: (path) => path.startsWith("/v1/models/1.2.0/files/group1-shard"),
   });
-  await publish("1.0.0");
-  browser = await launchChromium();
-  page = await browser.context.newPage();
-  await page.goto(stack.app.url);
+  page = await app.browser.context.newPage();
+  await page.goto(app.stack.app.url);
 }, 300_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-  if (work) await rm(work, { recursive: true, force: true });
-});
+afterAll(() => app?.close());
 
 describe("the PWA in Chromium against the real API", () => {
   it("classifies a photo and shows three classes with percentages and the safety note", async () => {
@@ -89,7 +74,7 @@ describe("the PWA in Chromium against the real API", () => {
   });
 
   it("falls back to wasm when WebGL is missing and still classifies", async () => {
-    const noWebgl = await browser.context.newPage();
+    const noWebgl = await app.browser.context.newPage();
     await noWebgl.addInitScript(() => {
       for (const Canvas of [HTMLCanvasElement, OffscreenCanvas]) {
         const original = Canvas.prototype.getContext as (this: unknown, ...args: unknown[]) => unknown;
@@ -101,7 +86,7 @@ describe("the PWA in Chromium against the real API", () => {
       }
     });
     try {
-      await noWebgl.goto(stack.app.url);
+      await noWebgl.goto(app.stack.app.url);
       await waitForModel(noWebgl, "1.0.0");
       await expect(noWebgl.getByTestId("header-meta").textContent()).resolves.toContain("wasm");
       await checkPhoto(noWebgl, 21);
@@ -112,7 +97,7 @@ describe("the PWA in Chromium against the real API", () => {
   });
 
   it("serves an installable manifest with 192, 512 and maskable PNG icons", async () => {
-    const manifest = (await (await fetch(new URL("manifest.webmanifest", stack.app.url))).json()) as {
+    const manifest = (await (await fetch(new URL("manifest.webmanifest", app.stack.app.url))).json()) as {
       display: string;
       theme_color: string;
       icons: { src: string; sizes: string; purpose?: string }[];
@@ -125,7 +110,7 @@ describe("the PWA in Chromium against the real API", () => {
       "512x512 maskable",
     ]);
     for (const icon of manifest.icons) {
-      const bytes = Buffer.from(await (await fetch(new URL(icon.src, stack.app.url))).arrayBuffer());
+      const bytes = Buffer.from(await (await fetch(new URL(icon.src, app.stack.app.url))).arrayBuffer());
       const { width, height, format } = await sharp(bytes).metadata();
       expect(`${width}x${height}`).toBe(icon.sizes);
       expect(format).toBe("png");
@@ -148,20 +133,20 @@ describe("the PWA in Chromium against the real API", () => {
 
   it("works offline after a reload, from the service worker's precache", async () => {
     await waitForServiceWorker(page);
-    await browser.context.setOffline(true);
+    await app.browser.context.setOffline(true);
     try {
       await page.reload();
       await waitForModel(page, "1.0.0");
       await checkPhoto(page, 14);
       expect(await page.getByTestId("match").count()).toBe(3);
     } finally {
-      await browser.context.setOffline(false);
+      await app.browser.context.setOffline(false);
     }
   });
 
   it("queues 20 doctor feedback records through network drops and the API holds each exactly once", async () => {
     for (let i = 0; i < 20; i++) {
-      await browser.context.setOffline(i % 3 !== 2);
+      await app.browser.context.setOffline(i % 3 !== 2);
       await checkPhoto(page, 100 + i);
       await page.getByRole("button", { name: "Doctor mode: confirm or correct" }).click();
       if (i === 0) await screenshot("doctor");
@@ -180,15 +165,15 @@ describe("the PWA in Chromium against the real API", () => {
         await expect(page.getByTestId("pending-badge").textContent()).resolves.toBe("2");
       }
     }
-    await browser.context.setOffline(false);
+    await app.browser.context.setOffline(false);
     await expect.poll(() => countRows(page, "feedback"), { timeout: 60_000, interval: 500 }).toBe(0);
     await page.getByTestId("pending-badge").waitFor({ state: "detached" });
 
     const history = await readRows<{ feedback?: { id: string; confirmedLabel: string } }>(page, "history");
     const sent = history.flatMap((entry) => (entry.feedback ? [entry.feedback] : []));
     expect(sent).toHaveLength(20);
-    const exported = await fetch(`${stack.api.url}/v1/feedback/export?format=csv`, {
-      headers: { authorization: `Bearer ${stack.api.adminToken}` },
+    const exported = await fetch(`${app.stack.api.url}/v1/feedback/export?format=csv`, {
+      headers: { authorization: `Bearer ${app.stack.api.adminToken}` },
     });
     expect(exported.status).toBe(200);
     const rows = (await exported.text()).trim().split("\n").slice(1).map(feedbackFromCsvRow);
@@ -206,8 +191,8 @@ describe("the PWA in Chromium against the real API", () => {
     const queued = { record, status: "waiting", attempts: 1, waitingSince: refusedAt, triedAt: refusedAt };
     await putRow(page, "feedback", queued);
     const stored = async () => {
-      const res = await fetch(`${stack.api.url}/v1/feedback/export?format=jsonl&modelVersion=1.9.0`, {
-        headers: { authorization: `Bearer ${stack.api.adminToken}` },
+      const res = await fetch(`${app.stack.api.url}/v1/feedback/export?format=jsonl&modelVersion=1.9.0`, {
+        headers: { authorization: `Bearer ${app.stack.api.adminToken}` },
       });
       return (await res.text()).trim();
     };
@@ -229,7 +214,7 @@ describe("the PWA in Chromium against the real API", () => {
     await page.getByRole("button", { name: "English" }).click();
     expect(await stored()).toBe("");
 
-    await publishModelDir({ api: stack.api.url, token: stack.api.adminToken, dir: modelDirs["1.9.0"]! });
+    await publishModelDir({ api: app.stack.api.url, token: app.stack.api.adminToken, dir: app.modelDirs["1.9.0"]! });
     await page.reload();
     await waitForModel(page, "1.0.0");
     await expect.poll(() => countRows(page, "feedback"), { timeout: 30_000, interval: 500 }).toBe(0);
@@ -245,7 +230,7 @@ describe("the PWA in Chromium against the real API", () => {
     const held = exampleFeedback({ modelVersion: "1.9.0" });
     const now = Date.now();
     await putRow(page, "feedback", { record: held, status: "waiting", attempts: 1, waitingSince: now, triedAt: now });
-    await publish("1.1.0");
+    await app.publish("1.1.0");
     await goTo(page, "Settings");
     await page.getByRole("button", { name: "Check for update" }).click();
     await waitForModel(page, "1.1.0");
@@ -259,7 +244,7 @@ describe("the PWA in Chromium against the real API", () => {
   });
 
   it("keeps its model when a downloaded file is corrupted", async () => {
-    await publish("1.2.0");
+    await app.publish("1.2.0");
     await page.getByRole("button", { name: "Check for update" }).click();
     await page.getByTestId("update-status").filter({ hasText: "1.2.0 failed its checks" }).waitFor();
     await expect(page.getByTestId("update-status").textContent()).resolves.toContain("sha256");
@@ -273,7 +258,7 @@ describe("the PWA in Chromium against the real API", () => {
       .evaluateAll((items) =>
         items.map((item) => [item.getAttribute("data-class"), item.querySelector(".match-percent")?.textContent]),
       );
-    const { withFlips, plain } = await nodeTop3(modelDirs["1.1.0"]!, 15);
+    const { withFlips, plain } = await nodeTop3(app.modelDirs["1.1.0"]!, 15);
     expect(shown.map(([label]) => label)).toEqual(withFlips.map((m) => m.label));
     for (const [i, [, percent]] of shown.entries())
       expect(Math.abs(Number.parseInt(percent ?? "", 10) - (withFlips[i]?.percent ?? -9))).toBeLessThanOrEqual(1);

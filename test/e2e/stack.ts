@@ -6,11 +6,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build, type Plugin } from "vite";
-import { publishModelDir } from "../../api/src/cli/publish-lib.js";
 import { type LocalApi, startLocalApi } from "../../api/src/dev/local-api.js";
 import { pwaConfig } from "../../pwa/build/config.js";
 import { type ServedPwa, servePwa } from "../../pwa/build/serve.js";
-import { type FixtureModelOptions, writeFixtureModel } from "../../pwa/testing/fixture-model.js";
 
 export interface Stack {
   api: LocalApi;
@@ -71,19 +69,4 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await api.stop();
     throw error;
   }
-}
-
-/** Writes one fixture model folder per entry under `dir`; the folders by version. */
-export async function writeFixtureModels(dir: string, models: FixtureModelOptions[]): Promise<Record<string, string>> {
-  const dirs: Record<string, string> = {};
-  for (const model of models) {
-    dirs[model.version] = join(dir, model.version);
-    await writeFixtureModel(join(dir, model.version), model);
-  }
-  return dirs;
-}
-
-/** Publishes a model folder to the stack's API and points the stable channel at it. */
-export async function publishToStable(stack: Stack, dir: string): Promise<void> {
-  await publishModelDir({ api: stack.api.url, token: stack.api.adminToken, dir, channel: "stable" });
 }

@@ -1,25 +1,8 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { lastLineHeld, runChild } from "./run-child.js";
-
-describe("lastLineHeld", () => {
-  it("writes every line but the last, across chunks that split lines, and returns the last", () => {
-    const written: string[] = [];
-    const lines = lastLineHeld((line) => written.push(line));
-    lines.push("warning: a\nwarn");
-    lines.push("ing: b\n\n");
-    lines.push("worker: it failed");
-    expect(written).toEqual(["warning: a"]);
-    expect(lines.end()).toBe("worker: it failed");
-    expect(written).toEqual(["warning: a", "warning: b"]);
-  });
-
-  it("returns nothing when nothing was printed", () => {
-    expect(lastLineHeld(() => {}).end()).toBeUndefined();
-  });
-});
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { runChild } from "./run-child.js";
 
 describe("runChild", () => {
   let dir: string;
@@ -45,6 +28,22 @@ describe("runChild", () => {
       'console.error("a warning");console.error("worker: --data /x is not a folder");process.exit(1);',
     );
     await expect(runChild(failing, [], () => {})).rejects.toThrow(/^worker: --data \/x is not a folder$/);
+  });
+
+  it("reads the last line whole when the child writes it in pieces, and passes earlier lines on", async () => {
+    const failing = await script(
+      "pieces.mjs",
+      'process.stderr.write("a warn");setTimeout(()=>{process.stderr.write("ing\\nworker: it ");setTimeout(()=>{process.stderr.write("failed\\n\\n");process.exitCode=1;},50);},50);',
+    );
+    const passedOn: string[] = [];
+    const write = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => passedOn.push(String(chunk)) > 0);
+    try {
+      await expect(runChild(failing, [], () => {})).rejects.toThrow(/^worker: it failed$/);
+    } finally {
+      write.mockRestore();
+    }
+    expect(passedOn).toContain("a warning\n");
+    expect(passedOn.join("")).not.toContain("it failed");
   });
 
   it("names the script and its exit code when the child printed nothing", async () => {
