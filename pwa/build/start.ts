@@ -1,37 +1,16 @@
 /**
  * `npm start` after dependencies are in place: builds the PWA, starts the API locally, publishes the
- * default model to the stable channel unless it is there already, serves the app and the API on one
+ * embedded model and puts it on the stable channel (ensure-on-stable.ts), serves the app and the API on one
  * origin, and shuts everything down on Ctrl-C.
  */
-import { readFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
-import { compareVersions, ModelCardSchema } from "@pifu/core";
+import { resolve } from "node:path";
 import { build } from "vite";
-import { promote, publishModelDir } from "../../api/src/cli/publish-lib.js";
 import { startLocalApi } from "../../api/src/dev/local-api.js";
 import { DEFAULT_MODEL_DIR, PWA_ROOT, pwaConfig } from "./config.js";
+import { ensureOnStable } from "./ensure-on-stable.js";
 import { servePwa } from "./serve.js";
 
 const log = (message: string) => console.log(`[pifu] ${message}`);
-
-async function ensureOnStable(api: string, token: string, modelDir: string): Promise<void> {
-  const card = ModelCardSchema.parse(JSON.parse(await readFile(join(modelDir, "model-card.json"), "utf8")));
-  const current = await fetch(`${api}/v1/channels/stable`);
-  if (current.ok) {
-    const { version } = (await current.json()) as { version: string };
-    if (compareVersions(version, card.version) >= 0) {
-      log(`stable already serves model ${version}`);
-      return;
-    }
-  }
-  const published = await fetch(`${api}/v1/models/${card.version}/card`);
-  if (published.ok) {
-    await promote({ api, token, version: card.version, channel: "stable" });
-    log(`moved stable to the published model ${card.version}`);
-  } else {
-    await publishModelDir({ api, token, dir: modelDir, channel: "stable", log });
-  }
-}
 
 export async function start(): Promise<void> {
   const modelDir = resolve(process.env.PIFU_MODEL_DIR ?? DEFAULT_MODEL_DIR);
@@ -54,7 +33,7 @@ export async function start(): Promise<void> {
   process.prependOnceListener("SIGINT", () => void stop(0));
   process.prependOnceListener("SIGTERM", () => void stop(0));
   try {
-    await ensureOnStable(api.url, api.adminToken, modelDir);
+    await ensureOnStable(api.url, api.adminToken, modelDir, log);
     app = await servePwa({
       distDir: outDir,
       apiUrl: api.url,

@@ -1,0 +1,69 @@
+/**
+ * `npm start`'s model step (pwa/build/ensure-on-stable.ts) against the API under local workerd: the
+ * embedded version is always published, stable moves to it only forward, and a version the API holds
+ * with other files is refused.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalApi, startLocalApi } from "../api/src/dev/local-api.js";
+import { ensureOnStable } from "../pwa/build/ensure-on-stable.js";
+import { writeFixtureModel } from "../pwa/testing/fixture-model.js";
+
+let api: LocalApi;
+let work: string;
+const logged: string[] = [];
+
+async function fixture(name: string, version: string, seed: number): Promise<string> {
+  const dir = join(work, name);
+  await writeFixtureModel(dir, { version, seed });
+  return dir;
+}
+
+const ensure = (dir: string) => ensureOnStable(api.url, api.adminToken, dir, (line) => logged.push(line));
+const stableVersion = async () =>
+  ((await (await fetch(`${api.url}/v1/channels/stable`)).json()) as { version: string }).version;
+const isPublished = async (version: string) => (await fetch(`${api.url}/v1/models/${version}/card`)).ok;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), "pifu-ensure-stable-"));
+  api = await startLocalApi();
+}, 180_000);
+
+afterAll(async () => {
+  await api?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe("ensureOnStable", () => {
+  it("publishes the embedded model on an empty API and puts it on stable", async () => {
+    await ensure(await fixture("a", "2.0.0", 1));
+    expect(await stableVersion()).toBe("2.0.0");
+  });
+
+  it("is a no-op the second time", async () => {
+    logged.length = 0;
+    await ensure(join(work, "a"));
+    expect(logged).toEqual(["stable already serves model 2.0.0"]);
+  });
+
+  it("publishes an older embedded model without moving stable back", async () => {
+    expect(await isPublished("1.0.0")).toBe(false);
+    await ensure(await fixture("older", "1.0.0", 2));
+    expect(await isPublished("1.0.0")).toBe(true);
+    expect(await stableVersion()).toBe("2.0.0");
+  });
+
+  it("refuses a folder whose version the API holds with other files, and leaves stable as it was", async () => {
+    await expect(ensure(await fixture("clash", "1.0.0", 3))).rejects.toThrow(
+      /already has a model 1\.0\.0 with other files/,
+    );
+    expect(await stableVersion()).toBe("2.0.0");
+  });
+
+  it("moves stable forward to a newer embedded model", async () => {
+    await ensure(await fixture("newer", "2.1.0", 4));
+    expect(await stableVersion()).toBe("2.1.0");
+  });
+});
