@@ -26,7 +26,7 @@ const program = addTrainOptions(
     .requiredOption("--data <dir>", "folder-per-class training images")
     .option("--val <dir>", "folder-per-class validation images (else a stratified share of --data)")
     .requiredOption("--out <dir>", "folder for ablation.md and its pictures (e.g. docs/results)")
-    .option("--runs <dir>", "where each row's run folder goes (default runs/ablation)", "runs/ablation")
+    .option("--runs <dir>", "where each row's run folder goes", "runs/ablation")
     .option("--backbones <names>", "backbones to compare, comma-separated", "mobilenet_v2_0.35,darknet_tiny")
     .option("--methods-backbone <name>", "backbone for the methods table", "mobilenet_v2_0.35")
     .option(
