@@ -5,7 +5,7 @@
  * core feedbackFromCsvRow.
  */
 import { execFile } from "node:child_process";
-import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -116,7 +116,10 @@ describe("publish CLI ↔ API", () => {
     const v1 = folders["1.0.0"]!;
     const attempt = (options: Partial<Parameters<typeof publishModelDir>[0]>) =>
       publishModelDir({ api: api.url, token: api.adminToken, dir: v1.dir, ...options });
-    await expect(attempt({})).rejects.toThrow(/1\.0\.0 is already published/);
+    const changed = join(work, "changed");
+    await cp(v1.dir, changed, { recursive: true });
+    await writeFile(join(changed, "model-card.json"), JSON.stringify({ ...v1.card, description: "another card" }));
+    await expect(attempt({ dir: changed })).rejects.toThrow(/1\.0\.0 is already published with a different card/);
     await expect(attempt({ token: "wrong" })).rejects.toThrow(/refused the admin token/);
     await expect(attempt({ api: "http://127.0.0.1:9" })).rejects.toThrow(
       /cannot reach the API at http:\/\/127\.0\.0\.1:9/,
@@ -138,6 +141,59 @@ describe("publish CLI ↔ API", () => {
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(/^publish-model: .*refused the admin token/m);
   }, 120_000);
+});
+
+describe("publish CLI run again after it stopped part way", () => {
+  /** A copy of 1.0.0's folder under another version (the files are the same). */
+  async function copyAs(version: string) {
+    const dir = join(work, version);
+    await cp(folders["1.0.0"]!.dir, dir, { recursive: true });
+    const card = { ...folders["1.0.0"]!.card, version };
+    await writeFile(join(dir, "model-card.json"), JSON.stringify(card));
+    return { dir, card };
+  }
+  const admin = (init: RequestInit) => ({
+    ...init,
+    headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${api.adminToken}` },
+  });
+
+  it("sends only the files the API does not hold yet, and finishes a version published before it stopped", async () => {
+    const { dir, card } = await copyAs("1.0.1");
+    // An earlier run sent the card and model.json, then the connection dropped.
+    const put = (path: string, type: string, body: BodyInit) =>
+      fetch(
+        `${api.url}/v1/admin/models/1.0.1/${path}`,
+        admin({ method: "PUT", headers: { "content-type": type }, body }),
+      );
+    expect((await put("card", "application/json", JSON.stringify(card))).status).toBe(201);
+    expect(
+      (await put("files/model.json", "application/octet-stream", await readFile(join(dir, "model.json")))).status,
+    ).toBe(200);
+
+    const log: string[] = [];
+    await publishModelDir({ api: api.url, token: api.adminToken, dir, log: (m) => log.push(m) });
+    expect(log).toContain("model.json was uploaded by an earlier run");
+    expect(log.filter((m) => m.startsWith("uploaded "))).toEqual([
+      expect.stringMatching(/^uploaded group1-shard1of1\.bin/),
+    ]);
+
+    // Published, then stopped before the promote (or its verification failed): a rerun with the same
+    // folder verifies the published files and promotes them.
+    log.length = 0;
+    await publishModelDir({ api: api.url, token: api.adminToken, dir, channel: "beta", log: (m) => log.push(m) });
+    expect(log).toContain("1.0.1 is already published with this card; verifying it");
+    expect(log).toContain("beta now serves 1.0.1 (was none)");
+    expect(((await (await fetch(`${api.url}/v1/channels/beta`)).json()) as ModelCard).version).toBe("1.0.1");
+
+    // Once more: nothing left to do, and the channel's history gains no second promote of the same version.
+    log.length = 0;
+    await publishModelDir({ api: api.url, token: api.adminToken, dir, channel: "beta", log: (m) => log.push(m) });
+    expect(log).toContain("beta already serves 1.0.1");
+    const history = (await (await fetch(`${api.url}/v1/admin/channels/beta/history`, admin({}))).json()) as {
+      history: { version: string }[];
+    };
+    expect(history.history.map((h) => h.version)).toEqual(["1.0.1"]);
+  }, 60_000);
 });
 
 describe("feedback ↔ export", () => {

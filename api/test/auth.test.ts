@@ -85,6 +85,12 @@ describe("CORS", () => {
     expect(posted.status).toBe(201);
     expect(posted.headers.get("access-control-allow-origin")).toBe("http://localhost:5173");
   });
+
+  it("lets the PWA read the headers the README documents", async () => {
+    const res = await call("/v1/models/2.0.0/files/model.json", { headers: { origin: "http://localhost:5173" } });
+    const exposed = (res.headers.get("access-control-expose-headers") ?? "").toLowerCase().split(/\s*,\s*/);
+    expect(exposed).toEqual(expect.arrayContaining(["etag", "x-content-sha256", "x-pifu-model-version"]));
+  });
 });
 
 describe("errors", () => {

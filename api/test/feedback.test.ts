@@ -47,6 +47,37 @@ describe("POST /v1/feedback", () => {
     expect(await feedbackRows()).toBe(before);
   });
 
+  it("refuses an id that is not a lower-case random UUID, and a day before 2020 or after tomorrow (UTC)", async () => {
+    const before = await feedbackRows();
+    const record = exampleFeedback();
+    const refused = async (patch: Partial<typeof record>) => {
+      const res = await postJson("/v1/feedback", { ...record, ...patch });
+      expect(res.status, JSON.stringify(patch)).toBe(400);
+      return (await errorOf(res)).message;
+    };
+    expect(await refused({ id: record.id.toUpperCase() })).toContain("random UUID (version 4) in lower case");
+    expect(await refused({ id: "6ba7b810-9dad-11d1-80b4-00c04fd430c8" })).toContain("random UUID (version 4)");
+    expect(await refused({ day: "0000-01-01" })).toContain("day must be 2020-01-01 or later");
+    const dayIn = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+    expect(await refused({ day: "9999-12-31" })).toContain("day 9999-12-31 is in the future");
+    expect(await refused({ day: dayIn(2) })).toContain(`day ${dayIn(2)} is in the future`);
+    expect(await feedbackRows()).toBe(before);
+    // A phone ahead of UTC may already be on tomorrow.
+    expect((await postJson("/v1/feedback", { ...record, day: dayIn(1) })).status).toBe(201);
+
+    const future = exampleFeedback({ day: dayIn(3) });
+    const batch = await postJson("/v1/feedback/batch", { records: [future, exampleFeedback({ day: "2020-01-01" })] });
+    const { results } = (await batch.json()) as { results: FeedbackBatchResult[] };
+    expect(results[0]).toEqual({
+      index: 0,
+      id: future.id,
+      status: "invalid",
+      code: "invalid_record",
+      error: expect.stringContaining(`day ${dayIn(3)} is in the future`),
+    });
+    expect(results[1]?.status).toBe("created");
+  });
+
   it("refuses a version that is not published and labels that are not the model's classes (422)", async () => {
     const before = await feedbackRows();
     const unpublished = await postJson("/v1/feedback", exampleFeedback({ modelVersion: "42.0.0" }));
@@ -154,6 +185,43 @@ describe("POST /v1/feedback/batch", () => {
     ]);
   });
 
+  it("looks up a batch's model versions in one D1 query, and published ones not again", async () => {
+    const queries: string[] = [];
+    const db = new Proxy(testEnv.DB, {
+      get(target, property) {
+        if (property === "prepare") {
+          return (sql: string) => {
+            queries.push(sql);
+            return target.prepare(sql);
+          };
+        }
+        const value = Reflect.get(target, property, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const countedEnv = { ...testEnv, DB: db };
+    const modelQueries = () => queries.filter((sql) => /\bFROM models\b/.test(sql)).length;
+    const records = [
+      exampleFeedback({ modelVersion: "1.1.0" }),
+      ...Array.from({ length: 60 }, (_, i) => exampleFeedback({ modelVersion: `50.${i}.0` })),
+    ];
+    const post = async (batch: unknown[]) => {
+      const res = await call(
+        "/v1/feedback/batch",
+        { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ records: batch }) },
+        countedEnv,
+      );
+      return ((await res.json()) as { results: FeedbackBatchResult[] }).results;
+    };
+    const results = await post(records);
+    expect(results.filter((r) => r.code === "unknown_model")).toHaveLength(60);
+    expect(results[0]?.status).toBe("created");
+    expect(modelQueries()).toBe(1);
+    queries.length = 0;
+    expect((await post([exampleFeedback({ modelVersion: "1.1.0" })]))[0]?.status).toBe("created");
+    expect(modelQueries()).toBe(0);
+  });
+
   it("refuses more than 100 records", async () => {
     const records = Array.from({ length: 101 }, () => exampleFeedback());
     const res = await postJson("/v1/feedback/batch", { records });
@@ -186,6 +254,23 @@ describe("rate limit", () => {
     expect(retryAfter).toBeLessThanOrEqual(60);
     expect((await errorOf(blocked)).code).toBe("rate_limited");
     expect((await send("203.0.113.8")).status).toBe(201);
+  });
+
+  it("counts an IPv6 client by its /64, however it writes or rotates its address", async () => {
+    const limited = { ...testEnv, FEEDBACK_RATE_LIMIT: "3", FEEDBACK_RATE_WINDOW_SECONDS: "60" };
+    const addresses = [
+      "2001:db8:7:1::1",
+      "2001:db8:7:1:8a2e:370:7334:1",
+      "2001:0db8:0007:0001::abcd",
+      "2001:db8:7:1::2",
+    ];
+    const statuses = [];
+    for (const ip of addresses) statuses.push((await sendFrom(ip, limited)).status);
+    expect(statuses).toEqual([201, 201, 201, 429]);
+    expect((await sendFrom("2001:db8:7:2::1", limited)).status).toBe(201);
+    // An IPv4 client reached over IPv6 is counted as that IPv4 address.
+    for (let i = 0; i < 3; i++) expect((await sendFrom("203.0.113.99", limited)).status).toBe(201);
+    expect((await sendFrom("::ffff:203.0.113.99", limited)).status).toBe(429);
   });
 });
 

@@ -26,4 +26,28 @@ describe("GET /v1/openapi.json", () => {
     const served = new Set(routes.map((r) => `${r.method} ${r.path}`));
     expect(documented.sort()).toEqual([...served].sort());
   });
+
+  it("says what the routes answer", async () => {
+    type Responses = Record<string, unknown>;
+    const doc = (await (await call("/v1/openapi.json")).json()) as {
+      paths: Record<
+        string,
+        Record<string, { responses: Responses; requestBody?: { content: Record<string, { schema: unknown }> } }>
+      >;
+    };
+    const operation = (path: string, method: string) => doc.paths[path]![method]!;
+    const batch = operation("/v1/feedback/batch", "post").requestBody?.content["application/json"]?.schema as {
+      properties: { records: { minItems: number; maxItems: number; items: unknown } };
+    };
+    // An empty batch is a 400; any item is taken and answered invalid when it is no record.
+    expect(batch.properties.records).toMatchObject({ minItems: 1, maxItems: 100 });
+    expect(batch.properties.records.items).toEqual({});
+    for (const [path, method] of [
+      ["/v1/admin/models/{version}/card", "put"],
+      ["/v1/admin/channels/{channel}", "post"],
+    ]) {
+      expect(Object.keys(operation(path!, method!).responses), path).toEqual(expect.arrayContaining(["413", "415"]));
+    }
+    expect(Object.keys(operation("/v1/channels/{channel}", "get").responses).sort()).toEqual(["200", "304", "404"]);
+  });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { encodeCursor } from "../src/routes/paging.js";
-import { adminHeaders, call, errorOf, postJson, publish, tinyModelFolder } from "./fixtures.js";
+import { type ExportFilter, exportOrder, exportPageQuery } from "../src/storage/feedback.js";
+import { adminHeaders, call, errorOf, postJson, publish, testEnv, tinyModelFolder } from "./fixtures.js";
 
 interface ModelPage {
   models: { version: string; channels: string[] }[];
@@ -95,5 +96,36 @@ describe("GET /v1/admin/channels/:channel/history pages", () => {
     );
     expect(res.status).toBe(400);
     expect((await errorOf(res)).message).toContain("cursor");
+  });
+});
+
+describe("feedback export pages", () => {
+  async function plan(filter: ExportFilter, after: string[] | null): Promise<string> {
+    const { sql, params } = exportPageQuery(filter, after, 500);
+    const { results } = await testEnv.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+      .bind(...params)
+      .all<{ detail: string }>();
+    return results.map((r) => r.detail).join("; ");
+  }
+
+  it.each<ExportFilter>([
+    {},
+    { from: "2026-01-01", to: "2026-02-01" },
+    { receivedFrom: "2026-01-01", receivedTo: "2026-01-31" },
+    { receivedFrom: "2026-01-01", receivedTo: "2026-01-01" },
+    { receivedTo: "2026-01-31" },
+    { modelVersion: "1.0.0" },
+    { modelVersion: "1.0.0", receivedFrom: "2026-01-01", receivedTo: "2026-01-31" },
+    { from: "2025-12-01", receivedFrom: "2026-01-01", receivedTo: "2026-01-31" },
+  ])("read %j in index order, a later page seeking to its cursor", async (filter) => {
+    const first = await plan(filter, null);
+    expect(first).not.toContain("TEMP B-TREE");
+    const { columns } = exportOrder(filter);
+    const later = await plan(
+      filter,
+      columns.map(() => "2026-01-15"),
+    );
+    expect(later).not.toContain("TEMP B-TREE");
+    expect(later).toMatch(new RegExp(`^SEARCH feedback USING INDEX \\w+ \\(.*\\(${columns.join(",")}\\)>\\(`));
   });
 });

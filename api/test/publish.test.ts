@@ -112,6 +112,42 @@ describe("an interrupted publish", () => {
   });
 });
 
+describe("a card sent again while publishing", () => {
+  const completeStatus = async (version: string) =>
+    (await call(`/v1/admin/models/${version}/complete`, { method: "POST", headers: adminHeaders() })).status;
+
+  it("keeps the uploads of files it lists unchanged and answers which files are still missing", async () => {
+    const folder = await tinyModelFolder("4.1.0");
+    const shard = "group1-shard1of1.bin";
+    const first = await putJson("/v1/admin/models/4.1.0/card", folder.card, adminHeaders());
+    expect(await first.json()).toMatchObject({ status: "pending", missing: [shard, "model.json"] });
+    expect((await uploadFile("4.1.0", "model.json", folder.files["model.json"]!)).status).toBe(200);
+
+    // A rerun after the connection dropped sends the same card: model.json need not be sent again.
+    const again = await putJson("/v1/admin/models/4.1.0/card", folder.card, adminHeaders());
+    expect(again.status).toBe(201);
+    expect(await again.json()).toEqual({
+      version: "4.1.0",
+      status: "pending",
+      files: folder.card.files.map((f) => f.name),
+      missing: [shard],
+    });
+    expect((await uploadFile("4.1.0", shard, folder.files[shard]!)).status).toBe(200);
+    expect(await completeStatus("4.1.0")).toBe(200);
+  });
+
+  it("forgets the upload of a file whose sha256 or size changed", async () => {
+    const old = await tinyModelFolder("4.2.0", 1);
+    const fresh = await tinyModelFolder("4.2.0", 2);
+    await putJson("/v1/admin/models/4.2.0/card", old.card, adminHeaders());
+    for (const [name, bytes] of Object.entries(old.files)) await uploadFile("4.2.0", name, bytes);
+    const replaced = await putJson("/v1/admin/models/4.2.0/card", fresh.card, adminHeaders());
+    // Only the shard's bytes differ between the two folders.
+    expect(((await replaced.json()) as { missing: string[] }).missing).toEqual(["group1-shard1of1.bin"]);
+    expect(await completeStatus("4.2.0")).toBe(409);
+  });
+});
+
 describe("upload checks", () => {
   it("rejects bytes that differ from the card in size or sha256", async () => {
     const folder = await tinyModelFolder("5.0.0");
@@ -126,6 +162,45 @@ describe("upload checks", () => {
     expect((await errorOf(wrong)).code).toBe("file_mismatch");
     expect((await uploadFile("5.0.0", "other.bin", shard)).status).toBe(404);
     expect((await testEnv.MODELS.list({ prefix: "models/5.0.0/" })).objects).toEqual([]);
+  });
+
+  it("answers a body longer than the card's size 413, with or without Content-Length, and stores nothing", async () => {
+    const folder = await tinyModelFolder("5.1.0");
+    await putJson("/v1/admin/models/5.1.0/card", folder.card, adminHeaders());
+    const shard = folder.files["group1-shard1of1.bin"]!;
+    const longer = new Uint8Array(shard.byteLength + 1);
+    longer.set(shard);
+    const declared = await call("/v1/admin/models/5.1.0/files/group1-shard1of1.bin", {
+      method: "PUT",
+      headers: adminHeaders({
+        "content-type": "application/octet-stream",
+        "content-length": String(longer.byteLength),
+      }),
+      body: longer,
+    });
+    expect(declared.status).toBe(413);
+    expect((await errorOf(declared)).code).toBe("payload_too_large");
+    const streamed = await call("/v1/admin/models/5.1.0/files/group1-shard1of1.bin", {
+      method: "PUT",
+      headers: adminHeaders({ "content-type": "application/octet-stream" }),
+      body: new Blob([longer]).stream(),
+    });
+    expect(streamed.status).toBe(413);
+    expect((await testEnv.MODELS.list({ prefix: "models/5.1.0/" })).objects).toEqual([]);
+    // Sent in pieces without Content-Length, the right bytes are taken.
+    const pieces = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(shard.slice(0, 10));
+        controller.enqueue(shard.slice(10));
+        controller.close();
+      },
+    });
+    const ok = await call("/v1/admin/models/5.1.0/files/group1-shard1of1.bin", {
+      method: "PUT",
+      headers: adminHeaders({ "content-type": "application/octet-stream" }),
+      body: pieces,
+    });
+    expect(ok.status).toBe(200);
   });
 
   it("rejects a card whose version differs from the URL, and an invalid card", async () => {
@@ -162,6 +237,36 @@ describe("upload checks", () => {
   });
 });
 
+describe("complete", () => {
+  const shard = "group1-shard1of1.bin";
+  const completeOf = (version: string) =>
+    call(`/v1/admin/models/${version}/complete`, { method: "POST", headers: adminHeaders() });
+
+  it.each([
+    ["with the checksum R2 verified on upload", true],
+    ["without a checksum", false],
+  ])("refuses a stored shard whose bytes changed, %s", async (_how, withChecksum) => {
+    const version = withChecksum ? "5.2.0" : "5.2.1";
+    const folder = await tinyModelFolder(version);
+    await putJson(`/v1/admin/models/${version}/card`, folder.card, adminHeaders());
+    for (const [name, bytes] of Object.entries(folder.files)) await uploadFile(version, name, bytes);
+    const file = folder.card.files.find((f) => f.name === shard)!;
+    const changed = folder.files[shard]!.slice();
+    changed[0] = (changed[0] ?? 0) ^ 0xff;
+    await testEnv.MODELS.put(fileKey(version, file), changed, withChecksum ? { sha256: await sha256Hex(changed) } : {});
+    const res = await completeOf(version);
+    expect(res.status).toBe(409);
+    expect(await errorOf(res)).toEqual({
+      code: "file_mismatch",
+      message: `stored files do not match the card: ${shard} has sha256 ${await sha256Hex(changed)}, the card says ${file.sha256}`,
+    });
+
+    // The right bytes, stored without a checksum, are hashed as they stream from R2.
+    await testEnv.MODELS.put(fileKey(version, file), folder.files[shard]!);
+    expect((await completeOf(version)).status).toBe(200);
+  });
+});
+
 describe("files stored before keys held their sha256", () => {
   it("are still served for versions published then", async () => {
     const folder = await tinyModelFolder("8.2.0");
@@ -176,6 +281,20 @@ describe("files stored before keys held their sha256", () => {
       expect(res.status).toBe(200);
       expect(await sha256Hex(new Uint8Array(await res.arrayBuffer()))).toBe(file.sha256);
     }
+  });
+
+  it("are not served under the card's sha256 when their bytes are not the card's", async () => {
+    const folder = await tinyModelFolder("8.3.0");
+    await publish(folder);
+    const shard = folder.card.files.find((f) => f.name === "group1-shard1of1.bin")!;
+    // A stale upload of another card could overwrite a legacy key: same size, other bytes.
+    const other = (await tinyModelFolder("8.3.0", 7)).files["group1-shard1of1.bin"]!;
+    await testEnv.MODELS.put(legacyFileKey("8.3.0", shard.name), other);
+    await testEnv.MODELS.delete(fileKey("8.3.0", shard));
+    const res = await call(`/v1/models/8.3.0/files/${shard.name}`);
+    expect(res.status).toBe(500);
+    expect(res.headers.get("cache-control")).toBeNull();
+    expect((await errorOf(res)).message).toContain(`${shard.name} in storage does not match its card`);
   });
 });
 

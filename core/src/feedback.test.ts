@@ -16,13 +16,26 @@ describe("feedback record", () => {
     ["a device id", { deviceId: "abc" }],
     ["a timestamp instead of a day", { day: "2026-11-25T10:00:00Z" }],
     ["a non-UUID id", { id: "1" }],
+    ["a version 1 UUID (time and MAC address)", { id: "6ba7b810-9dad-11d1-80b4-00c04fd430c8" }],
+    ["a version 7 UUID (a timestamp)", { id: "01936c8e-7b2a-7cc3-9e5f-2a1b3c4d5e6f" }],
+    ["an upper-case UUID", { id: "9F1C2B3A-4D5E-4F60-8A7B-1C2D3E4F5A6B" }],
+    ["a UUID with a non-RFC variant", { id: "9f1c2b3a-4d5e-4f60-ca7b-1c2d3e4f5a6b" }],
     ["four predictions", { prediction: Array(4).fill({ label: "eczema", probability: 0.25 }) }],
     ["a probability above 1", { prediction: [{ label: "eczema", probability: 1.5 }] }],
     ["an SQL-ish label", { confirmedLabel: "x'; DROP TABLE feedback;--" }],
     ["a Fitzpatrick type of 7", { fitzpatrick: 7 }],
+    ["a day before 2020", { day: "2019-12-31" }],
+    ["day 0000-01-01", { day: "0000-01-01" }],
     ["an unknown confirmer", { confirmedBy: "robot" }],
   ])("rejects %s", (_what, patch) => {
     expect(FeedbackRecordSchema.safeParse({ ...exampleFeedback(), ...patch }).success).toBe(false);
+  });
+
+  it("takes ids as crypto.randomUUID() makes them, and says what an id must be", () => {
+    for (let i = 0; i < 20; i++)
+      expect(FeedbackRecordSchema.safeParse(exampleFeedback({ id: crypto.randomUUID() })).success).toBe(true);
+    const refused = FeedbackRecordSchema.safeParse(exampleFeedback({ id: "6ba7b810-9dad-11d1-80b4-00c04fd430c8" }));
+    expect(refused.error?.issues[0]?.message).toContain("random UUID (version 4) in lower case");
   });
 
   it("round-trips through the CSV export row", () => {

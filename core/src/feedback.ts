@@ -22,11 +22,20 @@ export const BODY_SITES = [
 export const FITZPATRICK_TYPES = [1, 2, 3, 4, 5, 6] as const;
 export const LOCALES = ["en", "zh"] as const;
 
+/** No feedback predates pifu: an earlier day is a wrong clock or a made-up record. */
+export const EARLIEST_FEEDBACK_DAY = "2020-01-01";
+export const UUID_V4_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
 const ClassId = z.string().regex(CLASS_ID_PATTERN, "a class id is lower_snake_case");
 
 export const FeedbackRecordSchema = z.strictObject({
-  /** Client-generated UUID: the idempotency key. */
-  id: z.uuid(),
+  /**
+   * Client-generated idempotency key, as crypto.randomUUID() makes it: a random (v4) UUID in lower
+   * case. Other versions embed a time or a device's MAC, and one spelling per id keeps a resend a duplicate.
+   */
+  id: z
+    .string()
+    .regex(UUID_V4_PATTERN, "id must be a random UUID (version 4) in lower case, as crypto.randomUUID() makes"),
   modelVersion: z.string().regex(SEMVER_PATTERN, "modelVersion must be semver"),
   /** The model's top results, best first (1 to 3). */
   prediction: z
@@ -39,8 +48,8 @@ export const FeedbackRecordSchema = z.strictObject({
   bodySite: z.enum(BODY_SITES).optional(),
   fitzpatrick: z.number().int().min(1).max(6).optional(),
   locale: z.enum(LOCALES),
-  /** Calendar day only (YYYY-MM-DD), never a time. */
-  day: z.iso.date(),
+  /** Calendar day only (YYYY-MM-DD), never a time; the API also refuses a day after tomorrow (UTC). */
+  day: z.iso.date().refine((day) => day >= EARLIEST_FEEDBACK_DAY, `day must be ${EARLIEST_FEEDBACK_DAY} or later`),
 });
 export type FeedbackRecord = z.infer<typeof FeedbackRecordSchema>;
 

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { checkCardFiles, compareVersions, ModelCardSchema, verifyModelCard } from "./model-card.js";
+import {
+  checkCardFiles,
+  compareVersions,
+  MAX_MODEL_FILE_BYTES,
+  MAX_MODEL_FILES,
+  ModelCardSchema,
+  verifyModelCard,
+} from "./model-card.js";
 import { testTimeFlips } from "./test-time.js";
 import { exampleCard } from "./testing.js";
 
@@ -56,9 +63,39 @@ describe("model card schema", () => {
     ["a repeated test-time flip", { testTimeAugmentation: { flips: ["id", "h", "id"], combine: "mean-logits" } }],
     ["an unknown test-time flip", { testTimeAugmentation: { flips: ["id", "rot90"], combine: "mean-logits" } }],
     ["no test-time views", { testTimeAugmentation: { flips: [], combine: "mean-logits" } }],
+    [
+      "a file over 64 MiB",
+      {
+        files: [{ name: "model.json", sha256: "a".repeat(64), size: 64 * 1024 * 1024 + 1 }],
+        modelFile: "model.json",
+      },
+    ],
+    [
+      "more than 256 files",
+      {
+        files: Array.from({ length: 257 }, (_, i) => ({
+          name: i === 0 ? "model.json" : `shard${i}.bin`,
+          sha256: "a".repeat(64),
+          size: 1,
+        })),
+        modelFile: "model.json",
+      },
+    ],
   ])("rejects %s", async (_what, patch) => {
     const card = { ...(await exampleCard(files)), ...patch };
     expect(ModelCardSchema.safeParse(card).success).toBe(false);
+  });
+
+  it("takes files up to 64 MiB and up to 256 of them", async () => {
+    const card = await exampleCard(files);
+    const largest = { ...card, files: card.files.map((f) => ({ ...f, size: MAX_MODEL_FILE_BYTES })) };
+    expect(ModelCardSchema.safeParse(largest).success).toBe(true);
+    const many = Array.from({ length: MAX_MODEL_FILES - card.files.length }, (_, i) => ({
+      name: `extra${i}.bin`,
+      sha256: "a".repeat(64),
+      size: 1,
+    }));
+    expect(ModelCardSchema.safeParse({ ...card, files: [...card.files, ...many] }).success).toBe(true);
   });
 });
 

@@ -39,10 +39,18 @@ export const EvaluationMetricsSchema = z.strictObject({
 });
 export type EvaluationMetrics = z.infer<typeof EvaluationMetricsSchema>;
 
+/** A file the API stores is held in a Worker's memory while it is checked: 64 MiB at most (tfjs shards are 4 MB). */
+export const MAX_MODEL_FILE_BYTES = 64 * 1024 * 1024;
+export const MAX_MODEL_FILES = 256;
+
 export const ModelFileSchema = z.strictObject({
   name: z.string().regex(MODEL_FILE_NAME_PATTERN, "file name must be a plain name without path separators"),
   sha256: z.string().regex(SHA256_PATTERN, "sha256 must be 64 lower-case hex digits"),
-  size: z.number().int().min(0),
+  size: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_MODEL_FILE_BYTES, `a model file may be at most ${MAX_MODEL_FILE_BYTES} bytes (64 MiB)`),
 });
 export type ModelFile = z.infer<typeof ModelFileSchema>;
 
@@ -81,7 +89,7 @@ export const ModelCardSchema = z
     quantization: z.enum(["float32", "float16", "uint8"]),
     /** The model's entry file, one of `files`. */
     modelFile: z.string().regex(MODEL_FILE_NAME_PATTERN),
-    files: z.array(ModelFileSchema).min(1),
+    files: z.array(ModelFileSchema).min(1).max(MAX_MODEL_FILES, `a model may have at most ${MAX_MODEL_FILES} files`),
   })
   .superRefine((card, ctx) => {
     const ids = card.classes.map((c) => c.id);
@@ -105,6 +113,36 @@ export interface FileProblem {
   message: string;
 }
 
+/** What is known of a stored file: its size, and its sha256 (asked for only when the size matches). */
+export interface StoredFile {
+  size: number;
+  sha256: () => Promise<string>;
+}
+
+/** What is wrong with a stored file against the card's entry for it; undefined when it matches. */
+export async function fileProblem(file: ModelFile, stored: StoredFile | undefined): Promise<FileProblem | undefined> {
+  if (!stored) return { name: file.name, problem: "missing", message: `${file.name} is missing` };
+  if (stored.size !== file.size) {
+    return {
+      name: file.name,
+      problem: "size",
+      message: `${file.name} is ${stored.size} bytes, the card says ${file.size}`,
+    };
+  }
+  const actual = await stored.sha256();
+  if (actual === file.sha256) return undefined;
+  return {
+    name: file.name,
+    problem: "sha256",
+    message: `${file.name} has sha256 ${actual}, the card says ${file.sha256}`,
+  };
+}
+
+/** A file held in memory, as fileProblem takes it. */
+export function storedBytes(bytes: Uint8Array | undefined): StoredFile | undefined {
+  return bytes && { size: bytes.byteLength, sha256: () => sha256Hex(bytes) };
+}
+
 /**
  * Checks every file the card lists against its bytes. `read` returns undefined for a missing file.
  * Returns the problems found; an empty list means every file matches.
@@ -115,25 +153,8 @@ export async function checkCardFiles(
 ): Promise<FileProblem[]> {
   const problems: FileProblem[] = [];
   for (const file of card.files) {
-    const bytes = await read(file.name);
-    if (!bytes) {
-      problems.push({ name: file.name, problem: "missing", message: `${file.name} is missing` });
-    } else if (bytes.byteLength !== file.size) {
-      problems.push({
-        name: file.name,
-        problem: "size",
-        message: `${file.name} is ${bytes.byteLength} bytes, the card says ${file.size}`,
-      });
-    } else {
-      const actual = await sha256Hex(bytes);
-      if (actual !== file.sha256) {
-        problems.push({
-          name: file.name,
-          problem: "sha256",
-          message: `${file.name} has sha256 ${actual}, the card says ${file.sha256}`,
-        });
-      }
-    }
+    const problem = await fileProblem(file, storedBytes(await read(file.name)));
+    if (problem) problems.push(problem);
   }
   return problems;
 }

@@ -54,9 +54,29 @@ export function apiClient(api: string, token?: string): ApiClient {
   };
 }
 
-/** The admin token from --token or PIFU_ADMIN_TOKEN. */
+/** The admin token from --token or PIFU_ADMIN_TOKEN (better: an argument shows in `ps` and shell history). */
 export function tokenFrom(option: string | undefined): string {
   const token = option ?? process.env.PIFU_ADMIN_TOKEN;
   if (!token) throw new CliError("an admin token is required: pass --token or set PIFU_ADMIN_TOKEN");
   return token;
+}
+
+const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/** The warning for an API URL that would carry the admin token unencrypted to another machine, else undefined. */
+export function plainHttpWarning(api: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(api);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== "http:" || LOCAL_HOSTS.has(url.hostname)) return undefined;
+  return `warning: the admin token goes to ${url.host} over plain http, readable on the way; use https`;
+}
+
+/** Prints plainHttpWarning's line on stderr, if any. */
+export function warnIfPlainHttp(api: string): void {
+  const warning = plainHttpWarning(api);
+  if (warning) console.error(warning);
 }

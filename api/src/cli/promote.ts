@@ -1,19 +1,23 @@
-/** `npm run promote -- --api URL --token T --version V --channel stable` (or `--rollback`). */
+/** `PIFU_ADMIN_TOKEN=T npm run promote -- --api URL --version V --channel stable` (or `--rollback`). */
 
 import { runMain } from "@pifu/core/cli";
 import { Command, Option } from "commander";
-import { CliError, tokenFrom } from "./api-client.js";
+import { CliError, tokenFrom, warnIfPlainHttp } from "./api-client.js";
 import { type ChannelMove, promote, rollback } from "./publish-lib.js";
 
 const program = new Command("promote")
   .description("Move a release channel to a published model version, or roll it back to the previous one.")
   .requiredOption("--api <url>", "API base URL, e.g. http://127.0.0.1:8787")
-  .option("--token <token>", "admin bearer token (or set PIFU_ADMIN_TOKEN)")
+  .option(
+    "--token <token>",
+    "admin bearer token; better set PIFU_ADMIN_TOKEN, an argument shows in ps and shell history",
+  )
   .option("--version <version>", "published version to serve on the channel")
   .addOption(new Option("--channel <channel>", "release channel").choices(["stable", "beta"]).makeOptionMandatory())
   .option("--rollback", "undo the channel's latest promote instead")
   .action((opts: { api: string; token?: string; version?: string; channel: "stable" | "beta"; rollback?: boolean }) =>
     runMain("promote", async () => {
+      warnIfPlainHttp(opts.api);
       const token = tokenFrom(opts.token);
       let move: ChannelMove;
       if (opts.rollback) {

@@ -5,6 +5,7 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { isDeepStrictEqual } from "node:util";
 import { checkCardFiles, type ModelCard, ModelCardSchema, sha256Hex } from "@pifu/core";
 import { z } from "zod";
 import { checkModelJson } from "../model-manifest.js";
@@ -78,11 +79,26 @@ async function checkReachable(client: ApiClient): Promise<void> {
   await client.ok("/v1/health", {}, "health check");
 }
 
+/** The card the API holds for a published version, or null when it has none. */
+async function publishedCard(client: ApiClient, version: string): Promise<unknown> {
+  const res = await client.request(`/v1/models/${version}/card`);
+  if (res.status === 404) return null;
+  if (!res.ok) await failure(res, "download the published card");
+  return res.json();
+}
+
+/** The version a channel serves, or null when it serves none. */
+async function servedOn(client: ApiClient, channel: ChannelName): Promise<string | null> {
+  const res = await client.request(`/v1/channels/${channel}`);
+  if (res.status === 404) return null;
+  if (!res.ok) await failure(res, `read the ${channel} channel`);
+  return ((await res.json()) as ModelCard).version;
+}
+
 /** Downloads the published card and every file and compares them with what was uploaded. */
 async function verifyPublished(client: ApiClient, folder: ModelFolder): Promise<void> {
   const { version } = folder.card;
-  const card = await (await client.ok(`/v1/models/${version}/card`, {}, "download the published card")).json();
-  if (JSON.stringify(card) !== JSON.stringify(folder.card)) {
+  if (!isDeepStrictEqual(await publishedCard(client, version), folder.card)) {
     throw new CliError(`the published card of ${version} differs from ${CARD_FILE}`);
   }
   for (const file of folder.card.files) {
@@ -94,6 +110,56 @@ async function verifyPublished(client: ApiClient, folder: ModelFolder): Promise<
   }
 }
 
+/**
+ * Uploads the card and the files the API does not hold yet, then completes the version. A version
+ * already published with this very card was published by an earlier run (which may have stopped
+ * before verifying or promoting it): that is not an error, and returns false.
+ */
+async function upload(client: ApiClient, folder: ModelFolder, log: (message: string) => void): Promise<boolean> {
+  const { version } = folder.card;
+  const cardRes = await client.request(`/v1/admin/models/${version}/card`, {
+    method: "PUT",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(folder.card),
+  });
+  if (cardRes.status === 409) {
+    if (isDeepStrictEqual(await publishedCard(client, version), folder.card)) {
+      log(`${version} is already published with this card; verifying it`);
+      return false;
+    }
+    throw new CliError(
+      `version ${version} is already published with a different card; versions are immutable, so bump the card's version`,
+    );
+  }
+  if (!cardRes.ok) await failure(cardRes, "upload the card");
+  // An API without `missing` in its answer wants every file.
+  const { missing } = (await cardRes.json()) as { missing?: string[] };
+  const needed = new Set(missing ?? folder.card.files.map((f) => f.name));
+  for (const file of folder.card.files) {
+    if (!needed.has(file.name)) {
+      log(`${file.name} was uploaded by an earlier run`);
+      continue;
+    }
+    await client.ok(
+      `/v1/admin/models/${version}/files/${file.name}`,
+      {
+        method: "PUT",
+        headers: { "content-type": "application/octet-stream" },
+        body: folder.files.get(file.name)!,
+      },
+      `upload ${file.name}`,
+    );
+    log(`uploaded ${file.name} (${file.size} bytes)`);
+  }
+  await client.ok(`/v1/admin/models/${version}/complete`, { method: "POST" }, "complete the publish");
+  return true;
+}
+
+/**
+ * Publishes a model folder, and promotes it when `channel` is given. Safe to run again after any
+ * failure: files already uploaded are not sent again, and a version already published with the same
+ * card is verified and promoted.
+ */
 export async function publishModelDir(options: PublishOptions): Promise<ModelCard> {
   const log = options.log ?? (() => {});
   const folder = await readModelDir(options.dir);
@@ -101,32 +167,17 @@ export async function publishModelDir(options: PublishOptions): Promise<ModelCar
   log(`model folder ok: ${folder.card.name} ${version}, ${folder.files.size} files`);
   const client = apiClient(options.api, options.token);
   await checkReachable(client);
-
-  const cardRes = await client.request(`/v1/admin/models/${version}/card`, {
-    method: "PUT",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(folder.card),
-  });
-  if (cardRes.status === 409) {
-    throw new CliError(`version ${version} is already published; versions are immutable, so bump the card's version`);
-  }
-  if (!cardRes.ok) await failure(cardRes, "upload the card");
-  for (const file of folder.card.files) {
-    const bytes = folder.files.get(file.name)!;
-    await client.ok(
-      `/v1/admin/models/${version}/files/${file.name}`,
-      { method: "PUT", headers: { "content-type": "application/octet-stream" }, body: bytes },
-      `upload ${file.name}`,
-    );
-    log(`uploaded ${file.name} (${file.size} bytes)`);
-  }
-  await client.ok(`/v1/admin/models/${version}/complete`, { method: "POST" }, "complete the publish");
+  const published = await upload(client, folder, log);
   await verifyPublished(client, folder);
-  log(`published ${version} and verified every file by sha256`);
-  if (options.channel) {
-    const move = await promote({ api: options.api, token: options.token, version, channel: options.channel });
-    log(`${move.channel} now serves ${move.version} (was ${move.previousVersion ?? "none"})`);
+  log(`${published ? "published" : "checked"} ${version} and verified every file by sha256`);
+  if (!options.channel) return folder.card;
+  // A rerun after an earlier run promoted it: another promote would only add a no-op to the channel's history.
+  if (!published && (await servedOn(client, options.channel)) === version) {
+    log(`${options.channel} already serves ${version}`);
+    return folder.card;
   }
+  const move = await promote({ api: options.api, token: options.token, version, channel: options.channel });
+  log(`${move.channel} now serves ${move.version} (was ${move.previousVersion ?? "none"})`);
   return folder.card;
 }
 

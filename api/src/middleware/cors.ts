@@ -19,7 +19,7 @@ export function corsFromEnv(): MiddlewareHandler<AppEnv> {
     },
     allowMethods: ["GET", "HEAD", "POST", "PUT", "OPTIONS"],
     allowHeaders: ["Content-Type", "Authorization", "If-None-Match"],
-    exposeHeaders: ["ETag", "Retry-After", "Content-Length"],
+    exposeHeaders: ["ETag", "Retry-After", "Content-Length", "X-Content-SHA256", "X-Pifu-Model-Version"],
     maxAge: 86400,
   });
 }

@@ -1,12 +1,14 @@
 /**
  * Per-client fixed-window rate limit backed by a D1 counter table, so it works the same in local
- * workerd and in production without Durable Objects. The client is CF-Connecting-IP, stored only as
- * a salted hash, and a window's rows are deleted once it has passed.
+ * workerd and in production without Durable Objects. The client is CF-Connecting-IP (an IPv6 client
+ * by its /64, client-address.ts), stored only as a salted hash, and a window's rows are deleted once
+ * it has passed.
  */
 import { sha256Hex } from "@pifu/core";
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv, Bindings } from "../env.js";
 import { ApiError } from "../errors.js";
+import { rateLimitSubject } from "./client-address.js";
 
 export interface RateLimitOptions {
   limit: number;
@@ -43,9 +45,9 @@ function ipSalt(env: Bindings): string {
   return isolateSalt;
 }
 
-/** What the counter table stores for a client: SHA-256 of the salt and the address, hex. */
+/** What the counter table stores for a client: SHA-256 of the salt and its address (an IPv6 address's /64), hex. */
 export function clientKey(env: Bindings, ip: string): Promise<string> {
-  return sha256Hex(new TextEncoder().encode(`${ipSalt(env)}|${ip}`));
+  return sha256Hex(new TextEncoder().encode(`${ipSalt(env)}|${rateLimitSubject(ip)}`));
 }
 
 /** The counter a request falls into. */

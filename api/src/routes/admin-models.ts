@@ -5,7 +5,7 @@
  * it verified. A card may be replaced while files are uploading: objects are keyed by content
  * (storage/files.ts) and an upload counts only for the card it was checked against.
  */
-import { checkCardFiles, ModelCardSchema, sha256Hex } from "@pifu/core";
+import { type FileProblem, fileProblem, ModelCardSchema, type StoredFile, sha256Hex, storedBytes } from "@pifu/core";
 import { Hono } from "hono";
 import type { AppEnv } from "../env.js";
 import { ApiError } from "../errors.js";
@@ -13,6 +13,7 @@ import { parseWith, readBody, readJson, requireContentType } from "../middleware
 import { checkModelJson } from "../model-manifest.js";
 import { contentTypeFor, fileKey } from "../storage/files.js";
 import { getFile, getModel, listFiles, markComplete, markUploaded, putPendingModel } from "../storage/models.js";
+import { storedObject } from "../storage/stored-files.js";
 import { fileNameParam, versionParam } from "./params.js";
 
 /** Cards are small; a file's upload is limited to the size its card declares. */
@@ -32,10 +33,9 @@ export const adminModelRoutes = new Hono<AppEnv>()
     if (card.version !== version) {
       throw new ApiError(400, "invalid_body", `the card's version ${card.version} does not match the URL's ${version}`);
     }
-    if (!(await putPendingModel(c.env.DB, card))) {
-      throw new ApiError(409, "conflict", `model ${version} is already published; publish a new version`);
-    }
-    return c.json({ version, status: "pending", files: card.files.map((f) => f.name) }, 201);
+    const { stored, missing } = await putPendingModel(c.env.DB, card);
+    if (!stored) throw new ApiError(409, "conflict", `model ${version} is already published; publish a new version`);
+    return c.json({ version, status: "pending", files: card.files.map((f) => f.name), missing }, 201);
   })
   .put("/models/:version/files/:name", requireContentType("application/octet-stream"), async (c) => {
     const version = versionParam(c.req.param("version"));
@@ -43,8 +43,9 @@ export const adminModelRoutes = new Hono<AppEnv>()
     await pendingModel(c.env.DB, version);
     const file = await getFile(c.env.DB, version, name);
     if (!file) throw new ApiError(404, "not_found", `the card of ${version} lists no file ${name}`);
+    // A body longer than the card's size is refused as too large (413, by Content-Length or while reading); a shorter one is 422.
     const declared = c.req.header("content-length");
-    if (declared !== undefined && Number(declared) !== file.size) {
+    if (declared !== undefined && Number(declared) < file.size) {
       throw new ApiError(422, "file_mismatch", `${name} is ${declared} bytes, the card says ${file.size}`);
     }
     const bytes = await readBody(c, file.size);
@@ -73,16 +74,22 @@ export const adminModelRoutes = new Hono<AppEnv>()
     const model = await pendingModel(c.env.DB, version);
     const missing = (await listFiles(c.env.DB, version)).filter((f) => !f.uploaded).map((f) => f.name);
     if (missing.length > 0) throw new ApiError(409, "conflict", `files not uploaded yet: ${missing.join(", ")}`);
-    const objects = new Map<string, Uint8Array>();
-    const listed = new Map(model.card.files.map((f) => [f.name, f]));
-    const problems = await checkCardFiles(model.card, async (name) => {
-      const file = listed.get(name);
-      const object = file && (await c.env.MODELS.get(fileKey(version, file)));
-      if (!object) return undefined;
-      const bytes = new Uint8Array(await object.arrayBuffer());
-      objects.set(name, bytes);
-      return bytes;
-    });
+    // Only model.json's bytes are needed (for its manifest); the other files are checked from R2's checksums.
+    let modelJson: Uint8Array | undefined;
+    const problems: FileProblem[] = [];
+    for (const file of model.card.files) {
+      const key = fileKey(version, file);
+      let stored: StoredFile | undefined;
+      if (file.name === model.card.modelFile) {
+        const object = await c.env.MODELS.get(key);
+        modelJson = object ? new Uint8Array(await object.arrayBuffer()) : undefined;
+        stored = storedBytes(modelJson);
+      } else {
+        stored = await storedObject(c.env.MODELS, key);
+      }
+      const problem = await fileProblem(file, stored);
+      if (problem) problems.push(problem);
+    }
     if (problems.length > 0) {
       throw new ApiError(
         409,
@@ -90,8 +97,7 @@ export const adminModelRoutes = new Hono<AppEnv>()
         `stored files do not match the card: ${problems.map((p) => p.message).join("; ")}`,
       );
     }
-    const modelJson = new TextDecoder().decode(objects.get(model.card.modelFile));
-    const manifestProblems = checkModelJson(modelJson, model.card);
+    const manifestProblems = checkModelJson(new TextDecoder().decode(modelJson), model.card);
     if (manifestProblems.length > 0) throw new ApiError(422, "invalid_model", manifestProblems.join("; "));
     if (!(await markComplete(c.env.DB, version, model.cardText))) {
       throw new ApiError(409, "conflict", `model ${version} changed while completing; check it and retry`);

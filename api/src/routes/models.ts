@@ -1,4 +1,5 @@
 /** Public model registry: list, cards, channel cards and immutable file downloads. */
+import { fileProblem } from "@pifu/core";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env.js";
@@ -8,6 +9,7 @@ import { contentTypeFor, fileKey, legacyFileKey } from "../storage/files.js";
 import { Memo } from "../storage/memo.js";
 import { type FileRow, getServedFile, type ListedModelKey, listCompleteModels } from "../storage/models.js";
 import { publishedCard } from "../storage/published-cards.js";
+import { storedObject } from "../storage/stored-files.js";
 import { matchesIfNoneMatch, strongEtag } from "./etag.js";
 import { readPage } from "./paging.js";
 import { channelParam, fileNameParam, versionParam } from "./params.js";
@@ -32,6 +34,31 @@ export const channelCards = new Memo<{ version: string; card: string } | null>({
 const publishedFiles = new Memo<FileRow | null>({ ttlMs: 3_600_000, maxEntries: 1024 });
 const found = <T>(value: T | null) => value !== null;
 const json = "application/json; charset=utf-8";
+
+/** Legacy keys found to hold their card's bytes; nothing writes those keys any more. */
+const verifiedLegacyKeys = new Memo<true>({ ttlMs: 3_600_000, maxEntries: 1024 });
+
+/**
+ * A file stored under its legacy key (storage/files.ts), served under the card's sha256 only once its
+ * bytes are known to have it: that key was not content-addressed, so a stale upload could overwrite it.
+ */
+async function legacyObject(bucket: R2Bucket, version: string, file: FileRow): Promise<R2ObjectBody | null> {
+  const key = legacyFileKey(version, file.name);
+  if (!verifiedLegacyKeys.get(key)) {
+    const problem = await fileProblem(file, await storedObject(bucket, key));
+    if (problem?.problem === "missing") return null;
+    if (problem) {
+      console.error(`refusing to serve ${key}: ${problem.message}`);
+      throw new ApiError(
+        500,
+        "internal",
+        `model ${version} file ${file.name} in storage does not match its card (${problem.message}); publish the model again`,
+      );
+    }
+    verifiedLegacyKeys.set(key, true);
+  }
+  return bucket.get(key);
+}
 
 export const modelRoutes = new Hono<AppEnv>()
   .get("/models", async (c) => {
@@ -73,7 +100,7 @@ export const modelRoutes = new Hono<AppEnv>()
     const headers = { etag, "cache-control": IMMUTABLE, "x-content-sha256": file.sha256 };
     if (matchesIfNoneMatch(c.req.header("if-none-match"), etag)) return c.body(null, 304, headers);
     const object =
-      (await c.env.MODELS.get(fileKey(version, file))) ?? (await c.env.MODELS.get(legacyFileKey(version, name)));
+      (await c.env.MODELS.get(fileKey(version, file))) ?? (await legacyObject(c.env.MODELS, version, file));
     if (!object) throw new ApiError(404, "not_found", `model ${version} file ${name} is missing from storage`);
     return c.body(object.body, 200, {
       ...headers,

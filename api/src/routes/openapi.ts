@@ -7,6 +7,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env.js";
 import { PromoteBodySchema } from "./admin-channels.js";
+import { FeedbackBatchSchema } from "./feedback.js";
 import { DEFAULT_MODELS_PAGE } from "./models.js";
 import { MAX_PAGE_LIMIT } from "./paging.js";
 
@@ -55,10 +56,13 @@ const common = {
 };
 const admin = { security: [{ adminToken: [] }], "x-admin": true };
 const adminErrors = { "401": errorResponse("missing or bad admin token") };
-const feedbackErrors = {
-  "400": errorResponse("invalid JSON or record"),
+const jsonBodyErrors = {
   "413": errorResponse("body too large"),
   "415": errorResponse("Content-Type is not application/json"),
+};
+const feedbackErrors = {
+  "400": errorResponse("invalid JSON or record"),
+  ...jsonBodyErrors,
   "429": {
     description: "rate limited; see Retry-After",
     headers: { "Retry-After": { schema: { type: "integer" } } },
@@ -89,6 +93,24 @@ const feedbackBatchResults: Schema = {
           error: { type: "string", description: "with invalid: the reason, for people" },
         },
       },
+    },
+  },
+};
+
+/** The answer of PUT /v1/admin/models/{version}/card. */
+const pendingModel: Schema = {
+  type: "object",
+  required: ["version", "status", "files", "missing"],
+  properties: {
+    version: { type: "string" },
+    status: { const: "pending" },
+    files: { type: "array", items: { type: "string" }, description: "every file of the card" },
+    missing: {
+      type: "array",
+      items: { type: "string" },
+      description:
+        "the files still to upload; sending the same card again keeps the files already uploaded " +
+        "(those listed with the same name, sha256 and size), so an interrupted publish resumes",
     },
   },
 };
@@ -197,7 +219,7 @@ export function buildOpenApiDocument(): Schema {
           responses: {
             "200": { description: "model card", content: jsonContent(ref("ModelCard")) },
             "304": { description: "not modified (If-None-Match)" },
-            ...common,
+            "404": errorResponse("no such channel, or nothing published on it"),
           },
         },
       },
@@ -237,10 +259,10 @@ export function buildOpenApiDocument(): Schema {
           requestBody: {
             required: true,
             content: jsonContent({
-              type: "object",
-              required: ["records"],
-              additionalProperties: false,
-              properties: { records: { type: "array", maxItems: 100, items: ref("FeedbackRecord") } },
+              ...toSchema(FeedbackBatchSchema),
+              description:
+                "records may hold anything: each is checked as a FeedbackRecord on its own, and one that is not " +
+                "is answered invalid in the results rather than refusing the batch",
             }),
           },
           responses: {
@@ -283,10 +305,11 @@ export function buildOpenApiDocument(): Schema {
           parameters: [version],
           requestBody: { required: true, content: jsonContent(ref("ModelCard")) },
           responses: {
-            "201": { description: "pending" },
+            "201": { description: "pending", content: jsonContent(pendingModel) },
             ...common,
             ...adminErrors,
             "409": errorResponse("version already published"),
+            ...jsonBodyErrors,
           },
         },
       },
@@ -301,9 +324,9 @@ export function buildOpenApiDocument(): Schema {
             ...common,
             ...adminErrors,
             "409": errorResponse("version already published"),
-            "413": errorResponse("file too large"),
+            "413": errorResponse("longer than the card's size for the file"),
             "415": errorResponse("Content-Type is not application/octet-stream"),
-            "422": errorResponse("size or sha256 differs from the card"),
+            "422": errorResponse("shorter than the card's size for the file, or another sha256"),
           },
         },
       },
@@ -331,6 +354,7 @@ export function buildOpenApiDocument(): Schema {
             "200": { description: "moved", content: jsonContent(ref("ChannelMove")) },
             ...common,
             ...adminErrors,
+            ...jsonBodyErrors,
           },
         },
       },

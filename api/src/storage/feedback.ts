@@ -90,37 +90,78 @@ const FILTER_CONDITIONS: [keyof ExportFilter, string][] = [
   ["modelVersion", "model_version = ?"],
 ];
 
-interface ExportRow {
-  day: string;
-  id: string;
-  record: string;
+/** Rows per D1 query of an export. */
+export const EXPORT_PAGE_SIZE = 500;
+
+/**
+ * The order an export's rows come in, and the filter it makes redundant once a page has been read
+ * (the cursor is past it). With a received-day filter rows come by received day first, so the range
+ * reads (received_day, day, id) in index order instead of sorting the whole range for every page.
+ */
+interface ExportOrder {
+  columns: readonly ["day", "id"] | readonly ["received_day", "day", "id"];
+  lowerBound: keyof ExportFilter;
 }
 
-/** Reads matching records page by page in (day, id) order, so an export never holds everything in memory. */
-export async function* exportFeedback(db: D1Database, filter: ExportFilter, pageSize = 500): AsyncGenerator<string[]> {
+export function exportOrder(filter: ExportFilter): ExportOrder {
+  return filter.receivedFrom !== undefined || filter.receivedTo !== undefined
+    ? { columns: ["received_day", "day", "id"], lowerBound: "receivedFrom" }
+    : { columns: ["day", "id"], lowerBound: "from" };
+}
+
+/** Where an export page ends: the last row's values of its order's columns. */
+export type ExportKey = string[];
+
+type ExportRow = Record<"received_day" | "day" | "id" | "record", string>;
+
+/** The query for one export page after `after`; the row-value cursor lets SQLite seek the index to it. */
+export function exportPageQuery(
+  filter: ExportFilter,
+  after: ExportKey | null,
+  pageSize: number,
+): { sql: string; params: (string | number)[] } {
+  const order = exportOrder(filter);
   const conditions: string[] = [];
-  const values: string[] = [];
+  const params: (string | number)[] = [];
   for (const [field, condition] of FILTER_CONDITIONS) {
     const value = filter[field];
-    if (value === undefined) continue;
+    if (value === undefined || (after && field === order.lowerBound)) continue;
     conditions.push(condition);
-    values.push(value);
+    params.push(value);
   }
-  let after: { day: string; id: string } | null = null;
+  const columns = order.columns.join(", ");
+  if (after) {
+    conditions.push(`(${columns}) > (${order.columns.map(() => "?").join(", ")})`);
+    params.push(...after);
+  }
+  const where = conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : "";
+  return {
+    sql: `SELECT ${columns}, record FROM feedback ${where} ORDER BY ${columns} LIMIT ?`,
+    params: [...params, pageSize],
+  };
+}
+
+/**
+ * Reads matching records page by page (exportOrder), so an export never holds everything in memory.
+ * Every page is one D1 query of the same Worker invocation.
+ */
+export async function* exportFeedback(
+  db: D1Database,
+  filter: ExportFilter,
+  pageSize = EXPORT_PAGE_SIZE,
+): AsyncGenerator<string[]> {
+  const { columns } = exportOrder(filter);
+  let after: ExportKey | null = null;
   for (;;) {
-    const where: string[] = after ? [...conditions, "(day > ? OR (day = ? AND id > ?))"] : conditions;
-    const params: (string | number)[] = after ? [...values, after.day, after.day, after.id] : values;
-    const sql = `SELECT day, id, record FROM feedback ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
-       ORDER BY day, id LIMIT ?`;
-    const page: D1Result<ExportRow> = await db
+    const { sql, params } = exportPageQuery(filter, after, pageSize);
+    const { results }: D1Result<ExportRow> = await db
       .prepare(sql)
-      .bind(...params, pageSize)
+      .bind(...params)
       .all<ExportRow>();
-    const results = page.results;
     if (results.length === 0) return;
     yield results.map((r) => r.record);
     const last = results.at(-1);
     if (!last || results.length < pageSize) return;
-    after = { day: last.day, id: last.id };
+    after = columns.map((column) => last[column]);
   }
 }

@@ -45,13 +45,17 @@ export async function getModel(db: D1Database, version: string): Promise<ModelRo
   };
 }
 
-/** The card of a complete version, as stored (JSON text), or null. */
-export async function getCompleteCardText(db: D1Database, version: string): Promise<string | null> {
-  const row = await db
-    .prepare("SELECT card FROM models WHERE version = ?1 AND status = 'complete'")
-    .bind(version)
-    .first<{ card: string }>();
-  return row?.card ?? null;
+/** The cards of those of `versions` that are complete, as stored (JSON text), by version: one query however many. */
+export async function getCompleteCardTexts(db: D1Database, versions: string[]): Promise<Map<string, string>> {
+  if (versions.length === 0) return new Map();
+  // One JSON array parameter rather than one parameter per version: D1 binds at most 100.
+  const { results } = await db
+    .prepare(
+      "SELECT version, card FROM models WHERE version IN (SELECT value FROM json_each(?1)) AND status = 'complete'",
+    )
+    .bind(JSON.stringify(versions))
+    .all<{ version: string; card: string }>();
+  return new Map(results.map((r) => [r.version, r.card]));
 }
 
 /** Where a page of the published list ends: versions are listed newest published first. */
@@ -89,16 +93,30 @@ export async function listCompleteModels(
   }));
 }
 
+/** What storing a pending card did: false when the version is already complete; the card's files not yet uploaded. */
+export interface PendingPut {
+  stored: boolean;
+  missing: string[];
+}
+
 /**
- * Stores a new pending version (or replaces the card of a pending one, restarting its upload).
- * Returns false when the version is already complete. Every statement is conditional on the version
- * not being complete, so a concurrent completion cannot be overwritten.
+ * Stores a new pending version or replaces the card of a pending one. A file the new card lists
+ * with the same name, sha256 and size keeps its upload (objects are keyed by content, so the stored
+ * bytes are still the right ones); every other file of the old card is forgotten. Every statement is
+ * conditional on the version not being complete, so a concurrent completion cannot be overwritten.
  */
-export async function putPendingModel(db: D1Database, card: ModelCard): Promise<boolean> {
+export async function putPendingModel(db: D1Database, card: ModelCard): Promise<PendingPut> {
   const at = now();
   const notComplete = "NOT EXISTS (SELECT 1 FROM models WHERE version = ?1 AND status = 'complete')";
   const statements = [
-    db.prepare(`DELETE FROM model_files WHERE version = ?1 AND ${notComplete}`).bind(card.version),
+    db
+      .prepare(
+        `DELETE FROM model_files WHERE version = ?1 AND ${notComplete}
+           AND NOT EXISTS (SELECT 1 FROM json_each(?2) AS f
+             WHERE f.value ->> 'name' = model_files.name AND f.value ->> 'sha256' = model_files.sha256
+               AND f.value ->> 'size' = model_files.size)`,
+      )
+      .bind(card.version, JSON.stringify(card.files)),
     db
       .prepare(
         `INSERT INTO models (version, card, status, created_at) VALUES (?1, ?2, 'pending', ?3)
@@ -115,9 +133,13 @@ export async function putPendingModel(db: D1Database, card: ModelCard): Promise<
         )
         .bind(card.version, file.name, file.sha256, file.size),
     ),
+    db
+      .prepare("SELECT name FROM model_files WHERE version = ?1 AND uploaded_at IS NULL ORDER BY name")
+      .bind(card.version),
   ];
-  const results = await db.batch(statements);
-  return (results[1]?.meta.changes ?? 0) > 0;
+  const results = await db.batch<{ name: string }>(statements);
+  const stored = (results[1]?.meta.changes ?? 0) > 0;
+  return { stored, missing: stored ? (results.at(-1)?.results ?? []).map((r) => r.name) : [] };
 }
 
 export async function getFile(db: D1Database, version: string, name: string): Promise<FileRow | null> {

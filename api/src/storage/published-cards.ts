@@ -4,7 +4,7 @@
  */
 import type { ModelCard } from "@pifu/core";
 import { Memo } from "./memo.js";
-import { getCompleteCardText } from "./models.js";
+import { getCompleteCardTexts } from "./models.js";
 
 export interface PublishedCard {
   version: string;
@@ -14,25 +14,37 @@ export interface PublishedCard {
   classIds: ReadonlySet<string>;
 }
 
-const cards = new Memo<PublishedCard | null>({ ttlMs: 3_600_000, maxEntries: 256 });
+const cards = new Memo<PublishedCard>({ ttlMs: 3_600_000, maxEntries: 256 });
 
-/** The card of a complete version, or null; a miss is not cached, so a version published later is found. */
-export function publishedCard(db: D1Database, version: string): Promise<PublishedCard | null> {
-  const load = async () => {
-    const text = await getCompleteCardText(db, version);
-    if (text === null) return null;
-    const card = JSON.parse(text) as ModelCard;
-    return { version, text, classIds: new Set(card.classes.map((c) => c.id)) };
-  };
-  return cards.getOrLoad(version, load, (card) => card !== null);
+function toPublished(version: string, text: string): PublishedCard {
+  const card = JSON.parse(text) as ModelCard;
+  return { version, text, classIds: new Set(card.classes.map((c) => c.id)) };
 }
 
-/** The cards of several versions, each looked up once (a batch of feedback names few versions). */
+/**
+ * The cards of several versions (null for one not published), those not in this isolate's memo read
+ * in one D1 query. A miss is not kept, so a version published later is found.
+ */
 export async function publishedCards(
   db: D1Database,
   versions: Iterable<string>,
 ): Promise<Map<string, PublishedCard | null>> {
-  const unique = [...new Set(versions)];
-  const found = await Promise.all(unique.map((version) => publishedCard(db, version)));
-  return new Map(unique.map((version, i) => [version, found[i] ?? null]));
+  const found = new Map<string, PublishedCard | null>();
+  const unknown: string[] = [];
+  for (const version of new Set(versions)) {
+    const cached = cards.get(version);
+    if (cached) found.set(version, cached);
+    else unknown.push(version);
+  }
+  const texts = await getCompleteCardTexts(db, unknown);
+  for (const version of unknown) {
+    const text = texts.get(version);
+    found.set(version, text === undefined ? null : cards.set(version, toPublished(version, text)));
+  }
+  return found;
+}
+
+/** The card of a complete version, or null. */
+export async function publishedCard(db: D1Database, version: string): Promise<PublishedCard | null> {
+  return (await publishedCards(db, [version])).get(version) ?? null;
 }
