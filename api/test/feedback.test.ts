@@ -47,7 +47,7 @@ describe("POST /v1/feedback", () => {
     expect(await feedbackRows()).toBe(before);
   });
 
-  it("refuses an id that is not a lower-case random UUID, and a day before 2020 or after tomorrow (UTC)", async () => {
+  it("refuses an id that is not a lower-case random UUID", async () => {
     const before = await feedbackRows();
     const record = exampleFeedback();
     const refused = async (patch: Partial<typeof record>) => {
@@ -57,25 +57,13 @@ describe("POST /v1/feedback", () => {
     };
     expect(await refused({ id: record.id.toUpperCase() })).toContain("random UUID (version 4) in lower case");
     expect(await refused({ id: "6ba7b810-9dad-11d1-80b4-00c04fd430c8" })).toContain("random UUID (version 4)");
-    expect(await refused({ day: "0000-01-01" })).toContain("day must be 2020-01-01 or later");
-    const dayIn = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
-    expect(await refused({ day: "9999-12-31" })).toContain("day 9999-12-31 is in the future");
-    expect(await refused({ day: dayIn(2) })).toContain(`day ${dayIn(2)} is in the future`);
     expect(await feedbackRows()).toBe(before);
-    // A phone ahead of UTC may already be on tomorrow.
-    expect((await postJson("/v1/feedback", { ...record, day: dayIn(1) })).status).toBe(201);
+  });
 
-    const future = exampleFeedback({ day: dayIn(3) });
-    const batch = await postJson("/v1/feedback/batch", { records: [future, exampleFeedback({ day: "2020-01-01" })] });
-    const { results } = (await batch.json()) as { results: FeedbackBatchResult[] };
-    expect(results[0]).toEqual({
-      index: 0,
-      id: future.id,
-      status: "invalid",
-      code: "invalid_record",
-      error: expect.stringContaining(`day ${dayIn(3)} is in the future`),
-    });
-    expect(results[1]?.status).toBe("created");
+  it("keeps a record from a phone whose clock is years off: its day is the phone's claim", async () => {
+    for (const day of ["1970-01-01", "2099-12-31"]) {
+      expect((await postJson("/v1/feedback", exampleFeedback({ day }))).status, day).toBe(201);
+    }
   });
 
   it("refuses a version that is not published and labels that are not the model's classes (422)", async () => {

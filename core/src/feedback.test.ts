@@ -24,8 +24,6 @@ describe("feedback record", () => {
     ["a probability above 1", { prediction: [{ label: "eczema", probability: 1.5 }] }],
     ["an SQL-ish label", { confirmedLabel: "x'; DROP TABLE feedback;--" }],
     ["a Fitzpatrick type of 7", { fitzpatrick: 7 }],
-    ["a day before 2020", { day: "2019-12-31" }],
-    ["day 0000-01-01", { day: "0000-01-01" }],
     ["an unknown confirmer", { confirmedBy: "robot" }],
   ])("rejects %s", (_what, patch) => {
     expect(FeedbackRecordSchema.safeParse({ ...exampleFeedback(), ...patch }).success).toBe(false);

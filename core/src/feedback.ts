@@ -22,8 +22,6 @@ export const BODY_SITES = [
 export const FITZPATRICK_TYPES = [1, 2, 3, 4, 5, 6] as const;
 export const LOCALES = ["en", "zh"] as const;
 
-/** No feedback predates pifu: an earlier day is a wrong clock or a made-up record. */
-export const EARLIEST_FEEDBACK_DAY = "2020-01-01";
 export const UUID_V4_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 const ClassId = z.string().regex(CLASS_ID_PATTERN, "a class id is lower_snake_case");
@@ -48,8 +46,12 @@ export const FeedbackRecordSchema = z.strictObject({
   bodySite: z.enum(BODY_SITES).optional(),
   fitzpatrick: z.number().int().min(1).max(6).optional(),
   locale: z.enum(LOCALES),
-  /** Calendar day only (YYYY-MM-DD), never a time; the API also refuses a day after tomorrow (UTC). */
-  day: z.iso.date().refine((day) => day >= EARLIEST_FEEDBACK_DAY, `day must be ${EARLIEST_FEEDBACK_DAY} or later`),
+  /**
+   * Calendar day only (YYYY-MM-DD), never a time: the phone's day, which a phone with a wrong clock gets
+   * wrong. It is not bounded, so such a phone's labels are not lost; the API records the day it
+   * received each record beside it (exports filter on either).
+   */
+  day: z.iso.date(),
 });
 export type FeedbackRecord = z.infer<typeof FeedbackRecordSchema>;
 

@@ -27,16 +27,6 @@ export const FeedbackBatchSchema = z.strictObject({
   records: z.array(z.unknown()).min(1).max(MAX_BATCH_RECORDS),
 });
 
-/**
- * Why a record's day is refused: it is after the day following today (UTC), the latest day a phone in
- * a time zone ahead of UTC can have now; undefined when it is not.
- */
-export function futureDayProblem(record: FeedbackRecord, now = Date.now()): string | undefined {
-  const latest = new Date(now + 86_400_000).toISOString().slice(0, 10);
-  if (record.day <= latest) return undefined;
-  return `day ${record.day} is in the future (the latest day accepted now is ${latest}); check the phone's date`;
-}
-
 function idOf(raw: unknown): string | null {
   const id = (raw as { id?: unknown } | null)?.id;
   return typeof id === "string" ? id.slice(0, 64) : null;
@@ -49,8 +39,6 @@ function invalid(index: number, id: string | null, code: FeedbackRefusalCode, er
 async function readRecord(c: Context<AppEnv>): Promise<FeedbackRecord> {
   requireJsonBody(c);
   const record = parseWith(FeedbackRecordSchema, await readJson(c, MAX_FEEDBACK_BYTES), "feedback record");
-  const future = futureDayProblem(record);
-  if (future) throw new ApiError(400, "invalid_body", `invalid feedback record: ${future}`);
   const mismatch = modelMismatch(record, await publishedCard(c.env.DB, record.modelVersion));
   if (mismatch) throw new ApiError(422, mismatch.code, mismatch.message);
   return record;
@@ -91,9 +79,7 @@ export const feedbackRoutes = new Hono<AppEnv>()
         results[index] = invalid(index, idOf(raw), "invalid_record", describeIssues(result.error));
         return;
       }
-      const future = futureDayProblem(result.data);
-      if (future) results[index] = invalid(index, result.data.id, "invalid_record", future);
-      else parsed.push({ index, record: result.data });
+      parsed.push({ index, record: result.data });
     });
     const versions = parsed.map((p) => p.record.modelVersion);
     const cards = await publishedCards(c.env.DB, versions);
