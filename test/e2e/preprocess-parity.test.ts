@@ -2,7 +2,8 @@
  * The preprocessing contract across engines: the same photo decoded by Chromium (the app's own
  * createImageBitmap + canvas path) and by training's decoder (sharp, what `npm run evaluate` uses)
  * gives the same `preprocess` output: byte-identical for PNG, within a JPEG decoder's rounding for
- * JPEG, and the same way up for a phone JPEG whose EXIF says it is rotated.
+ * JPEG, the same way up for a phone JPEG whose EXIF says it is rotated, and in sRGB colours for a
+ * phone JPEG in another colour space (an iPhone's Display P3).
  */
 import { DEFAULT_PREPROCESS, type PreprocessSpec, preprocess, sha256Hex } from "@pifu/core";
 import { build } from "esbuild";
@@ -105,6 +106,25 @@ describe("preprocess parity, Chromium canvas vs training's decoder", () => {
     // One level of 255 is 2/255 ≈ 0.008 in [-1, 1].
     expect(mean).toBeLessThan(0.008);
     expect(max).toBeLessThan(0.1);
+  });
+
+  it("converts a Display P3 JPEG to sRGB colours, in both", async () => {
+    const source = await fixturePng({ width: 320, height: 240, seed: 11 });
+    // The same picture stored in P3 numbers with its profile attached, as an iPhone stores photos.
+    const p3 = await sharp(source).withIccProfile("p3").jpeg({ quality: 95 }).toBuffer();
+    const srgb = await sharp(source).jpeg({ quality: 95 }).toBuffer();
+    const spec = { ...DEFAULT_PREPROCESS, inputSize: 96 };
+    const expected = await nodeSide(srgb, spec);
+    for (const decoded of [await browserSide(p3, "image/jpeg", spec), await nodeSide(p3, spec)]) {
+      expect(difference(decoded, expected).mean).toBeLessThan(0.008);
+    }
+    // Not merely alike: read as if they were sRGB, the P3 numbers are off by more.
+    const { data, info } = await sharp(p3).keepIccProfile().raw().toBuffer({ resolveWithObject: true });
+    const asIfSrgb = preprocess(
+      { data: new Uint8Array(data), width: info.width, height: info.height, channels: 3 },
+      spec,
+    );
+    expect(difference(asIfSrgb, expected).mean).toBeGreaterThan(0.012);
   });
 
   it("turns a phone JPEG the way its EXIF orientation says, in both", async () => {

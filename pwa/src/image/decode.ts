@@ -59,9 +59,11 @@ export function readPixels(bitmap: ImageBitmap, width = bitmap.width, height = b
 
 export async function decodeBitmap(file: Blob): Promise<ImageBitmap> {
   try {
-    // No colour-space conversion or premultiplication, so the bytes match a plain decoder (sharp) exactly.
+    // Colours converted to sRGB from the photo's own profile (an iPhone's Display P3, say), as training's
+    // decoder does; a photo without one is taken as sRGB and left as it is. No premultiplication, so the
+    // bytes match sharp's exactly.
     return await createImageBitmap(file, {
-      colorSpaceConversion: "none",
+      colorSpaceConversion: "default",
       premultiplyAlpha: "none",
       imageOrientation: "from-image",
     });
