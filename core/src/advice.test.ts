@@ -32,6 +32,12 @@ describe("needsDoctor", () => {
     expect(needsDoctor(result, SKIN8_CLASS_IDS)).toBe(true);
   });
 
+  it("always sends to a doctor when the photo failed the quality gate", () => {
+    const result = skin8({ eczema: 0.9 });
+    expect(needsDoctor(result, SKIN8_CLASS_IDS)).toBe(false);
+    expect(needsDoctor({ ...result, poorPhoto: true }, SKIN8_CLASS_IDS)).toBe(true);
+  });
+
   it("treats a class id core does not know as needing a doctor", () => {
     const ids = ["eczema", "acne_rosacea", "new_condition"];
     expect(needsDoctor({ probabilities: Float64Array.of(0.6, 0.25, 0.15), unsure: false }, ids)).toBe(true);

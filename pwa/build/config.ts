@@ -51,7 +51,8 @@ export function pwaConfig(options: PwaBuildOptions = {}): InlineConfig {
       preact(),
       embedAssets(modelDir),
       VitePWA({
-        registerType: "autoUpdate",
+        // The app asks before a new version takes over (src/app-update.tsx): no reload mid-use.
+        registerType: "prompt",
         injectRegister: false,
         manifest: {
           name: "pifu skin check 皮肤自查",
@@ -76,8 +77,9 @@ export function pwaConfig(options: PwaBuildOptions = {}): InlineConfig {
           navigateFallback: "index.html",
           navigateFallbackDenylist: [/^\/v1\//],
           cleanupOutdatedCaches: true,
+          // The first worker controls the page it installs from, so the app works offline after one load.
+          // A later one waits (no skipWaiting) until the user taps Reload.
           clientsClaim: true,
-          skipWaiting: true,
         },
       }),
     ],

@@ -1,5 +1,6 @@
 /** The app shell: loads the model, holds the current check and routes between screens. */
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { UpdateNotice } from "./app-update.js";
 import { type CheckResult, runCheck } from "./check.js";
 import { checkErrorMessage, errorText } from "./errors.js";
 import { enqueueFeedback, feedbackCounts } from "./feedback/queue.js";
@@ -24,6 +25,7 @@ import { Quality } from "./screens/Quality.js";
 import { Result } from "./screens/Result.js";
 import { Settings as SettingsScreen } from "./screens/Settings.js";
 import { loadSettings, type Settings, saveSettings, settingsFrom } from "./settings.js";
+import { keepStoredData } from "./storage.js";
 
 const API_BASE = import.meta.env.VITE_PIFU_API ?? "";
 const WASM_DIR = `${import.meta.env.BASE_URL}tfjs/`;
@@ -52,6 +54,21 @@ export function App() {
   const [photo, setPhoto] = useState<PendingPhoto>();
   const [check, setCheck] = useState<CheckResult>();
   const [feedbackSaved, setFeedbackSaved] = useState(false);
+  /** Whether the last answer in Doctor mode came from a clinician: the next one starts the same. */
+  const [clinician, setClinician] = useState(false);
+  /** Set while a check runs: one at a time, so a slower one cannot replace a later one's result. */
+  const [busy, setBusy] = useState(false);
+  const running = useRef(false);
+  /** The screen a check finished on while the user was on another one; Home offers to show it. */
+  const [finished, setFinished] = useState<"quality" | "result">();
+  const screenRef = useRef(screen);
+  screenRef.current = screen;
+  const mainRef = useRef<HTMLElement>(null);
+  const firstScreen = useRef(true);
+  /** The label each feedback id was queued with in this session, to tell a correction from a first save. */
+  const queuedLabels = useRef(new Map<string, string>());
+  /** What the result screen says about the check's saved feedback besides "saved". */
+  const [feedbackNotice, setFeedbackNotice] = useState<{ id: string; text: string }>();
   /** The check that could not be saved to history, and why. */
   const [notInHistory, setNotInHistory] = useState<{ id: string; error: string }>();
   const [updateStatus, setUpdateStatus] = useState<string>();
@@ -64,6 +81,18 @@ export function App() {
   const t = translator(settings?.locale ?? "en");
 
   const settingsRef = useRef<Settings>();
+
+  // Focus moves to the new screen's heading, so keyboard and screen-reader users land on it, not on <body>.
+  useEffect(() => {
+    if (firstScreen.current) {
+      firstScreen.current = false;
+      return;
+    }
+    const heading = mainRef.current?.querySelector("h1");
+    if (!heading) return;
+    heading.tabIndex = -1;
+    heading.focus();
+  }, [screen]);
 
   /** The queue's counts for the header badge; unreadable counts keep the last ones shown. */
   const refreshCounts = useCallback(() => {
@@ -119,20 +148,23 @@ export function App() {
       try {
         const latest = () => settingsRef.current ?? current;
         const result = await updateFromChannel(API_BASE, active.classifier.card.version, latest);
+        const channel = say(`channel_${latest().channel}`);
         if (result.kind === "updated") {
           const version = result.model.classifier.card.version;
           // Freed once the checks still running on it end.
           active.classifier.dispose();
           setModel(result.model);
           // Saved together with the model, in one transaction.
-          applySettings({ ...latest(), activeModel: version });
-          setUpdateStatus(say("updateDone", { version }));
+          applySettings({ ...latest(), activeModel: activeVersion(result.model) });
+          setUpdateStatus(say(result.switched ? "updateSwitched" : "updateDone", { version, channel }));
           syncer.current?.retryWaiting();
+          void keepStoredData();
         } else if (result.kind === "failed") {
           const key = { download: "updateDownloadFailed", check: "updateFailed", store: "updateNotStored" } as const;
-          setUpdateStatus(say(key[result.stage], { version: result.version, error: result.error }));
+          setUpdateStatus(say(key[result.stage], { version: result.version, error: errorText(result.error, say) }));
         } else if (!quiet) {
-          setUpdateStatus(say("updateNone"));
+          const version = result.channelVersion;
+          setUpdateStatus(version ? say("updateNoneOn", { version, channel }) : say("updateNone"));
         }
       } catch (error) {
         if (!quiet) setUpdateStatus(say("updateOffline", { error: errorText(error, say) }));
@@ -201,18 +233,29 @@ export function App() {
   if (!settings) return null;
   const classifier = model?.classifier;
 
+  /** Shows a check's outcome, unless the user went on to another screen meanwhile: Home then offers it. */
+  const reveal = (target: "quality" | "result") => {
+    if (screenRef.current === "home" || screenRef.current === "quality") setScreen(target);
+    else setFinished(target);
+  };
+
   /** Shows the result as soon as it is computed; saving it to history comes after and may fail alone. */
-  const showCheck = async (pixels: PendingPhoto["pixels"], thumbnail: Blob) => {
+  const showCheck = async (
+    pixels: PendingPhoto["pixels"],
+    thumbnail: Blob,
+    problems: PendingPhoto["report"]["problems"],
+  ) => {
     if (!classifier) return;
-    const result = await runCheck(classifier, pixels, thumbnail);
+    const result = await runCheck(classifier, pixels, thumbnail, problems);
     // The full-size pixels kept for "Check anyway" are not needed once the model has seen them.
     setPhoto(undefined);
     setCheck(result);
     setFeedbackSaved(false);
     setStatus(undefined);
-    setScreen("result");
+    reveal("result");
     try {
       await addToHistory(result);
+      void keepStoredData();
     } catch (error) {
       setNotInHistory({ id: result.id, error: errorText(error, t) });
     }
@@ -220,11 +263,19 @@ export function App() {
 
   /** Runs one step of a check, saying "checking" meanwhile and what went wrong if it fails. */
   const checking = async (step: () => Promise<void>) => {
+    // A second tap in the same task comes before the re-render that disables the inputs.
+    if (running.current) return;
+    running.current = true;
+    setBusy(true);
+    setFinished(undefined);
     setStatus(t("checking"));
     try {
       await step();
     } catch (error) {
       setStatus(checkErrorMessage(error, t));
+    } finally {
+      running.current = false;
+      setBusy(false);
     }
   };
 
@@ -240,20 +291,38 @@ export function App() {
         if (report.problems.length > 0) {
           setPhoto({ pixels: decoded.pixels, thumbnail: decoded.thumbnail, report, minSide });
           setStatus(undefined);
-          setScreen("quality");
+          reveal("quality");
           return;
         }
-        await showCheck(decoded.pixels, decoded.thumbnail);
+        await showCheck(decoded.pixels, decoded.thumbnail, []);
       }),
     );
   };
 
-  /** Throws when the record is not queued; the doctor screen shows it and saving again is harmless. */
+  /**
+   * Throws only when the record is not queued; the doctor screen shows it and saving again is
+   * harmless. Once queued, what else went wrong (History not noting it) shows on the result.
+   */
   const onDoctorSubmit = async (answer: DoctorAnswer) => {
     if (!check) return;
-    const record = feedbackRecord(check, answer, settings.locale);
-    await enqueueFeedback(record);
-    await attachFeedback(check.id, { id: record.id, confirmedLabel: record.confirmedLabel });
+    setClinician(answer.confirmedBy === "doctor");
+    const earlierLabel = queuedLabels.current.get(check.feedbackId);
+    const { record, earlierSent } = await enqueueFeedback(
+      feedbackRecord(check, answer, settings.locale),
+      earlierLabel !== undefined,
+    );
+    queuedLabels.current.set(record.id, record.confirmedLabel);
+    // A correction the API could not take under the earlier id went out under a new one; the next goes there too.
+    if (record.id !== check.feedbackId) setCheck({ ...check, feedbackId: record.id });
+    const notices = earlierSent ? [t("feedbackEarlierSent", { label: nameOf(earlierLabel ?? "") })] : [];
+    void keepStoredData();
+    try {
+      await attachFeedback(check.id, { id: record.id, confirmedLabel: record.confirmedLabel });
+    } catch (error) {
+      // The record is queued all the same: saying saving failed would be untrue.
+      notices.push(t("feedbackNotInHistory", { error: errorText(error, t) }));
+    }
+    setFeedbackNotice(notices.length > 0 ? { id: check.id, text: notices.join(" ") } : undefined);
     setFeedbackSaved(true);
     setScreen("result");
     syncer.current?.trigger();
@@ -273,10 +342,19 @@ export function App() {
 
   const nameOf = (id: string) => (classifier ? describeClass(classifier.card, id, settings.locale).name : id);
 
+  const showFinished = finished
+    ? () => {
+        setFinished(undefined);
+        setScreen(finished);
+      }
+    : undefined;
+
   let body = null;
   if (screen === "home" || !classifier) {
     const homeStatus = fatal ? t("modelFailed", { error: fatal }) : classifier ? status : t("loadingModel");
-    body = <Home ready={Boolean(classifier)} status={homeStatus} onPhoto={onPhoto} />;
+    body = (
+      <Home ready={Boolean(classifier) && !busy} status={homeStatus} onShowResult={showFinished} onPhoto={onPhoto} />
+    );
   } else if (screen === "quality" && photo) {
     body = (
       <Quality
@@ -284,12 +362,13 @@ export function App() {
         shortSide={Math.min(photo.pixels.width, photo.pixels.height)}
         minSide={photo.minSide}
         status={status}
+        busy={busy}
         onRetake={() => {
           setPhoto(undefined);
           setStatus(undefined);
           setScreen("home");
         }}
-        onContinue={() => void checking(() => showCheck(photo.pixels, photo.thumbnail))}
+        onContinue={() => void checking(() => showCheck(photo.pixels, photo.thumbnail, photo.report.problems))}
       />
     );
   } else if (screen === "result" && check) {
@@ -304,7 +383,9 @@ export function App() {
       />
     );
   } else if (screen === "doctor" && check) {
-    body = <Doctor check={check} onSubmit={onDoctorSubmit} onCancel={() => setScreen("result")} />;
+    body = (
+      <Doctor check={check} clinician={clinician} onSubmit={onDoctorSubmit} onCancel={() => setScreen("result")} />
+    );
   } else if (screen === "history") {
     body = <History nameOf={nameOf} />;
   } else if (screen === "settings") {
@@ -327,7 +408,7 @@ export function App() {
       />
     );
   } else {
-    body = <Home ready status={status} onPhoto={onPhoto} />;
+    body = <Home ready={!busy} status={status} onShowResult={showFinished} onPhoto={onPhoto} />;
   }
 
   return (
@@ -343,7 +424,7 @@ export function App() {
           )}
         </span>
       </header>
-      <main>
+      <main ref={mainRef}>
         {(screen === "home" || screen === "settings") &&
           storageNotices.map((notice) => (
             <output key={notice} class="status warn" data-testid="storage-notice">
@@ -351,7 +432,15 @@ export function App() {
             </output>
           ))}
         {body}
+        {screen === "result" && feedbackNotice && feedbackNotice.id === check?.id && (
+          <output class="status warn" data-testid="feedback-notice">
+            {feedbackNotice.text}
+          </output>
+        )}
       </main>
+      <UpdateNotice />
+      {/* Tells screen readers a check finished while the user was on another screen. */}
+      <output class="visually-hidden">{finished ? t("resultReady") : ""}</output>
       <nav class="bottom" aria-label={t("appName")}>
         {nav("home", t("navHome"))}
         {nav("history", t("navHistory"))}

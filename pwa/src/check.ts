@@ -12,6 +12,7 @@ import {
 } from "@pifu/core";
 import type { Classifier } from "./model/classifier.js";
 import { photoLogits } from "./model/views.js";
+import type { QualityProblem } from "./quality/quality.js";
 
 export interface CheckResult {
   id: string;
@@ -23,9 +24,16 @@ export interface CheckResult {
   /** The preprocessed model input (before the test-time views), kept for the heat map. */
   input: Float32Array;
   interpretation: Interpretation;
+  /** What the quality gate found in a photo checked anyway; empty when it passed. */
+  qualityProblems: QualityProblem[];
 }
 
-export async function runCheck(classifier: Classifier, pixels: RawImage, thumbnail: Blob): Promise<CheckResult> {
+export async function runCheck(
+  classifier: Classifier,
+  pixels: RawImage,
+  thumbnail: Blob,
+  qualityProblems: QualityProblem[] = [],
+): Promise<CheckResult> {
   const { card } = classifier;
   const input = preprocess(pixels, card.preprocessing);
   const logits = await photoLogits(classifier, input);
@@ -37,6 +45,7 @@ export async function runCheck(classifier: Classifier, pixels: RawImage, thumbna
     thumbnail,
     input,
     interpretation: interpretLogits(logits, card.calibration, card.unsure),
+    qualityProblems,
   };
 }
 

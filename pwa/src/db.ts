@@ -2,6 +2,7 @@
 import type { FeedbackRecord, ModelCard } from "@pifu/core";
 import { type DBSchema, type IDBPDatabase, openDB } from "idb";
 import { requeuedFromV1 } from "./feedback/lifecycle.js";
+import type { QualityProblem } from "./quality/quality.js";
 
 export const DB_NAME = "pifu";
 
@@ -36,6 +37,8 @@ export interface HistoryEntry {
   modelVersion: string;
   top: { label: string; probability: number }[];
   unsure: boolean;
+  /** What the quality gate found in a photo checked anyway (absent in entries saved before it was kept). */
+  qualityProblems?: QualityProblem[];
   /** The feedback record sent for this result, if any. */
   feedback?: { id: string; confirmedLabel: string };
 }

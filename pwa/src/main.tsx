@@ -1,8 +1,8 @@
-import { registerSW } from "virtual:pwa-register";
 import { render } from "preact";
 import { App } from "./app.js";
+import { registerServiceWorker } from "./app-update.js";
 import "./styles.css";
 
-registerSW({ immediate: true });
+registerServiceWorker();
 const root = document.getElementById("app");
 if (root) render(<App />, root);

@@ -82,33 +82,67 @@ export async function saveScreenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SHOTS_DIR, `${name}.png`) });
 }
 
-/** Where the page keeps the object-store names whose `put` fails (see failStorePuts). */
-interface FailingPuts {
-  __pifuFailingPuts: Set<string>;
+/** The percentage a result shows, as a number: "above 99%" as 99.5 and "below 1%" as 0.5. */
+export function shownPercent(text: string): number {
+  if (text.startsWith("above 99")) return 99.5;
+  if (text.startsWith("below 1")) return 0.5;
+  return Number.parseInt(text, 10);
+}
+
+/** The IDBObjectStore writes a test can make fail. */
+type StoreWrite = "put" | "delete" | "clear";
+
+/** Where the page keeps, per write, the object-store names where it fails (see failStoreWrites). */
+interface FailingWrites {
+  __pifuFailing: Partial<Record<StoreWrite, Set<string>>>;
 }
 
 /**
- * From the next navigation on, `put` into any of `stores` throws a QuotaExceededError, as a full disk
- * does; setFailingPuts changes the stores later. Every load of the page starts again from `stores`.
+ * From the next navigation on, `write` on any of `stores` throws: a put a QuotaExceededError, as a full
+ * disk does, a delete or clear an UnknownError, as broken browser storage does. setFailingWrites changes
+ * the stores later. Every load of the page starts again from `stores`.
  */
-export async function failStorePuts(page: Page, stores: string[]): Promise<void> {
-  await page.addInitScript((initial) => {
-    const failing = new Set(initial);
-    (window as unknown as FailingPuts).__pifuFailingPuts = failing;
-    const put = IDBObjectStore.prototype.put;
-    IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<typeof put>) {
-      if (failing.has(this.name)) throw new DOMException("The quota has been exceeded.", "QuotaExceededError");
-      return put.apply(this, args);
-    };
-  }, stores);
+export async function failStoreWrites(page: Page, write: StoreWrite, stores: string[]): Promise<void> {
+  await page.addInitScript(
+    ([method, initial]) => {
+      const failing = new Set(initial);
+      const holder = window as unknown as FailingWrites;
+      holder.__pifuFailing ??= {};
+      holder.__pifuFailing[method] = failing;
+      const prototype = IDBObjectStore.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
+      const original = prototype[method] as (...args: unknown[]) => unknown;
+      const [message, name] =
+        method === "put"
+          ? ["The quota has been exceeded.", "QuotaExceededError"]
+          : ["The operation failed for reasons unrelated to the database itself.", "UnknownError"];
+      prototype[method] = function (this: IDBObjectStore, ...args: unknown[]) {
+        if (failing.has(this.name)) throw new DOMException(message, name);
+        return original.apply(this, args);
+      };
+    },
+    [write, stores] as const,
+  );
 }
 
-export async function setFailingPuts(page: Page, stores: string[]): Promise<void> {
-  await page.evaluate((names) => {
-    const failing = (window as unknown as FailingPuts).__pifuFailingPuts;
-    failing.clear();
-    for (const name of names) failing.add(name);
-  }, stores);
+export async function setFailingWrites(page: Page, write: StoreWrite, stores: string[]): Promise<void> {
+  await page.evaluate(
+    ([method, names]) => {
+      const failing = (window as unknown as FailingWrites).__pifuFailing[method];
+      if (!failing) throw new Error(`failStoreWrites(page, "${method}", …) was not called before the page loaded`);
+      failing.clear();
+      for (const name of names) failing.add(name);
+    },
+    [write, stores] as const,
+  );
+}
+
+/** `put` into any of `stores` fails from the next navigation on (see failStoreWrites). */
+export function failStorePuts(page: Page, stores: string[]): Promise<void> {
+  return failStoreWrites(page, "put", stores);
+}
+
+export function setFailingPuts(page: Page, stores: string[]): Promise<void> {
+  return setFailingWrites(page, "put", stores);
 }
 
 /** Waits until the service worker controls the page, so it reloads offline from the precache. */

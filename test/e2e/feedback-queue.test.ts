@@ -12,7 +12,7 @@ import { join } from "node:path";
 import type { FeedbackRecord } from "@pifu/core";
 import { exampleFeedback } from "@pifu/core/testing";
 import { build } from "esbuild";
-import type { Page } from "playwright-core";
+import type { Page, Route } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishModelDir } from "../../api/src/cli/publish-lib.js";
 import { type LocalApi, startLocalApi } from "../../api/src/dev/local-api.js";
@@ -26,9 +26,10 @@ import { type Chromium, launchChromium } from "./browser.js";
 const ENTRY = `
 import { db } from "./pwa/src/db.ts";
 import { enqueueFeedback, feedbackCounts } from "./pwa/src/feedback/queue.ts";
-import { sendDueFeedback } from "./pwa/src/feedback/sync.ts";
+import { FeedbackSync, sendDueFeedback } from "./pwa/src/feedback/sync.ts";
 globalThis.pifuQueue = {
   enqueue: enqueueFeedback,
+  startSync: (timeoutMs) => new FeedbackSync(location.origin, () => {}, timeoutMs).start(),
   put: async (item) => void (await db()).put("feedback", item),
   rows: async () => (await db()).getAll("feedback"),
   counts: feedbackCounts,
@@ -39,7 +40,9 @@ globalThis.pifuQueue = {
 
 interface QueueWindow {
   pifuQueue: {
-    enqueue(record: FeedbackRecord): Promise<void>;
+    enqueue(record: FeedbackRecord, queuedBefore?: boolean): Promise<{ record: FeedbackRecord; earlierSent: boolean }>;
+    /** Starts the app's sync, which gives up on a request after `timeoutMs`. */
+    startSync(timeoutMs: number): void;
     put(item: unknown): Promise<void>;
     rows(): Promise<QueuedFeedback[]>;
     counts(): Promise<FeedbackCounts>;
@@ -120,14 +123,25 @@ const send = (page: Page, now: number, startedAt: number) =>
   page.evaluate(([n, s]) => (window as unknown as QueueWindow).pifuQueue.send(n, s), [now, startedAt] as const);
 const rowOf = async (page: Page, id: string) => (await rows(page)).find((item) => item.record.id === id);
 
-/** The ids of the records the API holds for `version`. */
-async function storedIds(version: string): Promise<string[]> {
+/** The records the API holds for `version`. */
+async function storedRecords(version: string): Promise<FeedbackRecord[]> {
   const res = await fetch(`${api.url}/v1/feedback/export?format=jsonl&modelVersion=${version}`, {
     headers: { authorization: `Bearer ${api.adminToken}` },
   });
   expect(res.status).toBe(200);
   const text = (await res.text()).trim();
-  return text ? text.split("\n").map((line) => (JSON.parse(line) as FeedbackRecord).id) : [];
+  return text ? text.split("\n").map((line) => JSON.parse(line) as FeedbackRecord) : [];
+}
+
+/** The ids of the records the API holds for `version`. */
+async function storedIds(version: string): Promise<string[]> {
+  return (await storedRecords(version)).map((record) => record.id);
+}
+
+/** The label the API holds under each of `ids`, in their order (undefined where it holds none). */
+async function storedLabels(version: string, ids: string[]): Promise<(string | undefined)[]> {
+  const records = await storedRecords(version);
+  return ids.map((id) => records.find((record) => record.id === id)?.confirmedLabel);
 }
 
 describe("the feedback queue", () => {
@@ -246,6 +260,89 @@ describe("the feedback queue", () => {
       expect(await send(page, now, now)).toBe(2);
       expect(await storedIds("5.1.0")).toContain(queued.id);
       expect(await counts(page)).toEqual({ pending: 0, waiting: 1, rejected: 1 });
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("counts a request the server never answers as failed, and sends the queue on its next try", async () => {
+    const page = await openQueue();
+    const hung: Route[] = [];
+    try {
+      await page.route("**/v1/feedback/batch", (route) => {
+        // The first request gets no answer at all, as behind a dead connection.
+        if (hung.length === 0) hung.push(route);
+        else void route.continue();
+      });
+      const record = exampleFeedback({ modelVersion: "5.1.0" });
+      await enqueue(page, [record]);
+      await page.evaluate(() => (window as unknown as QueueWindow).pifuQueue.startSync(300));
+      await expect.poll(() => rows(page), { timeout: 10_000, interval: 200 }).toEqual([]);
+      expect(hung).toHaveLength(1);
+      expect(await storedIds("5.1.0")).toContain(record.id);
+    } finally {
+      await page.unrouteAll({ behavior: "ignoreErrors" });
+      await page.close();
+    }
+  });
+
+  it("queues a corrected label under a new id once the first one was sent, so the API takes it", async () => {
+    const page = await openQueue();
+    try {
+      const first = exampleFeedback({ modelVersion: "5.1.0", confirmedLabel: "eczema" });
+      const save = (record: FeedbackRecord, queuedBefore: boolean) =>
+        page.evaluate(([r, q]) => (window as unknown as QueueWindow).pifuQueue.enqueue(r, q), [
+          record,
+          queuedBefore,
+        ] as const);
+      expect(await save(first, false)).toEqual({ record: first, earlierSent: false });
+      // Corrected before it was sent: the queued record is replaced, still one record.
+      const corrected = { ...first, confirmedLabel: "psoriasis" };
+      expect(await save(corrected, true)).toEqual({ record: corrected, earlierSent: false });
+      expect(await send(page, T0, T0)).toBe(1);
+      expect(await storedLabels("5.1.0", [first.id])).toEqual(["psoriasis"]);
+
+      // Corrected after it was sent: a resend under its id would be a duplicate the API drops.
+      const again = await save({ ...first, confirmedLabel: "acne_rosacea" }, true);
+      expect(again.earlierSent).toBe(true);
+      expect(again.record.id).not.toBe(first.id);
+      expect(again.record.confirmedLabel).toBe("acne_rosacea");
+      expect(await send(page, T0, T0)).toBe(1);
+      expect(await storedLabels("5.1.0", [first.id, again.record.id])).toEqual(["psoriasis", "acne_rosacea"]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("gives a label saved again while the earlier one is on its way a new id, so it is not dropped", async () => {
+    const page = await openQueue();
+    try {
+      const first = exampleFeedback({ modelVersion: "5.1.0", confirmedLabel: "eczema" });
+      await enqueue(page, [first]);
+      let arrived = () => {};
+      const requested = new Promise<void>((resolve) => {
+        arrived = resolve;
+      });
+      let release = () => {};
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      await page.route("**/v1/feedback/batch", async (route) => {
+        arrived();
+        await released;
+        await route.continue();
+      });
+      const sending = send(page, T0, T0);
+      await requested;
+      await enqueue(page, [{ ...first, confirmedLabel: "psoriasis" }]);
+      release();
+      expect(await sending).toBe(1);
+      await page.unroute("**/v1/feedback/batch");
+      const [moved] = await rows(page);
+      expect(moved).toMatchObject({ status: "pending", record: { confirmedLabel: "psoriasis" } });
+      expect(moved?.record.id).not.toBe(first.id);
+      expect(await send(page, T0, T0)).toBe(1);
+      expect(await storedLabels("5.1.0", [first.id, moved?.record.id ?? ""])).toEqual(["eczema", "psoriasis"]);
     } finally {
       await page.close();
     }

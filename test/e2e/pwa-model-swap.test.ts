@@ -5,9 +5,11 @@
  */
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { publishModelDir } from "../../api/src/cli/publish-lib.js";
 import {
   checkPhoto,
   closeDecodeGate,
+  countRows,
   gateDecoding,
   goTo,
   openDecodeGate,
@@ -28,6 +30,7 @@ beforeAll(async () => {
       { version: "1.0.0", seed: 1 },
       { version: "1.1.0", seed: 2 },
       { version: "1.2.0", seed: 3 },
+      { version: "1.3.0", seed: 4 },
     ],
     embedded: "1.0.0",
   });
@@ -37,6 +40,8 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(() => app?.close());
+
+const storedVersions = async () => (await readRows<{ version: string }>(page, "models")).map((m) => m.version);
 
 const historyVersions = async () =>
   (await readRows<{ createdAt: number; modelVersion: string }>(page, "history"))
@@ -91,5 +96,89 @@ describe("a model update during a check", () => {
     await waitForModel(page, "1.2.0");
     await page.getByText("Updated to model 1.2.0.").waitFor();
     expect(channelFetches).toHaveLength(1);
+  });
+});
+
+describe("one check at a time", () => {
+  it("takes no second photo while a check runs, and leaves the user on the screen they went to", async () => {
+    await waitForModel(page, "1.2.0");
+    const before = await countRows(page, "history");
+    await closeDecodeGate(page);
+    await pickPhoto(page, 53);
+    await waitAtDecodeGate(page);
+    for (const input of ["camera-input", "photo-input"])
+      await expect(page.getByTestId(input).isDisabled(), input).resolves.toBe(true);
+
+    await goTo(page, "History");
+    await openDecodeGate(page);
+    await expect.poll(() => countRows(page, "history"), { timeout: 30_000 }).toBe(before + 1);
+    // Still on History: the result waits on Home.
+    await expect(page.getByTestId("history").isVisible()).resolves.toBe(true);
+    expect(await page.getByTestId("result").count()).toBe(0);
+    await goTo(page, "Check");
+    await expect(page.getByTestId("photo-input").isDisabled()).resolves.toBe(false);
+    await page.getByTestId("result-ready").getByRole("button", { name: "Show it" }).click();
+    await page.getByTestId("result").waitFor();
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe("result-title");
+    await page.getByTestId("checked-photo").waitFor();
+  });
+
+  it('checks a photo once when "Check anyway" is tapped twice', async () => {
+    const before = await countRows(page, "history");
+    await checkPhoto(page, 54, { level: 15 });
+    await page.getByTestId("quality").waitFor();
+    // Two taps in one task: both run before the button can turn disabled.
+    await page.getByRole("button", { name: "Check anyway" }).evaluate((button: HTMLButtonElement) => {
+      button.click();
+      button.click();
+    });
+    await page.getByTestId("result").waitFor();
+    // A second run would be saved long before the next photo's check, the first entry without problems.
+    await checkPhoto(page, 55);
+    const newestProblems = async () => {
+      const history = await readRows<{ createdAt: number; qualityProblems: string[] }>(page, "history");
+      return history.sort((a, b) => b.createdAt - a.createdAt)[0]?.qualityProblems;
+    };
+    await expect.poll(newestProblems).toEqual([]);
+    expect(await countRows(page, "history")).toBe(before + 2);
+  });
+
+  it("follows the chosen channel back from beta, to a downloaded or the built-in model, and says which", async () => {
+    await waitForModel(page, "1.2.0");
+    const { api } = app.stack;
+    await publishModelDir({
+      api: api.url,
+      token: api.adminToken,
+      dir: app.modelDirs["1.3.0"] as string,
+      channel: "beta",
+    });
+    await goTo(page, "Settings");
+    const check = () => page.getByRole("button", { name: "Check for update" }).click();
+    const status = (text: string) => page.getByTestId("update-status").filter({ hasText: text }).waitFor();
+    await page.getByLabel("Update channel").selectOption("beta");
+    await check();
+    await waitForModel(page, "1.3.0");
+    await status("Updated to model 1.3.0.");
+
+    await page.getByLabel("Update channel").selectOption("stable");
+    await check();
+    await waitForModel(page, "1.2.0");
+    await status("Switched to model 1.2.0, the one the Stable channel serves.");
+    expect(await storedVersions()).toEqual(["1.2.0"]);
+    await check();
+    await status("You have model 1.2.0, the one the Stable channel serves.");
+
+    // Stable rolled back to the built-in version: the app goes back to it, and stays there after a reload.
+    await app.publish("1.0.0");
+    await check();
+    await waitForModel(page, "1.0.0");
+    await status("Switched to model 1.0.0, the one the Stable channel serves.");
+    expect(await storedVersions()).toEqual([]);
+    await page.reload();
+    await waitForModel(page, "1.0.0");
+    await goTo(page, "Settings");
+    await check();
+    await status("You have model 1.0.0, the one the Stable channel serves.");
+    await expect(page.getByTestId("header-meta").textContent()).resolves.toContain("v1.0.0");
   });
 });

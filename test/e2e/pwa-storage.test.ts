@@ -12,10 +12,12 @@ import {
   countRows,
   createVersion1Database,
   failStorePuts,
+  failStoreWrites,
   goTo,
   readRow,
   readRows,
   setFailingPuts,
+  setFailingWrites,
   waitForModel,
   waitForServiceWorker,
 } from "./app-page.js";
@@ -96,6 +98,39 @@ describe("the PWA when storage fails", () => {
       await checkPhoto(page, 34);
       expect(await page.getByTestId("match").count()).toBe(3);
       await page.getByTestId("history-notice").waitFor();
+      await goTo(page, "History");
+      await page.getByTestId("history-error").filter({ hasText: "History could not be read" }).waitFor();
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("says why History could not delete, keeps the entries and the confirm dialog, and deletes on a retry", async () => {
+    const page = await app.browser.context.newPage();
+    await failStoreWrites(page, "delete", ["history"]);
+    await failStoreWrites(page, "clear", ["history"]);
+    try {
+      await page.goto(app.stack.app.url);
+      await waitForModel(page, "1.0.0");
+      await checkPhoto(page, 38);
+      await goTo(page, "History");
+      const items = page.getByTestId("history-item");
+      await items.first().waitFor();
+      const before = await items.count();
+      await items.first().getByRole("button", { name: "Delete" }).click();
+      await page.getByTestId("history-error").filter({ hasText: "This could not be deleted. Try again." }).waitFor();
+      await expect(page.getByTestId("history-error").textContent()).resolves.toContain("unrelated to the database");
+      expect(await items.count()).toBe(before);
+
+      await page.getByRole("button", { name: "Delete all" }).click();
+      await page.getByTestId("confirm-delete-all").click();
+      await page.getByRole("alertdialog").getByTestId("history-error").waitFor();
+      expect(await countRows(page, "history")).toBe(before);
+      await setFailingWrites(page, "clear", []);
+      await page.getByTestId("confirm-delete-all").click();
+      await page.getByTestId("history-empty").waitFor();
+      expect(await countRows(page, "history")).toBe(0);
+      expect(await page.getByTestId("history-error").count()).toBe(0);
     } finally {
       await page.close();
     }
@@ -118,28 +153,64 @@ describe("the PWA when storage fails", () => {
       await page.getByText("Feedback saved").waitFor();
       expect(await countRows(page, "feedback")).toBe(before + 1);
 
-      // The record is queued but the history entry cannot take its id: the doctor is told, saves
-      // again, and the second save replaces the first record instead of adding one.
+      // The record is queued but the history entry cannot take its id: the doctor is told the
+      // feedback is saved and History did not note it, not that saving failed.
       await checkPhoto(page, 36);
       await page.getByRole("button", { name: "Doctor mode: confirm or correct" }).click();
       await setFailingPuts(page, ["history"]);
-      await page.getByRole("button", { name: "Save feedback" }).click();
-      await page.getByTestId("feedback-error").filter({ hasText: "Saving the feedback failed" }).waitFor();
-      expect(await countRows(page, "feedback")).toBe(before + 2);
-      await setFailingPuts(page, []);
       await page.getByRole("radio").nth(2).check();
       await page.getByRole("button", { name: "Save feedback" }).click();
       await page.getByText("Feedback saved").waitFor();
+      await page
+        .getByTestId("feedback-notice")
+        .filter({ hasText: "The feedback is saved and will be sent, but History could not note it (storage is full)." })
+        .waitFor();
+      expect(await page.getByTestId("feedback-error").count()).toBe(0);
+      await setFailingPuts(page, []);
       const queued = await readRows<{ record: { id: string; confirmedLabel: string } }>(page, "feedback");
       expect(queued).toHaveLength(before + 2);
-      const history = await readRows<{ feedback?: { id: string; confirmedLabel: string } }>(page, "history");
-      const latest = history.flatMap((entry) => (entry.feedback ? [entry.feedback] : []));
-      for (const sent of latest) {
-        expect(queued.find((item) => item.record.id === sent.id)?.record.confirmedLabel).toBe(sent.confirmedLabel);
-      }
-      expect(latest.map((sent) => sent.confirmedLabel)).toContain("nail_fungus");
+      expect(queued.map((item) => item.record.confirmedLabel)).toContain("nail_fungus");
     } finally {
       await app.browser.context.setOffline(false);
+      await page.close();
+    }
+  });
+});
+
+describe("the PWA keeping its offline data", () => {
+  it("asks the browser to keep its data once a check is saved, and Settings says whether it does", async () => {
+    const page = await app.browser.context.newPage();
+    const pageErrors: string[] = [];
+    page.on("pageerror", (error) => pageErrors.push(error.message));
+    // Persistence as a browser grants it, counted; and a usage estimate that fails.
+    await page.addInitScript(() => {
+      const asked = { persist: 0, persisted: false };
+      (window as unknown as { __pifuPersist: typeof asked }).__pifuPersist = asked;
+      const define = (name: string, value: unknown) => Object.defineProperty(StorageManager.prototype, name, { value });
+      define("persisted", async () => asked.persisted);
+      define("persist", async () => {
+        asked.persist++;
+        asked.persisted = true;
+        return true;
+      });
+      define("estimate", () => Promise.reject(new DOMException("estimate failed", "UnknownError")));
+    });
+    const persistCalls = () =>
+      page.evaluate(() => (window as unknown as { __pifuPersist: { persist: number } }).__pifuPersist.persist);
+    try {
+      await page.goto(app.stack.app.url);
+      await waitForModel(page, "1.0.0");
+      await goTo(page, "Settings");
+      await page.getByTestId("storage-persisted").filter({ hasText: "The browser may clear saved data" }).waitFor();
+      expect(await persistCalls()).toBe(0);
+      await checkPhoto(page, 37);
+      await expect.poll(persistCalls).toBe(1);
+      await checkPhoto(page, 38);
+      await goTo(page, "Settings");
+      await page.getByTestId("storage-persisted").filter({ hasText: "Saved data is protected" }).waitFor();
+      expect(await persistCalls()).toBe(1);
+      expect(pageErrors).toEqual([]);
+    } finally {
       await page.close();
     }
   });

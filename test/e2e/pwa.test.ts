@@ -15,6 +15,7 @@ import {
   putRow,
   readRows,
   saveScreenshot,
+  shownPercent,
   waitForModel,
   waitForServiceWorker,
 } from "./app-page.js";
@@ -60,13 +61,17 @@ describe("the PWA in Chromium against the real API", () => {
     await checkPhoto(page, 11);
     const matches = page.getByTestId("match");
     expect(await matches.count()).toBe(3);
-    const percents = (await matches.locator(".match-percent").allTextContents()).map((text) =>
-      Number.parseInt(text, 10),
-    );
-    expect(percents.every((p) => p >= 0 && p <= 100)).toBe(true);
+    const percents = (await matches.locator(".match-percent").allTextContents()).map(shownPercent);
+    expect(percents.every((p) => p > 0 && p < 100)).toBe(true);
     expect(percents).toEqual([...percents].sort((a, b) => b - a));
     await expect(page.getByRole("note").textContent()).resolves.toContain("Not a diagnosis");
     await expect(page.getByTestId("advice").isVisible()).resolves.toBe(true);
+    // Focus moves to the result's heading, so a screen reader reads it out.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe("result-title");
+    // The photo the result is for, as the model saw it: the centred square.
+    await expect(
+      page.getByTestId("checked-photo").evaluate((img: HTMLImageElement) => img.decode().then(() => img.naturalWidth)),
+    ).resolves.toBe(160);
     await screenshot("result");
     await page.getByRole("button", { name: "Show what the model looked at" }).click();
     await page.getByTestId("heatmap").waitFor();
@@ -129,6 +134,18 @@ describe("the PWA in Chromium against the real API", () => {
     expect(await problems.evaluateAll((items) => items.map((i) => i.getAttribute("data-problem")))).toEqual([
       "too_blurry",
     ]);
+    // Checked anyway: the result says the photo was poor, never advises self-care, and History keeps why.
+    await page.getByRole("button", { name: "Check anyway" }).click();
+    await page.getByTestId("result").waitFor();
+    await expect(page.getByTestId("quality-warning").textContent()).resolves.toContain(
+      "This photo was blurred, so the result is less reliable",
+    );
+    await expect(page.getByTestId("advice").textContent()).resolves.toContain("See a doctor");
+    const newest = async () => {
+      const history = await readRows<{ createdAt: number; qualityProblems?: string[] }>(page, "history");
+      return history.sort((a, b) => b.createdAt - a.createdAt)[0];
+    };
+    await expect.poll(async () => (await newest())?.qualityProblems).toEqual(["too_blurry"]);
   });
 
   it("works offline after a reload, from the service worker's precache", async () => {
@@ -156,6 +173,11 @@ describe("the PWA in Chromium against the real API", () => {
         .check();
       if (i % 2 === 0) await page.locator("select[name=bodySite]").selectOption("arm");
       if (i % 4 === 0) await page.locator("select[name=fitzpatrick]").selectOption("4");
+      // Anyone can open Doctor mode: a record says "doctor" only once the box is ticked, and the box
+      // stays ticked for the next check.
+      const clinician = page.getByRole("checkbox", { name: "I am a doctor or other clinician" });
+      await expect(clinician.isChecked()).resolves.toBe(i > 10);
+      if (i === 10) await clinician.check();
       await page.getByRole("button", { name: "Save feedback" }).click();
       await page.getByText("Feedback saved").waitFor();
       if (i === 1) {
@@ -169,8 +191,13 @@ describe("the PWA in Chromium against the real API", () => {
     await expect.poll(() => countRows(page, "feedback"), { timeout: 60_000, interval: 500 }).toBe(0);
     await page.getByTestId("pending-badge").waitFor({ state: "detached" });
 
-    const history = await readRows<{ feedback?: { id: string; confirmedLabel: string } }>(page, "history");
-    const sent = history.flatMap((entry) => (entry.feedback ? [entry.feedback] : []));
+    const history = await readRows<{ createdAt: number; feedback?: { id: string; confirmedLabel: string } }>(
+      page,
+      "history",
+    );
+    const sent = history
+      .sort((a, b) => a.createdAt - b.createdAt)
+      .flatMap((entry) => (entry.feedback ? [entry.feedback] : []));
     expect(sent).toHaveLength(20);
     const exported = await fetch(`${app.stack.api.url}/v1/feedback/export?format=csv`, {
       headers: { authorization: `Bearer ${app.stack.api.adminToken}` },
@@ -179,7 +206,9 @@ describe("the PWA in Chromium against the real API", () => {
     const rows = (await exported.text()).trim().split("\n").slice(1).map(feedbackFromCsvRow);
     expect(rows.map((r) => r.id).sort()).toEqual(sent.map((s) => s.id).sort());
     for (const row of rows) {
-      expect(row.confirmedLabel).toBe(sent.find((s) => s.id === row.id)?.confirmedLabel);
+      const i = sent.findIndex((s) => s.id === row.id);
+      expect(row.confirmedLabel).toBe(sent[i]?.confirmedLabel);
+      expect(row.confirmedBy).toBe(i >= 10 ? "doctor" : "patient");
       expect(row.modelVersion).toBe("1.0.0");
     }
   });
@@ -261,7 +290,7 @@ describe("the PWA in Chromium against the real API", () => {
     const { withFlips, plain } = await nodeTop3(app.modelDirs["1.1.0"]!, 15);
     expect(shown.map(([label]) => label)).toEqual(withFlips.map((m) => m.label));
     for (const [i, [, percent]] of shown.entries())
-      expect(Math.abs(Number.parseInt(percent ?? "", 10) - (withFlips[i]?.percent ?? -9))).toBeLessThanOrEqual(1);
+      expect(Math.abs(shownPercent(percent ?? "") - (withFlips[i]?.percent ?? -9))).toBeLessThanOrEqual(1);
     const gap = Math.max(...withFlips.map((m) => Math.abs(m.percent - (plain.get(m.label) ?? 0))));
     expect(gap).toBeGreaterThanOrEqual(3);
   });

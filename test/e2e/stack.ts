@@ -13,6 +13,8 @@ import { type ServedPwa, servePwa } from "../../pwa/build/serve.js";
 export interface Stack {
   api: LocalApi;
   app: ServedPwa;
+  /** The built app being served: a test may change it, as a new release would. */
+  distDir: string;
   close(): Promise<void>;
 }
 
@@ -59,6 +61,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     return {
       api,
       app,
+      distDir,
       close: async () => {
         await app.close();
         await api.stop();

@@ -5,6 +5,8 @@ import type { Locale } from "../i18n/index.js";
 
 export interface DoctorAnswer {
   confirmedLabel: string;
+  /** "doctor" only when the person saving says they are a clinician: anyone can open Doctor mode. */
+  confirmedBy: FeedbackRecord["confirmedBy"];
   bodySite?: (typeof BODY_SITES)[number];
   fitzpatrick?: number;
 }
@@ -21,7 +23,7 @@ export function feedbackRecord(
     modelVersion: check.card.version,
     prediction: topLabels(check),
     confirmedLabel: answer.confirmedLabel,
-    confirmedBy: "doctor",
+    confirmedBy: answer.confirmedBy,
     ...(answer.bodySite ? { bodySite: answer.bodySite } : {}),
     ...(answer.fitzpatrick ? { fitzpatrick: answer.fitzpatrick } : {}),
     locale,

@@ -3,11 +3,14 @@
  * sends records waiting for their model again when they fall due (lifecycle.ts).
  */
 import type { FeedbackBatchResult } from "@pifu/core";
+import { fetchJson } from "../net.js";
 import { dueFeedback, type FeedbackCounts, feedbackCounts, nextFeedbackRetry, settleFeedback } from "./queue.js";
 
 const BATCH_LIMIT = 100;
 const BASE_DELAY_MS = 1000;
 const MAX_DELAY_MS = 60_000;
+/** A batch not answered within this counts as failed, so one hung request cannot stop the sync. */
+export const SEND_TIMEOUT_MS = 30_000;
 
 /** Delay before retry number `failures` (1-based): doubling from 1 s up to 60 s, with jitter in [0.5, 1]. */
 export function retryDelay(failures: number, random: () => number = Math.random): number {
@@ -17,18 +20,22 @@ export function retryDelay(failures: number, random: () => number = Math.random)
 
 /**
  * Sends one batch of the records due at `now` in a round that began at `startedAt`; returns how many
- * records it settled. Throws when the network or the server fails.
+ * records it settled. Throws when the network or the server fails, or no answer comes within `timeoutMs`.
  */
-export async function sendDueFeedback(apiBase: string, now: number, startedAt: number): Promise<number> {
+export async function sendDueFeedback(
+  apiBase: string,
+  now: number,
+  startedAt: number,
+  timeoutMs = SEND_TIMEOUT_MS,
+): Promise<number> {
   const batch = await dueFeedback(BATCH_LIMIT, now, startedAt);
   if (batch.length === 0) return 0;
-  const response = await fetch(`${apiBase}/v1/feedback/batch`, {
+  const answer = (await fetchJson(`${apiBase}/v1/feedback/batch`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ records: batch.map((item) => item.record) }),
-  });
-  if (!response.ok) throw new Error(`the feedback server answered ${response.status}`);
-  const answer = (await response.json()) as { results: FeedbackBatchResult[] };
+    timeoutMs,
+  })) as { results: FeedbackBatchResult[] };
   return settleFeedback(batch, answer.results, now);
 }
 
@@ -50,6 +57,7 @@ export class FeedbackSync {
   constructor(
     private readonly apiBase: string,
     private readonly onState: (state: SyncState) => void,
+    private readonly timeoutMs = SEND_TIMEOUT_MS,
   ) {}
 
   start(): void {
@@ -78,7 +86,8 @@ export class FeedbackSync {
     this.running = true;
     let lastError: string | undefined;
     try {
-      while ((await sendDueFeedback(this.apiBase, Date.now(), this.roundStartedAt)) > 0) this.failures = 0;
+      while ((await sendDueFeedback(this.apiBase, Date.now(), this.roundStartedAt, this.timeoutMs)) > 0)
+        this.failures = 0;
       this.failures = 0;
       const retryAt = await nextFeedbackRetry();
       if (retryAt !== undefined) this.timer = setTimeout(() => this.trigger(), Math.max(0, retryAt - Date.now()));

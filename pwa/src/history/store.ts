@@ -11,6 +11,7 @@ export async function addToHistory(check: CheckResult): Promise<void> {
     modelVersion: check.card.version,
     top: topLabels(check),
     unsure: check.interpretation.unsure,
+    qualityProblems: check.qualityProblems,
   });
 }
 

@@ -15,6 +15,19 @@ export interface DecodedPhoto {
 
 export class PhotoDecodeError extends Error {
   override name = "PhotoDecodeError";
+  /** `heic`: the file says it is HEIC/HEIF, which most browsers other than Safari cannot decode. */
+  constructor(
+    message: string,
+    readonly heic = false,
+  ) {
+    super(message);
+  }
+}
+
+/** Whether the file's type or name says HEIC or HEIF (an iPhone's default photo format). */
+export function isHeic(file: Blob): boolean {
+  const name = file instanceof File ? file.name : "";
+  return /^image\/hei[cf](-sequence)?$/i.test(file.type) || /\.hei[cf]$/i.test(name);
 }
 
 /** The photo is over PHOTO_LIMITS; `problem` says by how much, for the message. */
@@ -68,7 +81,8 @@ export async function decodeBitmap(file: Blob): Promise<ImageBitmap> {
       imageOrientation: "from-image",
     });
   } catch {
-    throw new PhotoDecodeError("this file is not an image the browser can read");
+    const heic = isHeic(file);
+    throw new PhotoDecodeError(`this ${heic ? "HEIC " : ""}file is not an image the browser can read`, heic);
   }
 }
 

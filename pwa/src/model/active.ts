@@ -1,13 +1,21 @@
 /**
  * Chooses the model to run: the downloaded version the settings name when it is newer than the
  * embedded default and still verifies and loads, else the newest other stored version that does,
- * else the embedded default. Switches to a newer channel version only after every file verified
- * and the model loaded.
+ * else the embedded default. Follows the chosen channel to the version it serves, newer or older, only
+ * after every file verified and the model loaded.
  */
 import { compareVersions } from "@pifu/core";
+import { fetchJson, HttpStatusError } from "../net.js";
 import type { Settings } from "../settings.js";
 import { type Classifier, loadClassifier } from "./classifier.js";
-import { downloadFiles, fetchEmbeddedModel, type ModelFolder, parseCard, verifiedFolder } from "./sources.js";
+import {
+  CARD_TIMEOUT_MS,
+  downloadFiles,
+  fetchEmbeddedModel,
+  type ModelFolder,
+  parseCard,
+  verifiedFolder,
+} from "./sources.js";
 import {
   deleteStoredModel,
   listStoredVersions,
@@ -15,6 +23,7 @@ import {
   readStoredModel,
   StoredModelInvalidError,
   storeAsActive,
+  useEmbeddedAsActive,
 } from "./store.js";
 
 export interface ActiveModel {
@@ -95,55 +104,100 @@ export async function pruneSuperseded(model: ActiveModel): Promise<void> {
 
 export type UpdateResult =
   | { kind: "none"; channelVersion?: string }
-  | { kind: "updated"; model: ActiveModel }
   /**
-   * `stage` "download": a file could not be fetched (offline, a dropped connection, a server error);
-   * "check": a file did not match the card or the model did not load; "store": it could not be saved.
+   * `switched`: the channel serves an older version than the one replaced (the user chose the other
+   * channel, or this one was rolled back); `model` may then be the built-in default.
    */
-  | { kind: "failed"; stage: "download" | "check" | "store"; version: string; error: string };
+  | { kind: "updated"; model: ActiveModel; switched: boolean }
+  /**
+   * `stage` "download": a file could not be fetched (offline, a dropped or stalled connection, a server
+   * error); "check": a file did not match the card or the model did not load; "store": it could not be saved.
+   */
+  | { kind: "failed"; stage: "download" | "check" | "store"; version: string; error: unknown };
 
 /**
- * Asks the API for the channel's card and, when it is newer than `currentVersion`, downloads, loads
- * and stores it as the active model. `latestSettings` gives the settings to save with it, read at
- * the moment it is saved.
+ * What following the channel asks of the model in use, `current`: nothing when it runs the channel's
+ * version; else the channel's version, newer or older (a start never picks a stored version at or
+ * below the built-in default, so for those it is the default itself). `embedded` is needed only when
+ * the channel's version is older than `current`.
+ */
+export function channelMove(
+  channel: string,
+  current: string,
+  embedded: () => string,
+): "none" | "download" | "embedded" {
+  const order = compareVersions(channel, current);
+  if (order === 0) return "none";
+  if (order > 0) return "download";
+  const builtIn = embedded();
+  if (compareVersions(channel, builtIn) > 0) return "download";
+  return compareVersions(current, builtIn) === 0 ? "none" : "embedded";
+}
+
+export interface UpdateOptions {
+  /** How long the channel's card may take (sources.ts CARD_TIMEOUT_MS). */
+  cardTimeoutMs?: number;
+  /** How long a file download may go without a byte (sources.ts DOWNLOAD_IDLE_MS). */
+  idleMs?: number;
+  /** The built-in default (sources.ts fetchEmbeddedModel). */
+  embedded?: () => Promise<ModelFolder>;
+}
+
+/**
+ * Asks the API for the channel's card and, when the channel serves another version than
+ * `currentVersion`, gets it (downloaded, or the built-in default), loads it and saves it as the active
+ * model. `latestSettings` gives the settings to save with it, read at the moment it is saved. Throws
+ * when the card cannot be fetched (no connection, an error status, no answer within the time limit).
  */
 export async function updateFromChannel(
   apiBase: string,
   currentVersion: string,
   latestSettings: () => Settings,
+  options: UpdateOptions = {},
 ): Promise<UpdateResult> {
   const url = `${apiBase}/v1/channels/${latestSettings().channel}`;
-  const response = await fetch(url, { cache: "no-store" });
-  if (response.status === 404) return { kind: "none" };
-  if (!response.ok) throw new Error(`the model server answered ${response.status}`);
-  const card = parseCard(await response.json(), url);
-  if (compareVersions(card.version, currentVersion) <= 0) return { kind: "none", channelVersion: card.version };
+  let json: unknown;
+  try {
+    json = await fetchJson(url, { cache: "no-store", timeoutMs: options.cardTimeoutMs ?? CARD_TIMEOUT_MS });
+  } catch (error) {
+    if (error instanceof HttpStatusError && error.status === 404) return { kind: "none" };
+    throw error;
+  }
+  const card = parseCard(json, url);
+  const embedded =
+    compareVersions(card.version, currentVersion) < 0 ? await (options.embedded ?? fetchEmbeddedModel)() : undefined;
+  const move = channelMove(card.version, currentVersion, () => embedded?.card.version ?? currentVersion);
+  if (move === "none") return { kind: "none", channelVersion: card.version };
+  const switched = compareVersions(card.version, currentVersion) < 0;
+  const target = move === "embedded" && embedded ? embedded : undefined;
+  const version = target?.card.version ?? card.version;
   const failed = (stage: "download" | "check" | "store", error: unknown): UpdateResult => ({
     kind: "failed",
     stage,
-    version: card.version,
-    error: (error as Error).message,
+    version,
+    error,
   });
   let files: Map<string, Uint8Array>;
   try {
     const base = `${apiBase}/v1/models/${encodeURIComponent(card.version)}/files/`;
-    files = await downloadFiles(card, (name) => base + encodeURIComponent(name));
+    files = target?.files ?? (await downloadFiles(card, (name) => base + encodeURIComponent(name), options.idleMs));
   } catch (error) {
     return failed("download", error);
   }
   let folder: ModelFolder;
   let classifier: Classifier;
   try {
-    folder = await verifiedFolder(card, files);
+    folder = target ?? (await verifiedFolder(card, files));
     classifier = await loadClassifier(folder.card, folder.files);
   } catch (error) {
     return failed("check", error);
   }
   try {
-    await storeAsActive(folder, latestSettings());
+    if (target) await useEmbeddedAsActive(latestSettings());
+    else await storeAsActive(folder, latestSettings(), switched);
   } catch (error) {
     classifier.dispose();
     return failed("store", error);
   }
-  return { kind: "updated", model: { classifier, source: "downloaded" } };
+  return { kind: "updated", model: { classifier, source: target ? "embedded" : "downloaded" }, switched };
 }

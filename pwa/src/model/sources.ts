@@ -1,42 +1,58 @@
 /** Where model folders come from: the embedded default (precached with the app) and the API. */
 import { type ModelCard, ModelCardSchema, verifyModelCard } from "@pifu/core";
+import { downloadBytes, fetchJson } from "../net.js";
+
+/** How long a model card may take to come, and how long a file download may go without a byte. */
+export const CARD_TIMEOUT_MS = 20_000;
+export const DOWNLOAD_IDLE_MS = 30_000;
+
+/** The server sent a model card that does not parse. */
+export class ModelCardInvalidError extends Error {
+  override name = "ModelCardInvalidError";
+}
 
 export interface ModelFolder {
   card: ModelCard;
   files: Map<string, Uint8Array>;
 }
 
-async function fetchOk(url: string): Promise<Response> {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`GET ${url} answered ${response.status}`);
-  return response;
-}
-
 export function parseCard(json: unknown, from: string): ModelCard {
   const parsed = ModelCardSchema.safeParse(json);
-  if (!parsed.success) throw new Error(`the model card from ${from} is not valid: ${parsed.error.message}`);
+  if (!parsed.success)
+    throw new ModelCardInvalidError(`the model card from ${from} is not valid: ${parsed.error.message}`);
   return parsed.data;
 }
 
-export async function fetchCard(url: string): Promise<ModelCard> {
-  return parseCard(await (await fetchOk(url)).json(), url);
+export async function fetchCard(url: string, timeoutMs = CARD_TIMEOUT_MS): Promise<ModelCard> {
+  return parseCard(await fetchJson(url, { timeoutMs }), url);
 }
 
-/** Downloads every file the card lists, unchecked; throws on the first that cannot be fetched. */
+/**
+ * Downloads every file the card lists, unchecked; throws on the first that cannot be fetched or that
+ * stalls for `idleMs` (net.ts DownloadStalledError).
+ */
 export async function downloadFiles(
   card: ModelCard,
   fileUrl: (name: string) => string,
+  idleMs = DOWNLOAD_IDLE_MS,
 ): Promise<Map<string, Uint8Array>> {
   const files = new Map<string, Uint8Array>();
-  for (const { name } of card.files) {
-    files.set(name, new Uint8Array(await (await fetchOk(fileUrl(name))).arrayBuffer()));
-  }
+  for (const { name } of card.files) files.set(name, await downloadBytes(fileUrl(name), idleMs));
   return files;
+}
+
+/** Downloaded files that do not match their card (a size or sha256); the message lists each mismatch. */
+export class ModelFilesMismatchError extends Error {
+  override name = "ModelFilesMismatchError";
 }
 
 /** Checks every downloaded file's size and sha256 against the card; throws listing every mismatch. */
 export async function verifiedFolder(card: ModelCard, files: Map<string, Uint8Array>): Promise<ModelFolder> {
-  return { card: await verifyModelCard(card, async (name) => files.get(name)), files };
+  try {
+    return { card: await verifyModelCard(card, async (name) => files.get(name)), files };
+  } catch (error) {
+    throw new ModelFilesMismatchError((error as Error).message, { cause: error });
+  }
 }
 
 /** Downloads every file the card lists and checks each size and sha256; throws listing every mismatch. */

@@ -29,16 +29,39 @@ export function keepsStored(stored: string, inUse: string, downloaded: boolean):
 /**
  * Stores a verified model, names it in `settings` and deletes the stored versions it supersedes, all in
  * one transaction: if anything fails (or the tab dies) the previous model and settings stay as they were.
+ * `onlyThis` (a switch to an older version the channel serves) deletes the newer ones too: the user
+ * left the channel that served them, and a start falling back from this one would pick them over it.
  */
-export async function storeAsActive(folder: ModelFolder, settings: Settings): Promise<void> {
+export async function storeAsActive(folder: ModelFolder, settings: Settings, onlyThis = false): Promise<void> {
   const version = folder.card.version;
+  await activeInOneTransaction(
+    { ...settings, activeModel: version },
+    (old) => (onlyThis ? old === version : keepsStored(old, version, true)),
+    folder,
+  );
+}
+
+/**
+ * Makes the built-in default the model in use: `settings` name no stored version, and every stored
+ * version is deleted (a start would pick any of them over the default), in one transaction.
+ */
+export async function useEmbeddedAsActive(settings: Settings): Promise<void> {
+  await activeInOneTransaction({ ...settings, activeModel: undefined }, () => false);
+}
+
+/** Stores `folder` (if any) and `settings`, and deletes the stored versions `keep` refuses, in one transaction. */
+async function activeInOneTransaction(
+  settings: Settings,
+  keep: (version: string) => boolean,
+  folder?: ModelFolder,
+): Promise<void> {
   const transaction = (await db()).transaction(["models", "settings"], "readwrite");
   const writes = (async () => {
     const models = transaction.objectStore("models");
-    await models.put(toStored(folder));
-    await transaction.objectStore("settings").put({ ...settings, activeModel: version }, SETTINGS_KEY);
+    if (folder) await models.put(toStored(folder));
+    await transaction.objectStore("settings").put(settings, SETTINGS_KEY);
     for (const old of await models.getAllKeys()) {
-      if (!keepsStored(old, version, true)) await models.delete(old);
+      if (!keep(old)) await models.delete(old);
     }
   })();
   try {

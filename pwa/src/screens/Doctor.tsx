@@ -7,6 +7,8 @@ import { describeClass, useLocale } from "../i18n/index.js";
 
 interface DoctorProps {
   check: CheckResult;
+  /** Whether the box "I am a clinician" starts ticked (the last answer this session). */
+  clinician: boolean;
   /** Saves the answer; a rejection is shown here and the doctor can save again. */
   onSubmit(answer: DoctorAnswer): Promise<void>;
   onCancel(): void;
@@ -26,12 +28,13 @@ const BODY_SITE_NAMES: Record<(typeof BODY_SITES)[number], { en: string; zh: str
   other: { en: "Other", zh: "其他" },
 };
 
-export function Doctor({ check, onSubmit, onCancel }: DoctorProps) {
+export function Doctor({ check, clinician: clinicianBefore, onSubmit, onCancel }: DoctorProps) {
   const { locale, t } = useLocale();
   const topIndex = check.interpretation.top[0]?.index ?? 0;
   const [label, setLabel] = useState(check.card.classes[topIndex]?.id ?? UNKNOWN_LABEL);
   const [bodySite, setBodySite] = useState("");
   const [fitzpatrick, setFitzpatrick] = useState("");
+  const [clinician, setClinician] = useState(clinicianBefore);
   const [saving, setSaving] = useState(false);
   const [error, setError] = useState<string>();
   const submit = async (event: Event) => {
@@ -42,6 +45,7 @@ export function Doctor({ check, onSubmit, onCancel }: DoctorProps) {
     try {
       await onSubmit({
         confirmedLabel: label,
+        confirmedBy: clinician ? "doctor" : "patient",
         bodySite: bodySite ? (bodySite as DoctorAnswer["bodySite"]) : undefined,
         fitzpatrick: fitzpatrick ? Number(fitzpatrick) : undefined,
       });
@@ -86,6 +90,16 @@ export function Doctor({ check, onSubmit, onCancel }: DoctorProps) {
           ))}
         </select>
       </label>
+      <label class="choice">
+        <input
+          type="checkbox"
+          name="clinician"
+          checked={clinician}
+          onChange={(e) => setClinician(e.currentTarget.checked)}
+        />
+        {t("confirmedByClinician")}
+      </label>
+      <p class="muted">{t("confirmedByHint")}</p>
       <p class="muted">{t("feedbackContains")}</p>
       {error && (
         <output class="status warn" data-testid="feedback-error">

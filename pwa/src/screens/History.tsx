@@ -1,8 +1,10 @@
 import { useEffect, useState } from "preact/hooks";
 import { today } from "../check.js";
 import type { HistoryEntry } from "../db.js";
+import { errorText } from "../errors.js";
 import { clearHistory, deleteHistory, listHistory } from "../history/store.js";
 import { useLocale } from "../i18n/index.js";
+import { formatPercent } from "../i18n/percent.js";
 
 function Thumbnail({ blob }: { blob: Blob }) {
   const [url, setUrl] = useState<string>();
@@ -18,16 +20,32 @@ export function History({ nameOf }: { nameOf(id: string): string }) {
   const { t } = useLocale();
   const [entries, setEntries] = useState<HistoryEntry[]>();
   const [confirming, setConfirming] = useState(false);
-  const reload = async () => setEntries(await listHistory());
+  /** Why the history could not be read or a delete failed; the list shown stays as it was. */
+  const [error, setError] = useState<string>();
+  const errorNotice = error && (
+    <output class="status warn" data-testid="history-error">
+      {error}
+    </output>
+  );
+  const reload = async () => {
+    try {
+      setEntries(await listHistory());
+    } catch (failure) {
+      setError(t("historyNotRead", { error: errorText(failure, t) }));
+    }
+  };
   useEffect(() => {
     void reload();
   }, []);
-  const remove = async (id: string) => {
-    await deleteHistory(id);
-    await reload();
-  };
-  const removeAll = async () => {
-    await clearHistory();
+  /** Deletes, then shows what is left; on failure says why and leaves the confirm dialog open to retry. */
+  const deleting = async (step: () => Promise<void>) => {
+    setError(undefined);
+    try {
+      await step();
+    } catch (failure) {
+      setError(t("historyNotDeleted", { error: errorText(failure, t) }));
+      return;
+    }
     setConfirming(false);
     await reload();
   };
@@ -35,6 +53,7 @@ export function History({ nameOf }: { nameOf(id: string): string }) {
     <section aria-labelledby="history-title" data-testid="history">
       <h1 id="history-title">{t("historyTitle")}</h1>
       <p class="muted">{t("historyLocal")}</p>
+      {!confirming && errorNotice}
       {entries?.length === 0 && <p data-testid="history-empty">{t("historyEmpty")}</p>}
       <ul class="history">
         {entries?.map((entry) => {
@@ -45,12 +64,13 @@ export function History({ nameOf }: { nameOf(id: string): string }) {
               <div class="history-text">
                 <strong>{top ? nameOf(top.label) : ""}</strong>
                 <span>
-                  {top ? `${Math.round(top.probability * 100)}%` : ""}
+                  {top ? formatPercent(top.probability, t) : ""}
                   {entry.unsure ? ` · ${t("unsureShort")}` : ""}
+                  {entry.qualityProblems?.length ? ` · ${t("poorPhotoShort")}` : ""}
                 </span>
                 <span class="muted">{today(new Date(entry.createdAt))}</span>
               </div>
-              <button type="button" class="button small" onClick={() => remove(entry.id)}>
+              <button type="button" class="button small" onClick={() => deleting(() => deleteHistory(entry.id))}>
                 {t("delete")}
               </button>
             </li>
@@ -65,8 +85,14 @@ export function History({ nameOf }: { nameOf(id: string): string }) {
       {confirming && (
         <div role="alertdialog" aria-labelledby="confirm-title" class="confirm">
           <p id="confirm-title">{t("confirmDeleteAll")}</p>
+          {errorNotice}
           <div class="actions">
-            <button type="button" class="button danger" data-testid="confirm-delete-all" onClick={removeAll}>
+            <button
+              type="button"
+              class="button danger"
+              data-testid="confirm-delete-all"
+              onClick={() => deleting(clearHistory)}
+            >
               {t("deleteAll")}
             </button>
             <button type="button" class="button" onClick={() => setConfirming(false)}>

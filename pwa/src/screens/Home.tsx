@@ -1,8 +1,11 @@
 import { useLocale } from "../i18n/index.js";
 
 interface HomeProps {
+  /** The model is loaded and no check is running. */
   ready: boolean;
   status?: string;
+  /** Set when a check finished while the user was on another screen. */
+  onShowResult?: () => void;
   onPhoto(file: File): void;
 }
 
@@ -41,7 +44,7 @@ function PhotoInput({ label, camera, primary, testId, ready, onPhoto }: PhotoInp
   );
 }
 
-export function Home({ ready, status, onPhoto }: HomeProps) {
+export function Home({ ready, status, onShowResult, onPhoto }: HomeProps) {
   const { t } = useLocale();
   return (
     <section aria-labelledby="home-title">
@@ -53,6 +56,14 @@ export function Home({ ready, status, onPhoto }: HomeProps) {
         <PhotoInput label={t("pickPhoto")} testId="photo-input" ready={ready} onPhoto={onPhoto} />
       </div>
       {status && <output class="status">{status}</output>}
+      {onShowResult && (
+        <div class="status" data-testid="result-ready">
+          <p>{t("resultReady")}</p>
+          <button type="button" class="button primary" onClick={onShowResult}>
+            {t("showResult")}
+          </button>
+        </div>
+      )}
       <h2>{t("guidanceTitle")}</h2>
       <ul class="guidance">
         <li>{t("guidanceDistance")}</li>

@@ -7,11 +7,13 @@ interface QualityProps {
   minSide: number;
   /** Progress or an error of "Check anyway". */
   status?: string;
+  /** A check is running: "Check anyway" waits for it. */
+  busy: boolean;
   onRetake(): void;
   onContinue(): void;
 }
 
-export function Quality({ report, shortSide, minSide, status, onRetake, onContinue }: QualityProps) {
+export function Quality({ report, shortSide, minSide, status, busy, onRetake, onContinue }: QualityProps) {
   const { t } = useLocale();
   return (
     <section aria-labelledby="quality-title" data-testid="quality">
@@ -28,7 +30,7 @@ export function Quality({ report, shortSide, minSide, status, onRetake, onContin
         <button type="button" class="button primary" onClick={onRetake}>
           {t("retake")}
         </button>
-        <button type="button" class="button" onClick={onContinue}>
+        <button type="button" class="button" disabled={busy} onClick={onContinue}>
           {t("continueAnyway")}
         </button>
       </div>

@@ -2,7 +2,8 @@ import { needsDoctor } from "@pifu/core";
 import { useEffect, useMemo, useState } from "preact/hooks";
 import type { CheckResult } from "../check.js";
 import { errorText } from "../errors.js";
-import { describeClass, useLocale } from "../i18n/index.js";
+import { describeClass, type Locale, type Translate, useLocale } from "../i18n/index.js";
+import { formatPercent } from "../i18n/percent.js";
 import type { Classifier } from "../model/classifier.js";
 import { occlusionMap } from "../model/heatmap.js";
 
@@ -24,11 +25,10 @@ function useObjectUrl(blob: Blob): string {
   return url;
 }
 
-function Heatmap({ check, classifier }: { check: CheckResult; classifier: Classifier }) {
+function Heatmap({ check, classifier, photo }: { check: CheckResult; classifier: Classifier; photo: string }) {
   const { t } = useLocale();
   const [cells, setCells] = useState<Float32Array | "working" | undefined>();
   const [error, setError] = useState<string>();
-  const photo = useObjectUrl(check.thumbnail);
   const top = check.interpretation.top[0]?.index ?? 0;
   const show = async () => {
     setCells("working");
@@ -70,6 +70,12 @@ function Heatmap({ check, classifier }: { check: CheckResult; classifier: Classi
   );
 }
 
+/** "too dark and blurred", in the user's language. */
+function problemList(check: CheckResult, locale: Locale, t: Translate): string {
+  const list = new Intl.ListFormat(locale === "zh" ? "zh-CN" : "en", { type: "conjunction" });
+  return list.format(check.qualityProblems.map((problem) => t(`photoWas_${problem}`)));
+}
+
 export function Result({ check, classifier, feedbackSaved, notInHistory, onDoctor, onNew }: ResultProps) {
   const { locale, t } = useLocale();
   const { interpretation, card } = check;
@@ -78,7 +84,9 @@ export function Result({ check, classifier, feedbackSaved, notInHistory, onDocto
     return { id, probability, ...describeClass(card, id, locale) };
   });
   const classIds = card.classes.map((c) => c.id);
-  const seeDoctor = needsDoctor(interpretation, classIds);
+  const poorPhoto = check.qualityProblems.length > 0;
+  const seeDoctor = needsDoctor({ ...interpretation, poorPhoto }, classIds);
+  const photo = useObjectUrl(check.thumbnail);
   return (
     <section aria-labelledby="result-title" data-testid="result">
       <p class="note" role="note">
@@ -90,13 +98,29 @@ export function Result({ check, classifier, feedbackSaved, notInHistory, onDocto
           <p>{t("unsureBody")}</p>
         </div>
       )}
-      <h1 id="result-title">{t("resultTitle")}</h1>
+      {poorPhoto && (
+        <p class="status warn" data-testid="quality-warning">
+          {t("resultPoorPhoto", { problems: problemList(check, locale, t) })}
+        </p>
+      )}
+      <div class="result-head">
+        <img
+          class="checked-photo"
+          src={photo}
+          alt={t("checkedPhoto")}
+          title={t("checkedPhoto")}
+          width={96}
+          height={96}
+          data-testid="checked-photo"
+        />
+        <h1 id="result-title">{t("resultTitle")}</h1>
+      </div>
       <ol class="matches">
         {rows.map((row) => (
           <li key={row.id} data-testid="match" data-class={row.id}>
             <div class="match-head">
               <span class="match-name">{row.name}</span>
-              <span class="match-percent">{Math.round(row.probability * 100)}%</span>
+              <span class="match-percent">{formatPercent(row.probability, t)}</span>
             </div>
             <meter class="bar" min={0} max={1} value={row.probability} aria-label={row.name} />
             {row.description && <p class="muted">{row.description}</p>}
@@ -112,7 +136,9 @@ export function Result({ check, classifier, feedbackSaved, notInHistory, onDocto
         </output>
       )}
       {/* The map reruns the model: only the one that made this result may draw it. */}
-      {check.card.version === classifier.card.version && <Heatmap check={check} classifier={classifier} />}
+      {check.card.version === classifier.card.version && (
+        <Heatmap check={check} classifier={classifier} photo={photo} />
+      )}
       {feedbackSaved && <output class="status">{t("feedbackSaved")}</output>}
       <div class="actions">
         {!feedbackSaved && (

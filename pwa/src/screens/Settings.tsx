@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { MODEL_RETRY_HOURS, MODEL_WAIT_DAYS } from "../feedback/lifecycle.js";
 import { LOCALE_NAMES, LOCALES, type Locale, useLocale } from "../i18n/index.js";
 import { CHANNELS, type Channel } from "../settings.js";
+import { storageState } from "../storage.js";
 
 interface SettingsProps {
   locale: Locale;
@@ -29,9 +30,9 @@ function formatBytes(bytes: number): string {
 
 export function Settings(props: SettingsProps) {
   const { t } = useLocale();
-  const [used, setUsed] = useState<number>();
+  const [storage, setStorage] = useState<{ persisted?: boolean; usage?: number }>({});
   useEffect(() => {
-    void navigator.storage?.estimate().then((estimate) => setUsed(estimate.usage ?? 0));
+    void storageState().then(setStorage);
   }, [props.modelVersion]);
   return (
     <section aria-labelledby="settings-title" data-testid="settings">
@@ -78,7 +79,12 @@ export function Settings(props: SettingsProps) {
         {props.checking ? t("checkingUpdate") : t("checkUpdate")}
       </button>
       {props.updateStatus && <output data-testid="update-status">{props.updateStatus}</output>}
-      {used !== undefined && <p>{t("storageUsed", { used: formatBytes(used) })}</p>}
+      {storage.usage !== undefined && <p>{t("storageUsed", { used: formatBytes(storage.usage) })}</p>}
+      {storage.persisted !== undefined && (
+        <p data-testid="storage-persisted" data-persisted={String(storage.persisted)}>
+          {t(storage.persisted ? "storagePersistent" : "storageNotPersistent")}
+        </p>
+      )}
       <p data-testid="pending">{t("pendingFeedback", { n: props.pending })}</p>
       {props.waiting > 0 && (
         <p data-testid="waiting">

@@ -1,0 +1,98 @@
+/**
+ * A new release of the app while it is in use, in Chromium: the new service worker waits instead of
+ * reloading the page, so a half-filled doctor form survives; a notice offers the new version, and
+ * tapping it reloads into it.
+ */
+import { createHash } from "node:crypto";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { checkPhoto, waitForModel, waitForServiceWorker } from "./app-page.js";
+import { type AppUnderTest, startAppUnderTest } from "./app-under-test.js";
+
+let app: AppUnderTest;
+let page: Page;
+
+beforeAll(async () => {
+  app = await startAppUnderTest({ name: "update", models: [{ version: "1.0.0", seed: 1 }], embedded: "1.0.0" });
+  page = await app.browser.context.newPage();
+  await page.goto(app.stack.app.url);
+}, 300_000);
+
+afterAll(() => app?.close());
+
+/** Releases build `build` of the served app: an index.html that names it, and a sw.js that precaches it. */
+async function releaseNewVersion(distDir: string, build: number): Promise<void> {
+  const indexPath = join(distDir, "index.html");
+  const index = (await readFile(indexPath, "utf8"))
+    .replace(/<meta name="pifu-test-build"[^>]*>/, "")
+    .replace("</head>", `<meta name="pifu-test-build" content="${build}"></head>`);
+  await writeFile(indexPath, index);
+  const swPath = join(distDir, "sw.js");
+  const sw = await readFile(swPath, "utf8");
+  const revision = createHash("md5").update(index).digest("hex");
+  // Minified ({url:"index.html",revision:"…"}) or not, as under vitest ("url": "index.html",\n "revision": "…").
+  const released = sw.replace(/("?url"?:\s*"index\.html",\s*"?revision"?:\s*")[0-9a-f]+"/, `$1${revision}"`);
+  if (released === sw) throw new Error("sw.js has no precache entry for index.html to change");
+  await writeFile(swPath, released);
+}
+
+/** Set on the page's window; a reload clears it. */
+interface Marked {
+  notReloaded?: boolean;
+}
+
+const notReloaded = () => page.evaluate(() => (window as Marked).notReloaded);
+const build = () => page.locator("meta[name=pifu-test-build]").getAttribute("content", { timeout: 30_000 });
+
+/** Releases `version`, has the browser look for it, and waits for the notice offering it. */
+async function updateTo(version: number) {
+  await releaseNewVersion(app.stack.distDir, version);
+  await page.evaluate(async () => {
+    await (await navigator.serviceWorker.getRegistration())?.update();
+  });
+  await page.getByTestId("update-notice").filter({ hasText: "A new version of pifu is ready." }).waitFor();
+}
+
+describe("a new version of the app", () => {
+  it("waits for the user: no reload mid-form, a notice, and Reload brings the new version", async () => {
+    await waitForModel(page, "1.0.0");
+    await waitForServiceWorker(page);
+    await checkPhoto(page, 81);
+    await page.getByRole("button", { name: "Doctor mode: confirm or correct" }).click();
+    await page.getByRole("radio").nth(2).check();
+    await page.locator("select[name=bodySite]").selectOption("arm");
+    await page.evaluate(() => {
+      (window as Marked).notReloaded = true;
+    });
+
+    // On the app's first visit: the page had no worker when it loaded.
+    await updateTo(2);
+    // The new worker waits; the page and the half-filled form are as the user left them.
+    await expect(
+      page.evaluate(async () => Boolean((await navigator.serviceWorker.getRegistration())?.waiting)),
+    ).resolves.toBe(true);
+    await expect(notReloaded()).resolves.toBe(true);
+    await expect(page.getByRole("radio").nth(2).isChecked()).resolves.toBe(true);
+    await expect(page.locator("select[name=bodySite]").inputValue()).resolves.toBe("arm");
+    expect(await page.locator("meta[name=pifu-test-build]").count()).toBe(0);
+
+    const notice = page.getByTestId("update-notice");
+    await notice.getByRole("button", { name: "Reload" }).click();
+    await expect.poll(build, { timeout: 30_000 }).toBe("2");
+    await waitForModel(page, "1.0.0");
+    await expect(notReloaded()).resolves.toBeUndefined();
+    expect(await notice.count()).toBe(0);
+
+    // And on a later visit, loaded under a worker, as most are.
+    await page.evaluate(() => {
+      (window as Marked).notReloaded = true;
+    });
+    await updateTo(3);
+    await expect(notReloaded()).resolves.toBe(true);
+    await notice.getByRole("button", { name: "Reload" }).click();
+    await expect.poll(build, { timeout: 30_000 }).toBe("3");
+    await waitForModel(page, "1.0.0");
+  });
+});
