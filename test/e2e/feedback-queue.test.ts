@@ -286,7 +286,7 @@ describe("the feedback queue", () => {
     }
   });
 
-  it("queues a corrected label under a new id once the first one was sent, so the API takes it", async () => {
+  it("queues a corrected label under a new id that names the sent one, so the API takes it", async () => {
     const page = await openQueue();
     try {
       const first = exampleFeedback({ modelVersion: "5.1.0", confirmedLabel: "eczema" });
@@ -306,9 +306,14 @@ describe("the feedback queue", () => {
       const again = await save({ ...first, confirmedLabel: "acne_rosacea" }, true);
       expect(again.earlierSent).toBe(true);
       expect(again.record.id).not.toBe(first.id);
-      expect(again.record.confirmedLabel).toBe("acne_rosacea");
+      expect(again.record).toMatchObject({ confirmedLabel: "acne_rosacea", replaces: first.id });
+      // Changed once more before that is sent: still the one record, still naming the one it corrects.
+      const third = await save({ ...again.record, confirmedLabel: "warts", replaces: undefined }, true);
+      expect(third).toEqual({ record: { ...again.record, confirmedLabel: "warts" }, earlierSent: false });
       expect(await send(page, T0, T0)).toBe(1);
-      expect(await storedLabels("5.1.0", [first.id, again.record.id])).toEqual(["psoriasis", "acne_rosacea"]);
+      expect(await storedLabels("5.1.0", [first.id, again.record.id])).toEqual(["psoriasis", "warts"]);
+      const stored = await storedRecords("5.1.0");
+      expect(stored.find((record) => record.id === again.record.id)?.replaces).toBe(first.id);
     } finally {
       await page.close();
     }
@@ -341,6 +346,7 @@ describe("the feedback queue", () => {
       const [moved] = await rows(page);
       expect(moved).toMatchObject({ status: "pending", record: { confirmedLabel: "psoriasis" } });
       expect(moved?.record.id).not.toBe(first.id);
+      expect(moved?.record.replaces).toBe(first.id);
       expect(await send(page, T0, T0)).toBe(1);
       expect(await storedLabels("5.1.0", [first.id, moved?.record.id ?? ""])).toEqual(["eczema", "psoriasis"]);
     } finally {

@@ -11,7 +11,7 @@ export type FeedbackCounts = Record<QueuedFeedback["status"], number>;
  *
  * `queuedBefore` says an earlier save queued this id. If that record has left the queue since, the
  * API has it and would answer a resend as a duplicate, dropping the change: the record is queued under
- * a fresh id instead, and `earlierSent` says so. Returns the record as queued.
+ * a fresh id that `replaces` the sent one, and `earlierSent` says so. Returns the record as queued.
  */
 export async function enqueueFeedback(
   record: FeedbackRecord,
@@ -20,7 +20,13 @@ export async function enqueueFeedback(
   const transaction = (await db()).transaction("feedback", "readwrite");
   const earlier = await transaction.store.get(record.id);
   const earlierSent = queuedBefore && !earlier;
-  const valid = FeedbackRecordSchema.parse(earlierSent ? { ...record, id: crypto.randomUUID() } : record);
+  // A record saved again before it is sent keeps what it replaces.
+  const replaces = earlierSent ? record.id : earlier?.record.replaces;
+  const valid = FeedbackRecordSchema.parse({
+    ...record,
+    ...(earlierSent && { id: crypto.randomUUID() }),
+    ...(replaces && { replaces }),
+  });
   const waitingSince = earlier?.waitingSince;
   const queued: QueuedFeedback = { record: valid, status: "pending", attempts: 0 };
   await transaction.store.put(waitingSince === undefined ? queued : { ...queued, waitingSince });
@@ -67,7 +73,7 @@ export async function settleFeedback(
       // took that one, it would drop this one's resend as a duplicate, so this one takes a fresh id.
       if (result.status !== "invalid") {
         await transaction.store.delete(id);
-        await transaction.store.put({ ...item, record: { ...item.record, id: crypto.randomUUID() } });
+        await transaction.store.put({ ...item, record: { ...item.record, id: crypto.randomUUID(), replaces: id } });
       }
       settled++;
       continue;
