@@ -1,9 +1,9 @@
 /**
  * `npm start`'s model step (pwa/build/ensure-on-stable.ts) against the API under local workerd: the
  * embedded version is always published, stable moves to it only forward, and a version the API holds
- * with other files is refused.
+ * with another card (other files, or the same files under an edited card) is refused, in publish-model's words.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -57,9 +57,32 @@ describe("ensureOnStable", () => {
 
   it("refuses a folder whose version the API holds with other files, and leaves stable as it was", async () => {
     await expect(ensure(await fixture("clash", "1.0.0", 3))).rejects.toThrow(
-      /already has a model 1\.0\.0 with other files/,
+      /version 1\.0\.0 is already published with a different card; versions are immutable/,
     );
     expect(await stableVersion()).toBe("2.0.0");
+  });
+
+  it("refuses a folder with the same version and files but an edited card, as publish-model does", async () => {
+    const edited = join(work, "edited");
+    await cp(join(work, "older"), edited, { recursive: true });
+    const cardPath = join(edited, "model-card.json");
+    const card = JSON.parse(await readFile(cardPath, "utf8"));
+    card.metrics.val.accuracy = 0.5;
+    await writeFile(cardPath, JSON.stringify(card, null, 2));
+    await expect(ensure(edited)).rejects.toThrow(
+      /version 1\.0\.0 is already published with a different card; versions are immutable/,
+    );
+    expect(await stableVersion()).toBe("2.0.0");
+  });
+
+  it("accepts the very card it published, whatever the file's formatting", async () => {
+    const reformatted = join(work, "reformatted");
+    await cp(join(work, "older"), reformatted, { recursive: true });
+    const cardPath = join(reformatted, "model-card.json");
+    await writeFile(cardPath, JSON.stringify(JSON.parse(await readFile(cardPath, "utf8"))));
+    logged.length = 0;
+    await ensure(reformatted);
+    expect(logged).toEqual(["stable already serves model 2.0.0"]);
   });
 
   it("moves stable forward to a newer embedded model", async () => {

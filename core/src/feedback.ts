@@ -26,42 +26,33 @@ export const UUID_V4_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9
 
 const ClassId = z.string().regex(CLASS_ID_PATTERN, "a class id is lower_snake_case");
 
-const RecordId = z
-  .string()
-  .regex(UUID_V4_PATTERN, "id must be a random UUID (version 4) in lower case, as crypto.randomUUID() makes");
-
-export const FeedbackRecordSchema = z
-  .strictObject({
-    /**
-     * Client-generated idempotency key, as crypto.randomUUID() makes it: a random (v4) UUID in lower
-     * case. Other versions embed a time or a device's MAC, and one spelling per id keeps a resend a duplicate.
-     */
-    id: RecordId,
-    /**
-     * The id of an earlier record for the same check that this one corrects: the API had it before the
-     * person changed the label, so it cannot be changed in place. The latest record of a chain counts.
-     */
-    replaces: RecordId.optional(),
-    modelVersion: z.string().regex(SEMVER_PATTERN, "modelVersion must be semver"),
-    /** The model's top results, best first (1 to 3). */
-    prediction: z
-      .array(z.strictObject({ label: ClassId, probability: z.number().min(0).max(1) }))
-      .min(1)
-      .max(3),
-    /** The label the person confirmed or chose, or "unknown". */
-    confirmedLabel: ClassId.or(z.literal(UNKNOWN_LABEL)),
-    confirmedBy: z.enum(["doctor", "patient"]),
-    bodySite: z.enum(BODY_SITES).optional(),
-    fitzpatrick: z.number().int().min(1).max(6).optional(),
-    locale: z.enum(LOCALES),
-    /**
-     * Calendar day only (YYYY-MM-DD), never a time: the phone's day, which a phone with a wrong clock gets
-     * wrong. It is not bounded, so such a phone's labels are not lost; the API records the day it
-     * received each record beside it (exports filter on either).
-     */
-    day: z.iso.date(),
-  })
-  .refine((record) => record.replaces !== record.id, { message: "a record cannot replace itself", path: ["replaces"] });
+export const FeedbackRecordSchema = z.strictObject({
+  /**
+   * Client-generated idempotency key, as crypto.randomUUID() makes it: a random (v4) UUID in lower
+   * case. Other versions embed a time or a device's MAC, and one spelling per id keeps a resend a duplicate.
+   */
+  id: z
+    .string()
+    .regex(UUID_V4_PATTERN, "id must be a random UUID (version 4) in lower case, as crypto.randomUUID() makes"),
+  modelVersion: z.string().regex(SEMVER_PATTERN, "modelVersion must be semver"),
+  /** The model's top results, best first (1 to 3). */
+  prediction: z
+    .array(z.strictObject({ label: ClassId, probability: z.number().min(0).max(1) }))
+    .min(1)
+    .max(3),
+  /** The label the person confirmed or chose, or "unknown". */
+  confirmedLabel: ClassId.or(z.literal(UNKNOWN_LABEL)),
+  confirmedBy: z.enum(["doctor", "patient"]),
+  bodySite: z.enum(BODY_SITES).optional(),
+  fitzpatrick: z.number().int().min(1).max(6).optional(),
+  locale: z.enum(LOCALES),
+  /**
+   * Calendar day only (YYYY-MM-DD), never a time: the phone's day, which a phone with a wrong clock gets
+   * wrong. It is not bounded, so such a phone's labels are not lost; the API records the day it
+   * received each record beside it (exports filter on either).
+   */
+  day: z.iso.date(),
+});
 export type FeedbackRecord = z.infer<typeof FeedbackRecordSchema>;
 
 /**
@@ -103,7 +94,6 @@ export const FEEDBACK_CSV_COLUMNS = [
   "bodySite",
   "fitzpatrick",
   "locale",
-  "replaces",
 ] as const;
 
 /** One CSV row (values in FEEDBACK_CSV_COLUMNS order) for a record; no cell needs quoting by construction. */
@@ -124,10 +114,15 @@ export function feedbackToCsvRow(record: FeedbackRecord): string {
     record.bodySite ?? "",
     record.fitzpatrick ?? "",
     record.locale,
-    record.replaces ?? "",
   ];
   return cells.join(",");
 }
+
+/**
+ * A record as the API may have stored it: before ids had to be lower-case v4 UUIDs it took any UUID,
+ * and exports of those records must still read back.
+ */
+const StoredFeedbackSchema = FeedbackRecordSchema.extend({ id: z.uuid() });
 
 /** Parses one CSV row written by feedbackToCsvRow back into a validated record. */
 export function feedbackFromCsvRow(row: string): FeedbackRecord {
@@ -142,7 +137,7 @@ export function feedbackFromCsvRow(row: string): FeedbackRecord {
       probability: Number(get(`top${n}Probability` as "top1Probability")),
     }))
     .filter((p) => p.label !== "");
-  return FeedbackRecordSchema.parse({
+  return StoredFeedbackSchema.parse({
     id: get("id"),
     day: get("day"),
     modelVersion: get("modelVersion"),
@@ -152,6 +147,5 @@ export function feedbackFromCsvRow(row: string): FeedbackRecord {
     bodySite: get("bodySite") || undefined,
     fitzpatrick: get("fitzpatrick") ? Number(get("fitzpatrick")) : undefined,
     locale: get("locale"),
-    replaces: get("replaces") || undefined,
   });
 }

@@ -13,18 +13,29 @@ const listeners = new Set<() => void>();
 let activate: (() => Promise<void>) | undefined;
 
 export function registerServiceWorker(): void {
+  let registration: ServiceWorkerRegistration | undefined;
   const updateServiceWorker = registerSW({
     immediate: true,
     onNeedRefresh() {
       waiting = true;
       for (const listener of listeners) listener();
     },
+    onRegisteredSW(_url, registered) {
+      registration = registered;
+    },
   });
-  activate = () => {
+  activate = async () => {
+    const current = registration ?? (await navigator.serviceWorker.getRegistration());
+    // Another tab already had the new version take over: no worker waits for a message, and this page's
+    // controllerchange has come and gone, so the page reloads into the version now in charge.
+    if (!current?.waiting) {
+      location.reload();
+      return;
+    }
     // registerSW reloads only when the page had a worker when it loaded; one installed since then
     // (the app's first visit) takes over without it, so the page reloads itself.
     navigator.serviceWorker.addEventListener("controllerchange", () => location.reload(), { once: true });
-    return updateServiceWorker(true);
+    await updateServiceWorker(true);
   };
 }
 

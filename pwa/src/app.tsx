@@ -26,6 +26,7 @@ import { Result } from "./screens/Result.js";
 import { Settings as SettingsScreen } from "./screens/Settings.js";
 import { loadSettings, type Settings, saveSettings, settingsFrom } from "./settings.js";
 import { keepStoredData } from "./storage.js";
+import { noUpdateText } from "./update-status.js";
 
 const API_BASE = import.meta.env.VITE_PIFU_API ?? "";
 const WASM_DIR = `${import.meta.env.BASE_URL}tfjs/`;
@@ -65,8 +66,6 @@ export function App() {
   screenRef.current = screen;
   const mainRef = useRef<HTMLElement>(null);
   const firstScreen = useRef(true);
-  /** The label each feedback id was queued with in this session, to tell a correction from a first save. */
-  const queuedLabels = useRef(new Map<string, string>());
   /** What the result screen says about the check's saved feedback besides "saved". */
   const [feedbackNotice, setFeedbackNotice] = useState<{ id: string; text: string }>();
   /** The check that could not be saved to history, and why. */
@@ -147,8 +146,10 @@ export function App() {
       setCheckingUpdate(true);
       try {
         const latest = () => settingsRef.current ?? current;
-        const result = await updateFromChannel(API_BASE, active.classifier.card.version, latest);
-        const channel = say(`channel_${latest().channel}`);
+        const inUse = active.classifier.card.version;
+        // The channel checked: the one named when the check began (updateFromChannel reads it then too).
+        const channel = say(`channel_${current.channel}`);
+        const result = await updateFromChannel(API_BASE, inUse, latest);
         if (result.kind === "updated") {
           const version = result.model.classifier.card.version;
           // Freed once the checks still running on it end.
@@ -162,9 +163,12 @@ export function App() {
         } else if (result.kind === "failed") {
           const key = { download: "updateDownloadFailed", check: "updateFailed", store: "updateNotStored" } as const;
           setUpdateStatus(say(key[result.stage], { version: result.version, error: errorText(result.error, say) }));
-        } else if (!quiet) {
-          const version = result.channelVersion;
-          setUpdateStatus(version ? say("updateNoneOn", { version, channel }) : say("updateNone"));
+        } else if (quiet) {
+          // A check at start says nothing unless something changed.
+        } else if (result.kind === "channelChanged") {
+          setUpdateStatus(say("updateChannelChanged"));
+        } else {
+          setUpdateStatus(noUpdateText(say, inUse, result.channelVersion, channel));
         }
       } catch (error) {
         if (!quiet) setUpdateStatus(say("updateOffline", { error: errorText(error, say) }));
@@ -301,28 +305,24 @@ export function App() {
 
   /**
    * Throws only when the record is not queued; the doctor screen shows it and saving again is
-   * harmless. Once queued, what else went wrong (History not noting it) shows on the result.
+   * harmless. Once queued, what else went wrong (History not noting it) shows on the result, and
+   * the label is final: the result no longer offers Doctor mode, since the API keeps the first
+   * record it gets under an id.
    */
   const onDoctorSubmit = async (answer: DoctorAnswer) => {
     if (!check) return;
     setClinician(answer.confirmedBy === "doctor");
-    const earlierLabel = queuedLabels.current.get(check.feedbackId);
-    const { record, earlierSent } = await enqueueFeedback(
-      feedbackRecord(check, answer, settings.locale),
-      earlierLabel !== undefined,
-    );
-    queuedLabels.current.set(record.id, record.confirmedLabel);
-    // A correction the API could not take under the earlier id went out under a new one; the next goes there too.
-    if (record.id !== check.feedbackId) setCheck({ ...check, feedbackId: record.id });
-    const notices = earlierSent ? [t("feedbackEarlierSent", { label: nameOf(earlierLabel ?? "") })] : [];
+    const record = feedbackRecord(check, answer, settings.locale);
+    await enqueueFeedback(record);
     void keepStoredData();
+    let notice: string | undefined;
     try {
       await attachFeedback(check.id, { id: record.id, confirmedLabel: record.confirmedLabel });
     } catch (error) {
       // The record is queued all the same: saying saving failed would be untrue.
-      notices.push(t("feedbackNotInHistory", { error: errorText(error, t) }));
+      notice = t("feedbackNotInHistory", { error: errorText(error, t) });
     }
-    setFeedbackNotice(notices.length > 0 ? { id: check.id, text: notices.join(" ") } : undefined);
+    setFeedbackNotice(notice ? { id: check.id, text: notice } : undefined);
     setFeedbackSaved(true);
     setScreen("result");
     syncer.current?.trigger();

@@ -1,7 +1,7 @@
 /**
  * A new release of the app while it is in use, in Chromium: the new service worker waits instead of
  * reloading the page, so a half-filled doctor form survives; a notice offers the new version, and
- * tapping it reloads into it.
+ * tapping it reloads into it, in a second tab too once the first has taken the new version.
  */
 import { createHash } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
@@ -94,5 +94,39 @@ describe("a new version of the app", () => {
     await notice.getByRole("button", { name: "Reload" }).click();
     await expect.poll(build, { timeout: 30_000 }).toBe("3");
     await waitForModel(page, "1.0.0");
+  });
+
+  it("reloads a tab into the new version another tab already took over", async () => {
+    // A second tab that loaded without a worker (a hard reload bypasses it), as on the app's first visit.
+    const other = await app.browser.context.newPage();
+    try {
+      await other.goto(app.stack.app.url);
+      await waitForModel(other, "1.0.0");
+      await (await app.browser.context.newCDPSession(other)).send("Page.reload", { ignoreCache: true });
+      await waitForModel(other, "1.0.0");
+      await expect(other.evaluate(() => Boolean(navigator.serviceWorker.controller))).resolves.toBe(false);
+      await other.evaluate(() => {
+        (window as Marked).notReloaded = true;
+      });
+
+      await updateTo(4);
+      const otherNotice = other.getByTestId("update-notice");
+      await otherNotice.filter({ hasText: "A new version of pifu is ready." }).waitFor();
+      // The first tab takes the new version; the other's notice still offers it.
+      await page.getByTestId("update-notice").getByRole("button", { name: "Reload" }).click();
+      await expect.poll(build, { timeout: 30_000 }).toBe("4");
+      await expect(
+        other.evaluate(async () => Boolean((await navigator.serviceWorker.getRegistration())?.waiting)),
+      ).resolves.toBe(false);
+      await expect(other.evaluate(() => (window as Marked).notReloaded)).resolves.toBe(true);
+
+      await otherNotice.getByRole("button", { name: "Reload" }).click();
+      const otherBuild = () => other.locator("meta[name=pifu-test-build]").getAttribute("content", { timeout: 30_000 });
+      await expect.poll(otherBuild, { timeout: 30_000 }).toBe("4");
+      await waitForModel(other, "1.0.0");
+      expect(await otherNotice.count()).toBe(0);
+    } finally {
+      await other.close();
+    }
   });
 });

@@ -40,6 +40,19 @@ export interface ModelFolder {
   files: Map<string, Uint8Array<ArrayBuffer>>;
 }
 
+/** Reads a model folder's card and checks it against the schema; the card as publishing uploads it. */
+export async function readModelCard(dir: string): Promise<ModelCard> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(join(dir, CARD_FILE), "utf8"));
+  } catch {
+    throw new CliError(`${join(dir, CARD_FILE)} is not valid JSON`);
+  }
+  const parsed = ModelCardSchema.safeParse(raw);
+  if (!parsed.success) throw new CliError(`${CARD_FILE} is not a valid model card: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}
+
 /** Reads and checks a model folder: the card against the schema, every file against the card, and model.json. */
 export async function readModelDir(dir: string): Promise<ModelFolder> {
   let names: string[];
@@ -50,15 +63,7 @@ export async function readModelDir(dir: string): Promise<ModelFolder> {
   }
   if (!names.includes(CARD_FILE))
     throw new CliError(`${dir} has no ${CARD_FILE}; is it a model folder made by the training export?`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(join(dir, CARD_FILE), "utf8"));
-  } catch {
-    throw new CliError(`${join(dir, CARD_FILE)} is not valid JSON`);
-  }
-  const parsed = ModelCardSchema.safeParse(raw);
-  if (!parsed.success) throw new CliError(`${CARD_FILE} is not a valid model card: ${z.prettifyError(parsed.error)}`);
-  const card = parsed.data;
+  const card = await readModelCard(dir);
   const files = new Map<string, Uint8Array<ArrayBuffer>>();
   const problems = await checkCardFiles(card, async (name) => {
     if (!names.includes(name)) return undefined;
@@ -80,15 +85,30 @@ async function checkReachable(client: ApiClient): Promise<void> {
 }
 
 /** The card the API holds for a published version, or null when it has none. */
-async function publishedCard(client: ApiClient, version: string): Promise<unknown> {
+export async function publishedCard(client: ApiClient, version: string): Promise<unknown> {
   const res = await client.request(`/v1/models/${version}/card`);
   if (res.status === 404) return null;
-  if (!res.ok) await failure(res, "download the published card");
+  if (!res.ok) await failure(res, `download the published card of ${version}`);
   return res.json();
 }
 
+/**
+ * Whether a published card is this card. Versions are immutable, so the whole card must match: the
+ * same files with an edited card (metrics, thresholds, names) is another model under the same version.
+ */
+export function sameCard(published: unknown, card: ModelCard): boolean {
+  return isDeepStrictEqual(published, card);
+}
+
+/** The refusal for a version the API already holds with another card. */
+export function differentCardError(version: string): CliError {
+  return new CliError(
+    `version ${version} is already published with a different card; versions are immutable, so bump the card's version`,
+  );
+}
+
 /** The version a channel serves, or null when it serves none. */
-async function servedOn(client: ApiClient, channel: ChannelName): Promise<string | null> {
+export async function servedOn(client: ApiClient, channel: ChannelName): Promise<string | null> {
   const res = await client.request(`/v1/channels/${channel}`);
   if (res.status === 404) return null;
   if (!res.ok) await failure(res, `read the ${channel} channel`);
@@ -98,7 +118,7 @@ async function servedOn(client: ApiClient, channel: ChannelName): Promise<string
 /** Downloads the published card and every file and compares them with what was uploaded. */
 async function verifyPublished(client: ApiClient, folder: ModelFolder): Promise<void> {
   const { version } = folder.card;
-  if (!isDeepStrictEqual(await publishedCard(client, version), folder.card)) {
+  if (!sameCard(await publishedCard(client, version), folder.card)) {
     throw new CliError(`the published card of ${version} differs from ${CARD_FILE}`);
   }
   for (const file of folder.card.files) {
@@ -123,13 +143,11 @@ async function upload(client: ApiClient, folder: ModelFolder, log: (message: str
     body: JSON.stringify(folder.card),
   });
   if (cardRes.status === 409) {
-    if (isDeepStrictEqual(await publishedCard(client, version), folder.card)) {
+    if (sameCard(await publishedCard(client, version), folder.card)) {
       log(`${version} is already published with this card; verifying it`);
       return false;
     }
-    throw new CliError(
-      `version ${version} is already published with a different card; versions are immutable, so bump the card's version`,
-    );
+    throw differentCardError(version);
   }
   if (!cardRes.ok) await failure(cardRes, "upload the card");
   // An API without `missing` in its answer wants every file.

@@ -14,6 +14,7 @@ describe("rateLimitSubject", () => {
     ["::ffff:198.51.100.9", "198.51.100.9"],
     ["::FFFF:c633:6409", "198.51.100.9"],
     ["0:0:0:0:0:ffff:198.51.100.9", "198.51.100.9"],
+    ["2001:db8:1:2::192.0.2.1", "2001:db8:1:2::/64"],
   ])("%s counts as %s", (address, subject) => {
     expect(rateLimitSubject(address)).toBe(subject);
   });
@@ -33,6 +34,10 @@ describe("rateLimitSubject", () => {
     "1:2:3:4:5:6:7:8:9",
     "12345::",
     "::ffff:300.1.1.1",
+    "1.2.3.4::",
+    "1.2.3.4::5",
+    "1:1.2.3.4::",
+    "::1.2.3.4:5",
   ])("keeps %s, which is no address, as it is", (text) => {
     expect(rateLimitSubject(text)).toBe(text);
   });

@@ -8,12 +8,13 @@
 function ipv6Groups(address: string): number[] | undefined {
   const halves = address.split("::");
   if (halves.length > 2) return undefined;
-  const parse = (part: string): number[] | undefined => {
+  // A dotted IPv4 part can only be the address's last 32 bits: the end of its last half.
+  const parse = (part: string, endsAddress: boolean): number[] | undefined => {
     if (part === "") return [];
     const groups: number[] = [];
     const pieces = part.split(":");
     for (const [i, piece] of pieces.entries()) {
-      if (i === pieces.length - 1 && piece.includes(".")) {
+      if (endsAddress && i === pieces.length - 1 && piece.includes(".")) {
         const v4 = ipv4Bytes(piece);
         if (!v4) return undefined;
         groups.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
@@ -25,8 +26,8 @@ function ipv6Groups(address: string): number[] | undefined {
     }
     return groups;
   };
-  const head = parse(halves[0] ?? "");
-  const tail = halves.length === 2 ? parse(halves[1] ?? "") : [];
+  const head = parse(halves[0] ?? "", halves.length === 1);
+  const tail = halves.length === 2 ? parse(halves[1] ?? "", true) : [];
   if (!head || !tail) return undefined;
   const missing = 8 - head.length - tail.length;
   if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;

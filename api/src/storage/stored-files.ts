@@ -3,9 +3,7 @@
  * sha256 it verified when the object was written (uploads pass it), and an object written without
  * one is hashed as it streams by.
  */
-import type { StoredFile } from "@pifu/core";
-
-const hex = (digest: ArrayBuffer) => [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+import { type StoredFile, toHex } from "@pifu/core";
 
 async function streamedSha256(bucket: R2Bucket, key: string): Promise<string> {
   const object = await bucket.get(key);
@@ -13,7 +11,7 @@ async function streamedSha256(bucket: R2Bucket, key: string): Promise<string> {
   // workerd's crypto.DigestStream; the Node types of `crypto` in this project lack it.
   const digest = new (crypto as unknown as { DigestStream: typeof DigestStream }).DigestStream("SHA-256");
   await object.body.pipeTo(digest);
-  return hex(await digest.digest);
+  return toHex(await digest.digest);
 }
 
 /** The object at `key` as core's fileProblem takes it, or undefined when there is none. */
@@ -21,5 +19,5 @@ export async function storedObject(bucket: R2Bucket, key: string): Promise<Store
   const head = await bucket.head(key);
   if (!head) return undefined;
   const checksum = head.checksums.sha256;
-  return { size: head.size, sha256: async () => (checksum ? hex(checksum) : streamedSha256(bucket, key)) };
+  return { size: head.size, sha256: async () => (checksum ? toHex(checksum) : streamedSha256(bucket, key)) };
 }

@@ -56,8 +56,6 @@ export const en = {
   cancel: "Cancel",
   feedbackSaved: "Feedback saved. It is sent when the phone is online.",
   feedbackFailed: "Saving the feedback failed: {error}. Save again; it will not be sent twice.",
-  feedbackEarlierSent:
-    "The earlier label ({label}) had already been sent, so this correction is sent as a separate record.",
   feedbackNotInHistory: "The feedback is saved and will be sent, but History could not note it ({error}).",
   feedbackContains:
     "Sent: the model version, its top results, your label, body site and skin type if given, language and the day. Never the photo, a time, a location or a device id.",
@@ -103,6 +101,8 @@ export const en = {
   checkingUpdate: "Checking…",
   updateNone: "You have the latest model.",
   updateNoneOn: "You have model {version}, the one the {channel} channel serves.",
+  updateNoneNewer: "You have model {version}, newer than the {channelVersion} the {channel} channel serves.",
+  updateChannelChanged: "The update channel was changed during the check, so nothing was updated. Check again.",
   updateSwitched: "Switched to model {version}, the one the {channel} channel serves.",
   updateDone: "Updated to model {version}.",
   updateFailed: "Model {version} failed its checks; keeping the current model. ({error})",

@@ -55,7 +55,6 @@ export const zh: Messages = {
   cancel: "取消",
   feedbackSaved: "反馈已保存，手机联网时会自动发送。",
   feedbackFailed: "保存反馈失败：{error}。请再次保存，不会重复发送。",
-  feedbackEarlierSent: "之前的标注（{label}）已经发送，这次更正将作为一条新记录发送。",
   feedbackNotInHistory: "反馈已保存并会发送，但未能记入历史记录（{error}）。",
   feedbackContains:
     "发送内容：模型版本、前几位结果、您的判断、身体部位和皮肤类型（如填写）、语言和日期。绝不包含照片、时间、位置或设备标识。",
@@ -100,6 +99,8 @@ export const zh: Messages = {
   checkingUpdate: "正在检查…",
   updateNone: "已是最新模型。",
   updateNoneOn: "当前使用的模型 {version} 就是{channel}渠道提供的版本。",
+  updateNoneNewer: "当前使用的模型 {version} 比{channel}渠道提供的 {channelVersion} 更新。",
+  updateChannelChanged: "检查期间更新渠道已更改，因此未作更新。请再检查一次。",
   updateSwitched: "已切换到{channel}渠道提供的模型 {version}。",
   updateDone: "已更新到模型 {version}。",
   updateFailed: "模型 {version} 未通过校验，继续使用当前模型。（{error}）",

@@ -11,6 +11,8 @@ import { type Classifier, loadClassifier } from "./classifier.js";
 import {
   CARD_TIMEOUT_MS,
   downloadFiles,
+  EMBEDDED_MODEL_DIR,
+  fetchEmbeddedCard,
   fetchEmbeddedModel,
   type ModelFolder,
   parseCard,
@@ -103,6 +105,10 @@ export async function pruneSuperseded(model: ActiveModel): Promise<void> {
 }
 
 export type UpdateResult =
+  /**
+   * `channelVersion`: the version the channel serves, the one in use or older (when the model in use is
+   * the built-in default, newer than the channel's); absent when the channel has none.
+   */
   | { kind: "none"; channelVersion?: string }
   /**
    * `switched`: the channel serves an older version than the one replaced (the user chose the other
@@ -113,7 +119,12 @@ export type UpdateResult =
    * `stage` "download": a file could not be fetched (offline, a dropped or stalled connection, a server
    * error); "check": a file did not match the card or the model did not load; "store": it could not be saved.
    */
-  | { kind: "failed"; stage: "download" | "check" | "store"; version: string; error: unknown };
+  | { kind: "failed"; stage: "download" | "check" | "store"; version: string; error: unknown }
+  /**
+   * The settings named another channel than `channel`, the one checked, before the model it serves was
+   * saved: nothing was saved (a check of the new channel would follow it instead).
+   */
+  | { kind: "channelChanged"; channel: Settings["channel"] };
 
 /**
  * What following the channel asks of the model in use, `current`: nothing when it runs the channel's
@@ -139,14 +150,15 @@ export interface UpdateOptions {
   cardTimeoutMs?: number;
   /** How long a file download may go without a byte (sources.ts DOWNLOAD_IDLE_MS). */
   idleMs?: number;
-  /** The built-in default (sources.ts fetchEmbeddedModel). */
-  embedded?: () => Promise<ModelFolder>;
+  /** Where the built-in default is served (sources.ts EMBEDDED_MODEL_DIR), ending in a slash. */
+  embeddedDir?: string;
 }
 
 /**
- * Asks the API for the channel's card and, when the channel serves another version than
- * `currentVersion`, gets it (downloaded, or the built-in default), loads it and saves it as the active
- * model. `latestSettings` gives the settings to save with it, read at the moment it is saved. Throws
+ * Asks the API for the card of the channel `latestSettings` name when this is called and, when it
+ * serves another version than `currentVersion`, gets it (downloaded, or the built-in default), loads
+ * it and saves it as the active model. `latestSettings` gives the settings to save with it, read at the
+ * moment it is saved; if they name another channel by then, nothing is saved ("channelChanged"). Throws
  * when the card cannot be fetched (no connection, an error status, no answer within the time limit).
  */
 export async function updateFromChannel(
@@ -155,7 +167,8 @@ export async function updateFromChannel(
   latestSettings: () => Settings,
   options: UpdateOptions = {},
 ): Promise<UpdateResult> {
-  const url = `${apiBase}/v1/channels/${latestSettings().channel}`;
+  const channel = latestSettings().channel;
+  const url = `${apiBase}/v1/channels/${channel}`;
   let json: unknown;
   try {
     json = await fetchJson(url, { cache: "no-store", timeoutMs: options.cardTimeoutMs ?? CARD_TIMEOUT_MS });
@@ -164,13 +177,19 @@ export async function updateFromChannel(
     throw error;
   }
   const card = parseCard(json, url);
-  const embedded =
-    compareVersions(card.version, currentVersion) < 0 ? await (options.embedded ?? fetchEmbeddedModel)() : undefined;
-  const move = channelMove(card.version, currentVersion, () => embedded?.card.version ?? currentVersion);
+  const embeddedDir = options.embeddedDir ?? EMBEDDED_MODEL_DIR;
+  // The built-in card alone decides; its files are fetched only when the move is to it.
+  const builtIn = compareVersions(card.version, currentVersion) < 0 ? await fetchEmbeddedCard(embeddedDir) : undefined;
+  const move = channelMove(card.version, currentVersion, () => builtIn?.version ?? currentVersion);
   if (move === "none") return { kind: "none", channelVersion: card.version };
+  const changed = (): UpdateResult | undefined =>
+    latestSettings().channel === channel ? undefined : { kind: "channelChanged", channel };
+  const stale = changed();
+  if (stale) return stale;
   const switched = compareVersions(card.version, currentVersion) < 0;
-  const target = move === "embedded" && embedded ? embedded : undefined;
-  const version = target?.card.version ?? card.version;
+  const toBuiltIn = move === "embedded" && builtIn ? builtIn : undefined;
+  const target = toBuiltIn ?? card;
+  const version = target.version;
   const failed = (stage: "download" | "check" | "store", error: unknown): UpdateResult => ({
     kind: "failed",
     stage,
@@ -179,25 +198,31 @@ export async function updateFromChannel(
   });
   let files: Map<string, Uint8Array>;
   try {
-    const base = `${apiBase}/v1/models/${encodeURIComponent(card.version)}/files/`;
-    files = target?.files ?? (await downloadFiles(card, (name) => base + encodeURIComponent(name), options.idleMs));
+    const base = toBuiltIn ? embeddedDir : `${apiBase}/v1/models/${encodeURIComponent(card.version)}/files/`;
+    files = await downloadFiles(target, (name) => base + encodeURIComponent(name), options.idleMs);
   } catch (error) {
     return failed("download", error);
   }
   let folder: ModelFolder;
   let classifier: Classifier;
   try {
-    folder = target ?? (await verifiedFolder(card, files));
+    folder = await verifiedFolder(target, files);
     classifier = await loadClassifier(folder.card, folder.files);
   } catch (error) {
     return failed("check", error);
   }
+  const staleNow = changed();
+  if (staleNow) {
+    classifier.dispose();
+    return staleNow;
+  }
   try {
-    if (target) await useEmbeddedAsActive(latestSettings());
-    else await storeAsActive(folder, latestSettings(), switched);
+    const settings = latestSettings();
+    if (toBuiltIn) await useEmbeddedAsActive(settings);
+    else await storeAsActive(folder, settings, switched);
   } catch (error) {
     classifier.dispose();
     return failed("store", error);
   }
-  return { kind: "updated", model: { classifier, source: target ? "embedded" : "downloaded" }, switched };
+  return { kind: "updated", model: { classifier, source: toBuiltIn ? "embedded" : "downloaded" }, switched };
 }

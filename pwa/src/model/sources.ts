@@ -63,7 +63,16 @@ export async function fetchVerifiedFiles(card: ModelCard, fileUrl: (name: string
 /** The default model built into the app (served next to index.html, precached by the service worker). */
 export const EMBEDDED_MODEL_DIR = `${import.meta.env.BASE_URL}models/default/`;
 
-export async function fetchEmbeddedModel(): Promise<ModelFolder> {
-  const card = await fetchCard(`${EMBEDDED_MODEL_DIR}model-card.json`);
-  return fetchVerifiedFiles(card, (name) => `${EMBEDDED_MODEL_DIR}${encodeURIComponent(name)}`);
+/** The built-in default's card alone (its version, without fetching and checking its files). */
+export async function fetchEmbeddedCard(dir = EMBEDDED_MODEL_DIR): Promise<ModelCard> {
+  return fetchCard(`${dir}model-card.json`);
+}
+
+/** The built-in default's files for `card`, each size and sha256 checked. */
+export async function fetchEmbeddedFiles(card: ModelCard, dir = EMBEDDED_MODEL_DIR): Promise<ModelFolder> {
+  return fetchVerifiedFiles(card, (name) => `${dir}${encodeURIComponent(name)}`);
+}
+
+export async function fetchEmbeddedModel(dir = EMBEDDED_MODEL_DIR): Promise<ModelFolder> {
+  return fetchEmbeddedFiles(await fetchEmbeddedCard(dir), dir);
 }
