@@ -6,6 +6,7 @@
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { ModelCard } from "@pifu/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalApi, startLocalApi } from "../api/src/dev/local-api.js";
 import { ensureOnStable } from "../pwa/build/ensure-on-stable.js";
@@ -18,6 +19,15 @@ const logged: string[] = [];
 async function fixture(name: string, version: string, seed: number): Promise<string> {
   const dir = join(work, name);
   await writeFixtureModel(dir, { version, seed });
+  return dir;
+}
+
+/** A copy of the "older" fixture folder with its card rewritten by `rewrite` (the parsed card → file text). */
+async function copyOfOlder(name: string, rewrite: (card: ModelCard) => string): Promise<string> {
+  const dir = join(work, name);
+  await cp(join(work, "older"), dir, { recursive: true });
+  const cardPath = join(dir, "model-card.json");
+  await writeFile(cardPath, rewrite(JSON.parse(await readFile(cardPath, "utf8"))));
   return dir;
 }
 
@@ -63,12 +73,10 @@ describe("ensureOnStable", () => {
   });
 
   it("refuses a folder with the same version and files but an edited card, as publish-model does", async () => {
-    const edited = join(work, "edited");
-    await cp(join(work, "older"), edited, { recursive: true });
-    const cardPath = join(edited, "model-card.json");
-    const card = JSON.parse(await readFile(cardPath, "utf8"));
-    card.metrics.val.accuracy = 0.5;
-    await writeFile(cardPath, JSON.stringify(card, null, 2));
+    const edited = await copyOfOlder("edited", (card) => {
+      card.metrics.val.accuracy = 0.5;
+      return JSON.stringify(card, null, 2);
+    });
     await expect(ensure(edited)).rejects.toThrow(
       /version 1\.0\.0 is already published with a different card; versions are immutable/,
     );
@@ -76,10 +84,7 @@ describe("ensureOnStable", () => {
   });
 
   it("accepts the very card it published, whatever the file's formatting", async () => {
-    const reformatted = join(work, "reformatted");
-    await cp(join(work, "older"), reformatted, { recursive: true });
-    const cardPath = join(reformatted, "model-card.json");
-    await writeFile(cardPath, JSON.stringify(JSON.parse(await readFile(cardPath, "utf8"))));
+    const reformatted = await copyOfOlder("reformatted", (card) => JSON.stringify(card));
     logged.length = 0;
     await ensure(reformatted);
     expect(logged).toEqual(["stable already serves model 2.0.0"]);
