@@ -7,7 +7,8 @@ import { enqueueFeedback, feedbackCounts } from "./feedback/queue.js";
 import { type DoctorAnswer, feedbackRecord } from "./feedback/record.js";
 import { FeedbackSync, type SyncState } from "./feedback/sync.js";
 import { addToHistory, attachFeedback } from "./history/store.js";
-import { describeClass, LocaleContext, translator } from "./i18n/index.js";
+import { describeClass, LocaleContext, type Translate, translator } from "./i18n/index.js";
+import { type Said, said } from "./i18n/message.js";
 import { decodePhoto } from "./image/decode.js";
 import {
   type ActiveModel,
@@ -40,6 +41,15 @@ interface PendingPhoto {
   minSide: number;
 }
 
+/** An error, said in the language in use when it shows. */
+const errorSaid =
+  (error: unknown): Said =>
+  (t) =>
+    errorText(error, t);
+
+/** Says English text: what tells notices apart, whatever the language. */
+const inEnglish = translator("en");
+
 function requestedBackend(): BackendName | undefined {
   const value = new URLSearchParams(location.search).get("backend");
   return isBackendName(value) ? value : undefined;
@@ -49,9 +59,10 @@ export function App() {
   const [settings, setSettings] = useState<Settings>();
   const [model, setModel] = useState<ActiveModel>();
   const [backend, setBackend] = useState<BackendName>();
-  const [fatal, setFatal] = useState<string>();
+  // Messages are kept unsaid (Said) and said when shown, so a language switch re-says them.
+  const [fatal, setFatal] = useState<Said>();
   const [screen, setScreen] = useState<Screen>("home");
-  const [status, setStatus] = useState<string>();
+  const [status, setStatus] = useState<Said>();
   const [photo, setPhoto] = useState<PendingPhoto>();
   const [check, setCheck] = useState<CheckResult>();
   const [feedbackSaved, setFeedbackSaved] = useState(false);
@@ -67,13 +78,15 @@ export function App() {
   const mainRef = useRef<HTMLElement>(null);
   const firstScreen = useRef(true);
   /** What the result screen says about the check's saved feedback besides "saved". */
-  const [feedbackNotice, setFeedbackNotice] = useState<{ id: string; text: string }>();
+  const [feedbackNotice, setFeedbackNotice] = useState<{ id: string; text: Said }>();
+  /** Counts checks added to history, so History on screen reads its list again. */
+  const [historyRevision, setHistoryRevision] = useState(0);
   /** The check that could not be saved to history, and why. */
-  const [notInHistory, setNotInHistory] = useState<{ id: string; error: string }>();
-  const [updateStatus, setUpdateStatus] = useState<string>();
-  const [modelNotice, setModelNotice] = useState<string>();
+  const [notInHistory, setNotInHistory] = useState<{ id: string; error: Said }>();
+  const [updateStatus, setUpdateStatus] = useState<Said>();
+  const [modelNotice, setModelNotice] = useState<Said>();
   /** Storage failures the app carried on through (settings or old models not saved or deleted). */
-  const [storageNotices, setStorageNotices] = useState<string[]>([]);
+  const [storageNotices, setStorageNotices] = useState<Said[]>([]);
   const [checkingUpdate, setCheckingUpdate] = useState(false);
   const [sync, setSync] = useState<SyncState>({ pending: 0, waiting: 0, rejected: 0 });
   const syncer = useRef<FeedbackSync>();
@@ -81,16 +94,29 @@ export function App() {
 
   const settingsRef = useRef<Settings>();
 
-  // Focus moves to the new screen's heading, so keyboard and screen-reader users land on it, not on <body>.
+  // Focus moves to the start of the new screen, named by its heading, so keyboard and screen-reader users
+  // land on it, not on <body>, and read on from its top: on Result the safety note and warnings come
+  // before the heading.
   useEffect(() => {
     if (firstScreen.current) {
       firstScreen.current = false;
       return;
     }
-    const heading = mainRef.current?.querySelector("h1");
-    if (!heading) return;
-    heading.tabIndex = -1;
-    heading.focus();
+    const main = mainRef.current;
+    const heading = main?.querySelector("h1");
+    if (!main || !heading) return;
+    if (heading.id) main.setAttribute("aria-labelledby", heading.id);
+    main.tabIndex = -1;
+    main.focus();
+  }, [screen]);
+
+  // The full-size pixels of a photo left on Quality (up to ~160 MB) go once the user leaves it, unless
+  // "Check anyway" is running on them; a photo whose Quality screen Home still offers stays.
+  const lastScreen = useRef(screen);
+  useEffect(() => {
+    const left = lastScreen.current;
+    lastScreen.current = screen;
+    if (left === "quality" && screen !== "quality" && !running.current) setPhoto(undefined);
   }, [screen]);
 
   /** The queue's counts for the header badge; unreadable counts keep the last ones shown. */
@@ -101,8 +127,9 @@ export function App() {
     );
   }, []);
 
-  const addStorageNotice = useCallback((notice: string) => {
-    setStorageNotices((notices) => (notices.includes(notice) ? notices : [...notices, notice]));
+  const addStorageNotice = useCallback((notice: Said) => {
+    const text = notice(inEnglish);
+    setStorageNotices((notices) => (notices.some((n) => n(inEnglish) === text) ? notices : [...notices, notice]));
   }, []);
 
   /** Makes `next` the settings in use, without saving them. */
@@ -127,8 +154,7 @@ export function App() {
         await saveSettings(next);
         return true;
       } catch (error) {
-        const say = translator(next.locale);
-        addStorageNotice(say("settingsNotSaved", { error: errorText(error, say) }));
+        addStorageNotice(said("settingsNotSaved", { error: errorSaid(error) }));
         return false;
       }
     },
@@ -137,45 +163,62 @@ export function App() {
 
   /** Set while an update check runs: a second one (a tap during the start-up check) would load and leak a second copy. */
   const updating = useRef(false);
+  /** Set when the channel changes while a check runs: a check of the new channel follows that one. */
+  const recheck = useRef(false);
+  /** The model in use now, for a check that starts after an await. */
+  const modelRef = useRef<ActiveModel>();
+  modelRef.current = model;
+  /** `follow`: if a check runs, check again after it (the channel changed) rather than not at all. */
   const checkForUpdate = useCallback(
-    async (active: ActiveModel, quiet: boolean) => {
+    async (active: ActiveModel, quiet: boolean, follow = false) => {
       const current = settingsRef.current;
-      if (!current || updating.current) return;
+      if (!current) return;
+      if (updating.current) {
+        if (follow) recheck.current = true;
+        return;
+      }
       updating.current = true;
-      const say = translator(current.locale);
+      recheck.current = false;
+      /** The model in use once this check ends, which a check that follows starts from. */
+      let after = active;
       setCheckingUpdate(true);
+      // The last check's outcome would otherwise sit next to "Checking…" as if it were this one's.
+      setUpdateStatus(undefined);
       try {
         const latest = () => settingsRef.current ?? current;
         const inUse = active.classifier.card.version;
         // The channel checked: the one named when the check began (updateFromChannel reads it then too).
-        const channel = say(`channel_${current.channel}`);
+        const channel = said(`channel_${current.channel}`);
         const result = await updateFromChannel(API_BASE, inUse, latest);
         if (result.kind === "updated") {
           const version = result.model.classifier.card.version;
           // Freed once the checks still running on it end.
           active.classifier.dispose();
           setModel(result.model);
+          after = result.model;
           // Saved together with the model, in one transaction.
           applySettings({ ...latest(), activeModel: activeVersion(result.model) });
-          setUpdateStatus(say(result.switched ? "updateSwitched" : "updateDone", { version, channel }));
+          setUpdateStatus(() => said(result.switched ? "updateSwitched" : "updateDone", { version, channel }));
           syncer.current?.retryWaiting();
           void keepStoredData();
         } else if (result.kind === "failed") {
           const key = { download: "updateDownloadFailed", check: "updateFailed", store: "updateNotStored" } as const;
-          setUpdateStatus(say(key[result.stage], { version: result.version, error: errorText(result.error, say) }));
-        } else if (quiet) {
-          // A check at start says nothing unless something changed.
+          setUpdateStatus(() => said(key[result.stage], { version: result.version, error: errorSaid(result.error) }));
+        } else if (quiet || recheck.current) {
+          // A check at start says nothing unless something changed; one that another follows leaves it the word.
         } else if (result.kind === "channelChanged") {
-          setUpdateStatus(say("updateChannelChanged"));
+          setUpdateStatus(() => said("updateChannelChanged"));
         } else {
-          setUpdateStatus(noUpdateText(say, inUse, result.channelVersion, channel));
+          const { channelVersion } = result;
+          setUpdateStatus(() => (t: Translate) => noUpdateText(t, inUse, channelVersion, channel(t)));
         }
       } catch (error) {
-        if (!quiet) setUpdateStatus(say("updateOffline", { error: errorText(error, say) }));
+        if (!quiet && !recheck.current) setUpdateStatus(() => said("updateOffline", { error: errorSaid(error) }));
       } finally {
         updating.current = false;
         setCheckingUpdate(false);
       }
+      if (recheck.current) void checkForUpdate(after, false);
     },
     [applySettings],
   );
@@ -186,13 +229,11 @@ export function App() {
    */
   const settleActiveModel = useCallback(
     async (active: ActiveModel, named: string | undefined) => {
-      const say = translator(settingsRef.current?.locale ?? "en");
       const version = activeVersion(active);
-      if (active.discarded) {
-        setModelNotice(
-          version
-            ? say("discardedUsing", { version, error: active.discarded })
-            : say("discarded", { error: active.discarded }),
+      const discarded = active.discarded;
+      if (discarded) {
+        setModelNotice(() =>
+          version ? said("discardedUsing", { version, error: discarded }) : said("discarded", { error: discarded }),
         );
       }
       const saved = named === version || (await updateSettings({ activeModel: version }));
@@ -200,7 +241,7 @@ export function App() {
       try {
         await pruneSuperseded(active);
       } catch (error) {
-        addStorageNotice(say("oldModelsNotDeleted", { error: errorText(error, say) }));
+        addStorageNotice(said("oldModelsNotDeleted", { error: errorSaid(error) }));
       }
     },
     [updateSettings, addStorageNotice],
@@ -213,8 +254,7 @@ export function App() {
         loaded = await loadSettings();
       } catch (error) {
         loaded = settingsFrom(undefined);
-        const say = translator(loaded.locale);
-        addStorageNotice(say("settingsNotRead", { error: errorText(error, say) }));
+        addStorageNotice(said("settingsNotRead", { error: errorSaid(error) }));
       }
       applySettings(loaded);
       await updateSettings({});
@@ -226,7 +266,7 @@ export function App() {
         await settleActiveModel(active, loaded.activeModel);
         if (navigator.onLine) void checkForUpdate(active, true);
       } catch (error) {
-        setFatal(errorText(error, translator(loaded.locale)));
+        setFatal(() => errorSaid(error));
       }
       syncer.current = new FeedbackSync(API_BASE, setSync);
       syncer.current.start();
@@ -259,9 +299,10 @@ export function App() {
     reveal("result");
     try {
       await addToHistory(result);
+      setHistoryRevision((revision) => revision + 1);
       void keepStoredData();
     } catch (error) {
-      setNotInHistory({ id: result.id, error: errorText(error, t) });
+      setNotInHistory({ id: result.id, error: errorSaid(error) });
     }
   };
 
@@ -272,11 +313,11 @@ export function App() {
     running.current = true;
     setBusy(true);
     setFinished(undefined);
-    setStatus(t("checking"));
+    setStatus(() => said("checking"));
     try {
       await step();
     } catch (error) {
-      setStatus(checkErrorMessage(error, t));
+      setStatus(() => (say: Translate) => checkErrorMessage(error, say));
     } finally {
       running.current = false;
       setBusy(false);
@@ -315,12 +356,12 @@ export function App() {
     const record = feedbackRecord(check, answer, settings.locale);
     await enqueueFeedback(record);
     void keepStoredData();
-    let notice: string | undefined;
+    let notice: Said | undefined;
     try {
       await attachFeedback(check.id, { id: record.id, confirmedLabel: record.confirmedLabel });
     } catch (error) {
       // The record is queued all the same: saying saving failed would be untrue.
-      notice = t("feedbackNotInHistory", { error: errorText(error, t) });
+      notice = said("feedbackNotInHistory", { error: errorSaid(error) });
     }
     setFeedbackNotice(notice ? { id: check.id, text: notice } : undefined);
     setFeedbackSaved(true);
@@ -351,7 +392,7 @@ export function App() {
 
   let body = null;
   if (screen === "home" || !classifier) {
-    const homeStatus = fatal ? t("modelFailed", { error: fatal }) : classifier ? status : t("loadingModel");
+    const homeStatus = fatal ? t("modelFailed", { error: fatal(t) }) : classifier ? status?.(t) : t("loadingModel");
     body = (
       <Home ready={Boolean(classifier) && !busy} status={homeStatus} onShowResult={showFinished} onPhoto={onPhoto} />
     );
@@ -361,14 +402,23 @@ export function App() {
         report={photo.report}
         shortSide={Math.min(photo.pixels.width, photo.pixels.height)}
         minSide={photo.minSide}
-        status={status}
+        status={status?.(t)}
         busy={busy}
         onRetake={() => {
           setPhoto(undefined);
           setStatus(undefined);
           setScreen("home");
         }}
-        onContinue={() => void checking(() => showCheck(photo.pixels, photo.thumbnail, photo.report.problems))}
+        onContinue={() =>
+          void checking(async () => {
+            try {
+              await showCheck(photo.pixels, photo.thumbnail, photo.report.problems);
+            } finally {
+              // Failed after the user left Quality: nothing shows this photo again.
+              if (screenRef.current !== "quality") setPhoto(undefined);
+            }
+          })
+        }
       />
     );
   } else if (screen === "result" && check) {
@@ -377,7 +427,7 @@ export function App() {
         check={check}
         classifier={classifier}
         feedbackSaved={feedbackSaved}
-        notInHistory={notInHistory?.id === check.id ? notInHistory.error : undefined}
+        notInHistory={notInHistory?.id === check.id ? notInHistory.error(t) : undefined}
         onDoctor={() => setScreen("doctor")}
         onNew={() => setScreen("home")}
       />
@@ -387,7 +437,7 @@ export function App() {
       <Doctor check={check} clinician={clinician} onSubmit={onDoctorSubmit} onCancel={() => setScreen("result")} />
     );
   } else if (screen === "history") {
-    body = <History nameOf={nameOf} />;
+    body = <History nameOf={nameOf} revision={historyRevision} />;
   } else if (screen === "settings") {
     body = (
       <SettingsScreen
@@ -396,19 +446,25 @@ export function App() {
         modelVersion={classifier.card.version}
         modelSource={model?.source}
         backend={backend}
-        updateStatus={updateStatus}
-        modelNotice={modelNotice}
+        updateStatus={updateStatus?.(t)}
+        modelNotice={modelNotice?.(t)}
         checking={checkingUpdate}
         pending={sync.pending}
         waiting={sync.waiting}
         rejected={sync.rejected}
+        sendFailure={sync.retryAt === undefined ? undefined : { error: sync.lastError, retryAt: sync.retryAt }}
         onLocale={(locale) => void updateSettings({ locale })}
-        onChannel={(channel) => void updateSettings({ channel })}
+        onChannel={(channel) => {
+          // A new channel may serve another model: look at once (after the save, which the update's own save would race).
+          void updateSettings({ channel }).then(
+            () => modelRef.current && checkForUpdate(modelRef.current, false, true),
+          );
+        }}
         onCheckUpdate={() => model && void checkForUpdate(model, false)}
       />
     );
   } else {
-    body = <Home ready={!busy} status={status} onShowResult={showFinished} onPhoto={onPhoto} />;
+    body = <Home ready={!busy} status={status?.(t)} onShowResult={showFinished} onPhoto={onPhoto} />;
   }
 
   return (
@@ -427,14 +483,14 @@ export function App() {
       <main ref={mainRef}>
         {(screen === "home" || screen === "settings") &&
           storageNotices.map((notice) => (
-            <output key={notice} class="status warn" data-testid="storage-notice">
-              {notice}
+            <output key={notice(inEnglish)} class="status warn" data-testid="storage-notice">
+              {notice(t)}
             </output>
           ))}
         {body}
         {screen === "result" && feedbackNotice && feedbackNotice.id === check?.id && (
           <output class="status warn" data-testid="feedback-notice">
-            {feedbackNotice.text}
+            {feedbackNotice.text(t)}
           </output>
         )}
       </main>

@@ -1,5 +1,4 @@
 /// <reference types="vite/client" />
-/// <reference types="vite-plugin-pwa/client" />
 
 interface ImportMetaEnv {
   /** Origin of the pifu API; empty means the same origin as the app (served with a /v1 proxy). */

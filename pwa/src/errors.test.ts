@@ -64,6 +64,23 @@ describe("errorText", () => {
     expect(chinese).not.toMatch(latinWords);
   });
 
+  it("names storage that fails or refuses a request in the user's language, not IndexedDB's English", () => {
+    const failures = [
+      new DOMException("The operation failed for reasons unrelated to the database itself.", "UnknownError"),
+      new DOMException("The database connection is closing.", "InvalidStateError"),
+      new DOMException("Failed to read large IndexedDB value", "NotFoundError"),
+      new DOMException("Data provided to an operation does not meet requirements.", "DataError"),
+      new DOMException("Key already exists in the object store.", "ConstraintError"),
+      new DOMException("The transaction has finished.", "TransactionInactiveError"),
+      new DOMException("The requested version is less than the existing version.", "VersionError"),
+      new DOMException("The requested file could not be read.", "NotReadableError"),
+    ];
+    for (const failure of failures) {
+      expect(both(failure), failure.name).toEqual(["the phone's storage did not respond", "手机存储没有响应"]);
+      expect(zh("historyNotDeleted", { error: errorText(failure, zh) })).not.toMatch(latinWords);
+    }
+  });
+
   it("gives other errors' messages and other thrown values as they are", () => {
     expect(both(new Error("tfjs: no backend"))).toEqual(["tfjs: no backend", "tfjs: no backend"]);
     expect(both("odd")).toEqual(["odd", "odd"]);

@@ -25,6 +25,27 @@ const BY_NAME = {
 } as const;
 
 /**
+ * DOMException names that IndexedDB gives when the browser's storage fails or refuses a request
+ * (UnknownError for a broken backing store, InvalidStateError for a closed connection, NotReadableError
+ * or NotFoundError for a stored photo it cannot read back, …). pifu's other DOMExceptions (a photo the
+ * browser cannot decode, a request's time limit) are handled before they get here or named above.
+ */
+const STORAGE_NAMES = new Set([
+  "UnknownError",
+  "InvalidStateError",
+  "NotFoundError",
+  "NotReadableError",
+  "DataError",
+  "DataCloneError",
+  "ConstraintError",
+  "ReadOnlyError",
+  "TransactionInactiveError",
+  "VersionError",
+  "InvalidAccessError",
+  "SecurityError",
+]);
+
+/**
  * An error in the user's language where pifu knows its kind; the English detail only where it names
  * what a person fixing it needs (which model file does not match). Other errors give their message,
  * and a thrown value that is not an Error itself.
@@ -40,5 +61,6 @@ export function errorText(error: unknown, t: Translate): string {
   if (error instanceof ModelFilesMismatchError) return t("errorModelFiles", { detail: error.message });
   const name = (error as { name?: unknown } | null)?.name;
   if (typeof name === "string" && name in BY_NAME) return t(BY_NAME[name as keyof typeof BY_NAME]);
+  if (error instanceof DOMException && STORAGE_NAMES.has(error.name)) return t("errorStorage");
   return error instanceof Error ? error.message : String(error);
 }

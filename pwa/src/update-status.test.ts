@@ -18,7 +18,12 @@ describe("noUpdateText", () => {
     );
   });
 
-  it("says only that the model is the latest when the channel serves none", () => {
-    expect(noUpdateText(translator("en"), "1.3.0", undefined, "Stable")).toBe("You have the latest model.");
+  it("says the channel has no model yet, not that the model is the latest, when the channel serves none", () => {
+    expect(noUpdateText(translator("en"), "1.3.0", undefined, "Beta")).toBe(
+      "The Beta channel has no model yet; keeping model 1.3.0.",
+    );
+    expect(noUpdateText(translator("zh"), "1.3.0", undefined, "测试版")).toBe(
+      "测试版渠道还没有模型，继续使用模型 1.3.0。",
+    );
   });
 });

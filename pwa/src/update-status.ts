@@ -3,7 +3,8 @@ import type { Translate } from "./i18n/index.js";
 
 /**
  * `inUse`: the version running; `channelVersion`: the one the channel serves (absent when it serves
- * none), the same or older (the built-in default in use can be newer); `channel`: its name, translated.
+ * none: nothing was ever published to it), the same or older (the built-in default in use can be
+ * newer); `channel`: its name, translated.
  */
 export function noUpdateText(
   say: Translate,
@@ -11,7 +12,7 @@ export function noUpdateText(
   channelVersion: string | undefined,
   channel: string,
 ): string {
-  if (channelVersion === undefined) return say("updateNone");
+  if (channelVersion === undefined) return say("updateChannelEmpty", { version: inUse, channel });
   if (channelVersion === inUse) return say("updateNoneOn", { version: inUse, channel });
   return say("updateNoneNewer", { version: inUse, channelVersion, channel });
 }

@@ -281,3 +281,45 @@ export function waitAtDecodeGate(page: Page): Promise<void> {
 export function openDecodeGate(page: Page): Promise<void> {
   return page.evaluate(() => (window as unknown as DecodeGate).__pifuDecodeGate.open());
 }
+
+/** Where focus is after a screen change: the element, what names it, and whether its text starts with what is above the heading. */
+export interface FocusedScreen {
+  tag: string | undefined;
+  labelledBy: string | null | undefined;
+  /** The safety note is inside the focused element and comes before its heading: read forward, it is not skipped. */
+  noteBeforeHeading: boolean;
+}
+
+export function focusedScreen(page: Page): Promise<FocusedScreen> {
+  return page.evaluate(() => {
+    const focused = document.activeElement;
+    const note = document.querySelector("[role=note]");
+    const heading = focused?.querySelector("h1");
+    return {
+      tag: focused?.tagName,
+      labelledBy: focused?.getAttribute("aria-labelledby"),
+      noteBeforeHeading: Boolean(
+        note &&
+          heading &&
+          focused?.contains(note) &&
+          note.compareDocumentPosition(heading) & Node.DOCUMENT_POSITION_FOLLOWING,
+      ),
+    };
+  });
+}
+
+/** The result screen focused at its start: the screen area, named by the result's heading. */
+export const RESULT_FOCUSED: FocusedScreen = { tag: "MAIN", labelledBy: "result-title", noteBeforeHeading: true };
+
+/** Bytes the page's ArrayBuffers hold (a decoded photo's pixels among them), after a full garbage collection. */
+export async function arrayBufferBytes(page: Page): Promise<number> {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    await cdp.send("HeapProfiler.collectGarbage");
+    const usage = (await cdp.send("Runtime.getHeapUsage")) as { backingStorageSize?: number };
+    if (usage.backingStorageSize === undefined) throw new Error("this Chromium does not report backingStorageSize");
+    return usage.backingStorageSize;
+  } finally {
+    await cdp.detach();
+  }
+}

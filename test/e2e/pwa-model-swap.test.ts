@@ -10,10 +10,12 @@ import {
   checkPhoto,
   closeDecodeGate,
   countRows,
+  focusedScreen,
   gateDecoding,
   goTo,
   openDecodeGate,
   pickPhoto,
+  RESULT_FOCUSED,
   readRows,
   waitAtDecodeGate,
   waitForModel,
@@ -110,8 +112,11 @@ describe("one check at a time", () => {
       await expect(page.getByTestId(input).isDisabled(), input).resolves.toBe(true);
 
     await goTo(page, "History");
+    await expect.poll(() => page.getByTestId("history-item").count()).toBe(before);
     await openDecodeGate(page);
     await expect.poll(() => countRows(page, "history"), { timeout: 30_000 }).toBe(before + 1);
+    // The list on screen shows the check that finished meanwhile, without leaving History.
+    await expect.poll(() => page.getByTestId("history-item").count()).toBe(before + 1);
     // Still on History: the result waits on Home.
     await expect(page.getByTestId("history").isVisible()).resolves.toBe(true);
     expect(await page.getByTestId("result").count()).toBe(0);
@@ -119,7 +124,7 @@ describe("one check at a time", () => {
     await expect(page.getByTestId("photo-input").isDisabled()).resolves.toBe(false);
     await page.getByTestId("result-ready").getByRole("button", { name: "Show it" }).click();
     await page.getByTestId("result").waitFor();
-    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe("result-title");
+    await expect.poll(() => focusedScreen(page)).toEqual(RESULT_FOCUSED);
     await page.getByTestId("checked-photo").waitFor();
   });
 
@@ -155,13 +160,12 @@ describe("one check at a time", () => {
     await goTo(page, "Settings");
     const check = () => page.getByRole("button", { name: "Check for update" }).click();
     const status = (text: string) => page.getByTestId("update-status").filter({ hasText: text }).waitFor();
+    // Choosing a channel checks it.
     await page.getByLabel("Update channel").selectOption("beta");
-    await check();
     await waitForModel(page, "1.3.0");
     await status("Updated to model 1.3.0.");
 
     await page.getByLabel("Update channel").selectOption("stable");
-    await check();
     await waitForModel(page, "1.2.0");
     await status("Switched to model 1.2.0, the one the Stable channel serves.");
     expect(await storedVersions()).toEqual(["1.2.0"]);

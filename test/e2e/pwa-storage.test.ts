@@ -8,6 +8,7 @@ import type { Page } from "playwright-core";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  arrayBufferBytes,
   checkPhoto,
   countRows,
   createVersion1Database,
@@ -84,11 +85,15 @@ describe("the PWA when storage fails", () => {
     }
   });
 
-  it("starts and checks a photo when IndexedDB cannot be opened at all", async () => {
+  it("starts and checks a photo when IndexedDB cannot be opened at all, and History reads again on Retry", async () => {
     const page = await app.browser.context.newPage();
     await page.addInitScript(() => {
-      IDBFactory.prototype.open = () => {
-        throw new DOMException("Internal error opening backing store.", "UnknownError");
+      const open = IDBFactory.prototype.open;
+      const holder = window as unknown as { __pifuOpenFails: boolean };
+      holder.__pifuOpenFails = true;
+      IDBFactory.prototype.open = function (this: IDBFactory, ...args: Parameters<IDBFactory["open"]>) {
+        if (holder.__pifuOpenFails) throw new DOMException("Internal error opening backing store.", "UnknownError");
+        return open.apply(this, args);
       };
     });
     try {
@@ -100,12 +105,22 @@ describe("the PWA when storage fails", () => {
       await page.getByTestId("history-notice").waitFor();
       await goTo(page, "History");
       await page.getByTestId("history-error").filter({ hasText: "History could not be read" }).waitFor();
+      await expect(page.getByTestId("history-error").textContent()).resolves.toContain(
+        "the phone's storage did not respond",
+      );
+      // Storage that works again is read on Retry, without leaving History.
+      await page.evaluate(() => {
+        (window as unknown as { __pifuOpenFails: boolean }).__pifuOpenFails = false;
+      });
+      await page.getByRole("button", { name: "Retry" }).click();
+      await page.locator("[data-testid=history-item], [data-testid=history-empty]").first().waitFor();
+      expect(await page.getByTestId("history-error").count()).toBe(0);
     } finally {
       await page.close();
     }
   });
 
-  it("says why History could not delete, keeps the entries and the confirm dialog, and deletes on a retry", async () => {
+  it("says why History could not delete, keeps the entries and the confirm dialog, and deletes on a retry, keeping focus in place", async () => {
     const page = await app.browser.context.newPage();
     await failStoreWrites(page, "delete", ["history"]);
     await failStoreWrites(page, "clear", ["history"]);
@@ -113,24 +128,68 @@ describe("the PWA when storage fails", () => {
       await page.goto(app.stack.app.url);
       await waitForModel(page, "1.0.0");
       await checkPhoto(page, 38);
+      await checkPhoto(page, 39);
+      await checkPhoto(page, 40);
       await goTo(page, "History");
       const items = page.getByTestId("history-item");
-      await items.first().waitFor();
+      await expect.poll(() => items.count()).toBe(await countRows(page, "history"));
       const before = await items.count();
+      // Each Delete names its entry: a screen reader user hears which one it deletes.
+      const names = await page
+        .getByTestId("delete-entry")
+        .evaluateAll((buttons) => buttons.map((button) => button.getAttribute("aria-label")));
+      expect(names).toHaveLength(before);
+      for (const name of names) expect(name).toMatch(/^Delete \S.*, \d{4}-\d{2}-\d{2}$/);
       await items.first().getByRole("button", { name: "Delete" }).click();
       await page.getByTestId("history-error").filter({ hasText: "This could not be deleted. Try again." }).waitFor();
-      await expect(page.getByTestId("history-error").textContent()).resolves.toContain("unrelated to the database");
+      await expect(page.getByTestId("history-error").textContent()).resolves.toContain(
+        "the phone's storage did not respond",
+      );
       expect(await items.count()).toBe(before);
 
+      // A delete that works moves focus to the next entry's Delete, not to <body>.
+      await setFailingWrites(page, "delete", []);
+      await items.first().getByTestId("delete-entry").click();
+      await expect.poll(() => items.count()).toBe(before - 1);
+      await expect
+        .poll(() =>
+          page.evaluate(() => {
+            const first = document.querySelector("[data-testid=delete-entry]");
+            return first !== null && document.activeElement === first;
+          }),
+        )
+        .toBe(true);
+      await expect(page.getByTestId("delete-entry").first().getAttribute("aria-label")).resolves.toBe(names[1]);
+      expect(await page.getByTestId("history-error").count()).toBe(0);
+
+      // The dialog opens below the list: focus and the view move to it.
       await page.getByRole("button", { name: "Delete all" }).click();
+      await expect
+        .poll(() => page.evaluate(() => document.activeElement?.getAttribute("data-testid")))
+        .toBe("confirm-delete-all");
+      await expect(
+        page.getByRole("alertdialog").evaluate((dialog) => {
+          const box = dialog.getBoundingClientRect();
+          const bar = document.querySelector("nav.bottom")?.getBoundingClientRect().top ?? innerHeight;
+          return box.top >= 0 && box.bottom <= bar;
+        }),
+      ).resolves.toBe(true);
       await page.getByTestId("confirm-delete-all").click();
       await page.getByRole("alertdialog").getByTestId("history-error").waitFor();
-      expect(await countRows(page, "history")).toBe(before);
+      expect(await countRows(page, "history")).toBe(before - 1);
+      // Cancel closes the dialog and its error with it; focus goes back to "Delete all".
+      await page.getByRole("alertdialog").getByRole("button", { name: "Cancel" }).click();
+      expect(await page.getByTestId("history-error").count()).toBe(0);
+      await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe("Delete all");
+
+      await page.getByRole("button", { name: "Delete all" }).click();
       await setFailingWrites(page, "clear", []);
       await page.getByTestId("confirm-delete-all").click();
       await page.getByTestId("history-empty").waitFor();
       expect(await countRows(page, "history")).toBe(0);
       expect(await page.getByTestId("history-error").count()).toBe(0);
+      // Nothing left: focus goes to the heading.
+      await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe("history-title");
     } finally {
       await page.close();
     }
@@ -210,6 +269,35 @@ describe("the PWA keeping its offline data", () => {
       await page.getByTestId("storage-persisted").filter({ hasText: "Saved data is protected" }).waitFor();
       expect(await persistCalls()).toBe(1);
       expect(pageErrors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+});
+
+describe("the PWA with a photo left on the Quality screen", () => {
+  it("lets go of the photo's full-size pixels once the user leaves Quality, and checks the next photo", async () => {
+    const page = await openApp();
+    try {
+      await waitForModel(page, "1.0.0");
+      const empty = await arrayBufferBytes(page);
+      // 24 megapixels, too dark: the quality gate holds its 96 MB of pixels for "Check anyway".
+      const buffer = await sharp({
+        create: { width: 6000, height: 4000, channels: 3, background: { r: 20, g: 14, b: 12 } },
+      })
+        .png()
+        .toBuffer();
+      await page.getByTestId("photo-input").setInputFiles({ name: "dark.png", mimeType: "image/png", buffer });
+      await page.getByTestId("quality").waitFor({ timeout: 30_000 });
+      const pixels = 6000 * 4000 * 4;
+      expect(await arrayBufferBytes(page)).toBeGreaterThan(empty + pixels * 0.9);
+      await goTo(page, "History");
+      await page.getByTestId("history").waitFor();
+      await goTo(page, "Check");
+      expect(await page.getByTestId("quality").count()).toBe(0);
+      await expect.poll(() => arrayBufferBytes(page)).toBeLessThan(empty + pixels * 0.5);
+      await checkPhoto(page, 42);
+      expect(await page.getByTestId("match").count()).toBe(3);
     } finally {
       await page.close();
     }

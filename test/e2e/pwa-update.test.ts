@@ -1,12 +1,13 @@
 /**
  * A new release of the app while it is in use, in Chromium: the new service worker waits instead of
  * reloading the page, so a half-filled doctor form survives; a notice offers the new version, and
- * tapping it reloads into it, in a second tab too once the first has taken the new version.
+ * tapping it reloads into it, in a second tab too once the first has taken the new version. Only the
+ * tab where Reload is tapped reloads: another one keeps its form and says the app was updated.
  */
 import { createHash } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkPhoto, waitForModel, waitForServiceWorker } from "./app-page.js";
 import { type AppUnderTest, startAppUnderTest } from "./app-under-test.js";
@@ -41,6 +42,8 @@ async function releaseNewVersion(distDir: string, build: number): Promise<void> 
 /** Set on the page's window; a reload clears it. */
 interface Marked {
   notReloaded?: boolean;
+  /** The worker in charge before an update. */
+  oldWorker?: ServiceWorker | null;
 }
 
 const notReloaded = () => page.evaluate(() => (window as Marked).notReloaded);
@@ -129,4 +132,69 @@ describe("a new version of the app", () => {
       await other.close();
     }
   });
+
+  it("reloads only the tab that asked: another tab's half-filled form survives, with a notice", async () => {
+    // A second tab of the same profile, loaded under the worker in charge, as the first one is.
+    const other = await app.browser.context.newPage();
+    try {
+      await other.goto(app.stack.app.url);
+      await waitForModel(other, "1.0.0");
+      for (const tab of [page, other]) {
+        await expect(tab.evaluate(() => Boolean(navigator.serviceWorker.controller))).resolves.toBe(true);
+      }
+      await checkPhoto(other, 82);
+
+      await updateTo(5);
+      const otherNotice = other.getByTestId("update-notice");
+      await otherNotice.filter({ hasText: "A new version of pifu is ready." }).waitFor();
+      // The notice, fixed above the bottom navigation, leaves the end of the screen reachable.
+      await expectClearOfNotice(other, other.getByRole("button", { name: "New check" }));
+      await other.getByRole("button", { name: "Doctor mode: confirm or correct" }).click();
+      await expectClearOfNotice(other, other.getByRole("button", { name: "Cancel" }));
+      await other.getByRole("radio").nth(2).check();
+      await other.locator("select[name=bodySite]").selectOption("arm");
+      await other.evaluate(() => {
+        (window as Marked).notReloaded = true;
+        (window as Marked).oldWorker = navigator.serviceWorker.controller;
+      });
+
+      await page.getByTestId("update-notice").getByRole("button", { name: "Reload" }).click();
+      await expect.poll(build, { timeout: 30_000 }).toBe("5");
+      await waitForModel(page, "1.0.0");
+      // The new version takes charge of the other tab too (reloaded or not, the old worker is gone)…
+      await expect
+        .poll(() => other.evaluate(() => navigator.serviceWorker.controller !== (window as Marked).oldWorker))
+        .toBe(true);
+      // …but that tab is as its user left it, with a notice.
+      await expect(other.evaluate(() => (window as Marked).notReloaded)).resolves.toBe(true);
+      await otherNotice.filter({ hasText: "pifu was updated in another tab. Reload when ready." }).waitFor();
+      await expectClearOfNotice(other, other.getByRole("button", { name: "Cancel" }));
+      await expect(other.getByRole("radio").nth(2).isChecked()).resolves.toBe(true);
+      await expect(other.locator("select[name=bodySite]").inputValue()).resolves.toBe("arm");
+      expect(await other.locator("meta[name=pifu-test-build]").getAttribute("content")).toBe("4");
+
+      await otherNotice.getByRole("button", { name: "Reload" }).click();
+      const otherBuild = () => other.locator("meta[name=pifu-test-build]").getAttribute("content", { timeout: 30_000 });
+      await expect.poll(otherBuild, { timeout: 30_000 }).toBe("5");
+      await waitForModel(other, "1.0.0");
+      await expect(other.evaluate(() => (window as Marked).notReloaded)).resolves.toBeUndefined();
+      expect(await otherNotice.count()).toBe(0);
+    } finally {
+      await other.close();
+    }
+  });
 });
+
+/** Scrolls to the bottom of the page and expects `target` to lie wholly outside the update notice. */
+async function expectClearOfNotice(tab: Page, target: Locator): Promise<void> {
+  await tab.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+  const box = await target.boundingBox();
+  const notice = await tab.getByTestId("update-notice").boundingBox();
+  if (!box || !notice) throw new Error("the button or the notice is not on screen");
+  const overlaps =
+    box.x < notice.x + notice.width &&
+    notice.x < box.x + box.width &&
+    box.y < notice.y + notice.height &&
+    notice.y < box.y + box.height;
+  expect(overlaps, `${JSON.stringify(box)} under the notice at ${JSON.stringify(notice)}`).toBe(false);
+}

@@ -11,8 +11,10 @@ import { publishModelDir } from "../../api/src/cli/publish-lib.js";
 import {
   checkPhoto,
   countRows,
+  focusedScreen,
   goTo,
   putRow,
+  RESULT_FOCUSED,
   readRows,
   saveScreenshot,
   shownPercent,
@@ -66,8 +68,9 @@ describe("the PWA in Chromium against the real API", () => {
     expect(percents).toEqual([...percents].sort((a, b) => b - a));
     await expect(page.getByRole("note").textContent()).resolves.toContain("Not a diagnosis");
     await expect(page.getByTestId("advice").isVisible()).resolves.toBe(true);
-    // Focus moves to the result's heading, so a screen reader reads it out.
-    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe("result-title");
+    // Focus moves to the start of the result, named by its heading, so a screen reader reads on from
+    // the safety note and the warnings above the heading.
+    await expect.poll(() => focusedScreen(page)).toEqual(RESULT_FOCUSED);
     // The photo the result is for, as the model saw it: the centred square.
     await expect(
       page.getByTestId("checked-photo").evaluate((img: HTMLImageElement) => img.decode().then(() => img.naturalWidth)),

@@ -40,7 +40,10 @@ export async function sendDueFeedback(
 }
 
 export interface SyncState extends FeedbackCounts {
-  lastError?: string;
+  /** Why the last try to send failed (the error itself, for the UI to word); absent once a try succeeds. */
+  lastError?: unknown;
+  /** When the next try after that failure is due (epoch ms). */
+  retryAt?: number;
 }
 
 export class FeedbackSync {
@@ -84,7 +87,7 @@ export class FeedbackSync {
       return;
     }
     this.running = true;
-    let lastError: string | undefined;
+    let failure: Pick<SyncState, "lastError" | "retryAt"> = {};
     try {
       while ((await sendDueFeedback(this.apiBase, Date.now(), this.roundStartedAt, this.timeoutMs)) > 0)
         this.failures = 0;
@@ -93,13 +96,14 @@ export class FeedbackSync {
       if (retryAt !== undefined) this.timer = setTimeout(() => this.trigger(), Math.max(0, retryAt - Date.now()));
     } catch (error) {
       this.failures++;
-      lastError = (error as Error).message;
-      this.timer = setTimeout(() => this.trigger(), retryDelay(this.failures));
+      const delay = retryDelay(this.failures);
+      failure = { lastError: error, retryAt: Date.now() + delay };
+      this.timer = setTimeout(() => this.trigger(), delay);
     } finally {
       this.running = false;
     }
     try {
-      this.onState({ ...(await feedbackCounts()), lastError });
+      this.onState({ ...(await feedbackCounts()), ...failure });
     } catch {
       // The queue cannot be read now; the counts shown stay as they were until the next run.
     }

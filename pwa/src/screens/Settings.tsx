@@ -1,4 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
+import { errorText } from "../errors.js";
 import { MODEL_RETRY_HOURS, MODEL_WAIT_DAYS } from "../feedback/lifecycle.js";
 import { LOCALE_NAMES, LOCALES, type Locale, useLocale } from "../i18n/index.js";
 import { CHANNELS, type Channel } from "../settings.js";
@@ -18,6 +19,8 @@ interface SettingsProps {
   /** Feedback waiting for its model version to be published. */
   waiting: number;
   rejected: number;
+  /** Why the last try to send feedback failed, and when the next one is due; absent once one succeeds. */
+  sendFailure?: { error: unknown; retryAt: number };
   onLocale(locale: Locale): void;
   onChannel(channel: Channel): void;
   onCheckUpdate(): void;
@@ -29,7 +32,7 @@ function formatBytes(bytes: number): string {
 }
 
 export function Settings(props: SettingsProps) {
-  const { t } = useLocale();
+  const { locale, t } = useLocale();
   const [storage, setStorage] = useState<{ persisted?: boolean; usage?: number }>({});
   useEffect(() => {
     void storageState().then(setStorage);
@@ -86,6 +89,14 @@ export function Settings(props: SettingsProps) {
         </p>
       )}
       <p data-testid="pending">{t("pendingFeedback", { n: props.pending })}</p>
+      {props.sendFailure && (
+        <output class="status warn" data-testid="send-failure">
+          {t("feedbackSendFailed", {
+            error: errorText(props.sendFailure.error, t),
+            time: new Date(props.sendFailure.retryAt).toLocaleTimeString(locale === "zh" ? "zh-CN" : "en"),
+          })}
+        </output>
+      )}
       {props.waiting > 0 && (
         <p data-testid="waiting">
           {t("waitingFeedback", { n: props.waiting, hours: MODEL_RETRY_HOURS, days: MODEL_WAIT_DAYS })}
