@@ -2,7 +2,7 @@
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { UpdateNotice } from "./app-update.js";
 import { type CheckResult, runCheck } from "./check.js";
-import { checkErrorMessage, errorText } from "./errors.js";
+import { checkErrorMessage, errorSaid } from "./errors.js";
 import { enqueueFeedback, feedbackCounts } from "./feedback/queue.js";
 import { type DoctorAnswer, feedbackRecord } from "./feedback/record.js";
 import { FeedbackSync, type SyncState } from "./feedback/sync.js";
@@ -10,13 +10,7 @@ import { addToHistory, attachFeedback } from "./history/store.js";
 import { describeClass, LocaleContext, type Translate, translator } from "./i18n/index.js";
 import { type Said, said } from "./i18n/message.js";
 import { decodePhoto } from "./image/decode.js";
-import {
-  type ActiveModel,
-  activeVersion,
-  openActiveModel,
-  pruneSuperseded,
-  updateFromChannel,
-} from "./model/active.js";
+import { type ActiveModel, activeVersion, openActiveModel, pruneSuperseded } from "./model/active.js";
 import { type BackendName, isBackendName, selectBackend } from "./model/backend.js";
 import { assessQuality, DEFAULT_QUALITY, type QualityReport } from "./quality/quality.js";
 import { Doctor } from "./screens/Doctor.js";
@@ -27,7 +21,8 @@ import { Result } from "./screens/Result.js";
 import { Settings as SettingsScreen } from "./screens/Settings.js";
 import { loadSettings, type Settings, saveSettings, settingsFrom } from "./settings.js";
 import { keepStoredData } from "./storage.js";
-import { noUpdateText } from "./update-status.js";
+import { useModelUpdates } from "./use-model-updates.js";
+import { useScreenFocus } from "./use-screen-focus.js";
 
 const API_BASE = import.meta.env.VITE_PIFU_API ?? "";
 const WASM_DIR = `${import.meta.env.BASE_URL}tfjs/`;
@@ -40,12 +35,6 @@ interface PendingPhoto {
   report: QualityReport;
   minSide: number;
 }
-
-/** An error, said in the language in use when it shows. */
-const errorSaid =
-  (error: unknown): Said =>
-  (t) =>
-    errorText(error, t);
 
 /** Says English text: what tells notices apart, whatever the language. */
 const inEnglish = translator("en");
@@ -75,40 +64,22 @@ export function App() {
   const [finished, setFinished] = useState<"quality" | "result">();
   const screenRef = useRef(screen);
   screenRef.current = screen;
-  const mainRef = useRef<HTMLElement>(null);
-  const firstScreen = useRef(true);
   /** What the result screen says about the check's saved feedback besides "saved". */
   const [feedbackNotice, setFeedbackNotice] = useState<{ id: string; text: Said }>();
   /** Counts checks added to history, so History on screen reads its list again. */
   const [historyRevision, setHistoryRevision] = useState(0);
   /** The check that could not be saved to history, and why. */
   const [notInHistory, setNotInHistory] = useState<{ id: string; error: Said }>();
-  const [updateStatus, setUpdateStatus] = useState<Said>();
   const [modelNotice, setModelNotice] = useState<Said>();
   /** Storage failures the app carried on through (settings or old models not saved or deleted). */
   const [storageNotices, setStorageNotices] = useState<Said[]>([]);
-  const [checkingUpdate, setCheckingUpdate] = useState(false);
   const [sync, setSync] = useState<SyncState>({ pending: 0, waiting: 0, rejected: 0 });
   const syncer = useRef<FeedbackSync>();
   const t = translator(settings?.locale ?? "en");
 
   const settingsRef = useRef<Settings>();
 
-  // Focus moves to the start of the new screen, named by its heading, so keyboard and screen-reader users
-  // land on it, not on <body>, and read on from its top: on Result the safety note and warnings come
-  // before the heading.
-  useEffect(() => {
-    if (firstScreen.current) {
-      firstScreen.current = false;
-      return;
-    }
-    const main = mainRef.current;
-    const heading = main?.querySelector("h1");
-    if (!main || !heading) return;
-    if (heading.id) main.setAttribute("aria-labelledby", heading.id);
-    main.tabIndex = -1;
-    main.focus();
-  }, [screen]);
+  const mainRef = useScreenFocus(screen);
 
   // The full-size pixels of a photo left on Quality (up to ~160 MB) go once the user leaves it, unless
   // "Check anyway" is running on them; a photo whose Quality screen Home still offers stays.
@@ -161,67 +132,14 @@ export function App() {
     [applySettings, addStorageNotice],
   );
 
-  /** Set while an update check runs: a second one (a tap during the start-up check) would load and leak a second copy. */
-  const updating = useRef(false);
-  /** Set when the channel changes while a check runs: a check of the new channel follows that one. */
-  const recheck = useRef(false);
-  /** The model in use now, for a check that starts after an await. */
-  const modelRef = useRef<ActiveModel>();
-  modelRef.current = model;
-  /** `follow`: if a check runs, check again after it (the channel changed) rather than not at all. */
-  const checkForUpdate = useCallback(
-    async (active: ActiveModel, quiet: boolean, follow = false) => {
-      const current = settingsRef.current;
-      if (!current) return;
-      if (updating.current) {
-        if (follow) recheck.current = true;
-        return;
-      }
-      updating.current = true;
-      recheck.current = false;
-      /** The model in use once this check ends, which a check that follows starts from. */
-      let after = active;
-      setCheckingUpdate(true);
-      // The last check's outcome would otherwise sit next to "Checking…" as if it were this one's.
-      setUpdateStatus(undefined);
-      try {
-        const latest = () => settingsRef.current ?? current;
-        const inUse = active.classifier.card.version;
-        // The channel checked: the one named when the check began (updateFromChannel reads it then too).
-        const channel = said(`channel_${current.channel}`);
-        const result = await updateFromChannel(API_BASE, inUse, latest);
-        if (result.kind === "updated") {
-          const version = result.model.classifier.card.version;
-          // Freed once the checks still running on it end.
-          active.classifier.dispose();
-          setModel(result.model);
-          after = result.model;
-          // Saved together with the model, in one transaction.
-          applySettings({ ...latest(), activeModel: activeVersion(result.model) });
-          setUpdateStatus(() => said(result.switched ? "updateSwitched" : "updateDone", { version, channel }));
-          syncer.current?.retryWaiting();
-          void keepStoredData();
-        } else if (result.kind === "failed") {
-          const key = { download: "updateDownloadFailed", check: "updateFailed", store: "updateNotStored" } as const;
-          setUpdateStatus(() => said(key[result.stage], { version: result.version, error: errorSaid(result.error) }));
-        } else if (quiet || recheck.current) {
-          // A check at start says nothing unless something changed; one that another follows leaves it the word.
-        } else if (result.kind === "channelChanged") {
-          setUpdateStatus(() => said("updateChannelChanged"));
-        } else {
-          const { channelVersion } = result;
-          setUpdateStatus(() => (t: Translate) => noUpdateText(t, inUse, channelVersion, channel(t)));
-        }
-      } catch (error) {
-        if (!quiet && !recheck.current) setUpdateStatus(() => said("updateOffline", { error: errorSaid(error) }));
-      } finally {
-        updating.current = false;
-        setCheckingUpdate(false);
-      }
-      if (recheck.current) void checkForUpdate(after, false);
-    },
-    [applySettings],
-  );
+  const onModelUpdated = useCallback(() => syncer.current?.retryWaiting(), []);
+  const { updateStatus, checkingUpdate, checkForUpdate, checkNewChannel } = useModelUpdates({
+    model,
+    settingsRef,
+    applySettings,
+    setModel,
+    onUpdated: onModelUpdated,
+  });
 
   /**
    * Names the model that started in the settings, then deletes the stored versions it supersedes:
@@ -456,9 +374,7 @@ export function App() {
         onLocale={(locale) => void updateSettings({ locale })}
         onChannel={(channel) => {
           // A new channel may serve another model: look at once (after the save, which the update's own save would race).
-          void updateSettings({ channel }).then(
-            () => modelRef.current && checkForUpdate(modelRef.current, false, true),
-          );
+          void updateSettings({ channel }).then(checkNewChannel);
         }}
         onCheckUpdate={() => model && void checkForUpdate(model, false)}
       />

@@ -2,6 +2,7 @@
 
 import { StorageHeldError, StorageSupersededError } from "./db.js";
 import type { Translate } from "./i18n/index.js";
+import type { Said } from "./i18n/message.js";
 import { PhotoDecodeError, PhotoTooLargeError } from "./image/decode.js";
 import { ReleasedError } from "./model/lease.js";
 import { ModelCardInvalidError, ModelFilesMismatchError } from "./model/sources.js";
@@ -64,3 +65,9 @@ export function errorText(error: unknown, t: Translate): string {
   if (error instanceof DOMException && STORAGE_NAMES.has(error.name)) return t("errorStorage");
   return error instanceof Error ? error.message : String(error);
 }
+
+/** An error, said in the language in use when it shows. */
+export const errorSaid =
+  (error: unknown): Said =>
+  (t) =>
+    errorText(error, t);
