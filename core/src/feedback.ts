@@ -22,7 +22,7 @@ export const BODY_SITES = [
 export const FITZPATRICK_TYPES = [1, 2, 3, 4, 5, 6] as const;
 export const LOCALES = ["en", "zh"] as const;
 
-export const UUID_V4_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const UUID_V4_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 const ClassId = z.string().regex(CLASS_ID_PATTERN, "a class id is lower_snake_case");
 

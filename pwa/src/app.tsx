@@ -7,7 +7,7 @@ import { enqueueFeedback, feedbackCounts } from "./feedback/queue.js";
 import { type DoctorAnswer, feedbackRecord } from "./feedback/record.js";
 import { FeedbackSync, type SyncState } from "./feedback/sync.js";
 import { addToHistory, attachFeedback } from "./history/store.js";
-import { describeClass, LocaleContext, type Translate, translator } from "./i18n/index.js";
+import { describeClass, LOCALE_TAGS, LocaleContext, type Translate, translator } from "./i18n/index.js";
 import { type Said, said } from "./i18n/message.js";
 import { decodePhoto } from "./image/decode.js";
 import { type ActiveModel, activeVersion, openActiveModel, pruneSuperseded } from "./model/active.js";
@@ -107,7 +107,7 @@ export function App() {
   const applySettings = useCallback((next: Settings) => {
     settingsRef.current = next;
     setSettings(next);
-    document.documentElement.lang = next.locale === "zh" ? "zh-CN" : "en";
+    document.documentElement.lang = LOCALE_TAGS[next.locale];
   }, []);
 
   /**
@@ -134,6 +134,7 @@ export function App() {
 
   const onModelUpdated = useCallback(() => syncer.current?.retryWaiting(), []);
   const { updateStatus, checkingUpdate, checkForUpdate, checkNewChannel } = useModelUpdates({
+    apiBase: API_BASE,
     model,
     settingsRef,
     applySettings,

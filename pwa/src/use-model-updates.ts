@@ -8,9 +8,9 @@ import type { Settings } from "./settings.js";
 import { keepStoredData } from "./storage.js";
 import { noUpdateText } from "./update-status.js";
 
-const API_BASE = import.meta.env.VITE_PIFU_API ?? "";
-
 export interface ModelUpdateOptions {
+  /** Where the API is (empty: the app's own origin). */
+  apiBase: string;
   /** The model in use now, for a check that starts after an await. */
   model: ActiveModel | undefined;
   /** The latest settings: the channel to check, and what the updated model is saved into. */
@@ -23,7 +23,14 @@ export interface ModelUpdateOptions {
   onUpdated: () => void;
 }
 
-export function useModelUpdates({ model, settingsRef, applySettings, setModel, onUpdated }: ModelUpdateOptions) {
+export function useModelUpdates({
+  apiBase,
+  model,
+  settingsRef,
+  applySettings,
+  setModel,
+  onUpdated,
+}: ModelUpdateOptions) {
   // Messages are kept unsaid (Said) and said when shown, so a language switch re-says them.
   const [updateStatus, setUpdateStatus] = useState<Said>();
   const [checkingUpdate, setCheckingUpdate] = useState(false);
@@ -55,7 +62,7 @@ export function useModelUpdates({ model, settingsRef, applySettings, setModel, o
         const inUse = active.classifier.card.version;
         // The channel checked: the one named when the check began (updateFromChannel reads it then too).
         const channel = said(`channel_${current.channel}`);
-        const result = await updateFromChannel(API_BASE, inUse, latest);
+        const result = await updateFromChannel(apiBase, inUse, latest);
         if (result.kind === "updated") {
           const version = result.model.classifier.card.version;
           // Freed once the checks still running on it end.
@@ -86,7 +93,7 @@ export function useModelUpdates({ model, settingsRef, applySettings, setModel, o
       }
       if (recheck.current) void checkForUpdate(after, false);
     },
-    [settingsRef, applySettings, setModel, onUpdated],
+    [apiBase, settingsRef, applySettings, setModel, onUpdated],
   );
 
   /** Checks the channel just chosen, which may serve another model. */

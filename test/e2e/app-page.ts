@@ -136,15 +136,6 @@ export async function setFailingWrites(page: Page, write: StoreWrite, stores: st
   );
 }
 
-/** `put` into any of `stores` fails from the next navigation on (see failStoreWrites). */
-export function failStorePuts(page: Page, stores: string[]): Promise<void> {
-  return failStoreWrites(page, "put", stores);
-}
-
-export function setFailingPuts(page: Page, stores: string[]): Promise<void> {
-  return setFailingWrites(page, "put", stores);
-}
-
 /** Waits until the service worker controls the page, so it reloads offline from the precache. */
 export async function waitForServiceWorker(page: Page): Promise<void> {
   await page.evaluate(async () => {

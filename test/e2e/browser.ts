@@ -2,6 +2,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { build } from "esbuild";
 import { type BrowserContext, type BrowserContextOptions, chromium } from "playwright-core";
 
 export const CHROMIUM = process.env.PIFU_CHROMIUM ?? "/usr/bin/chromium";
@@ -48,4 +49,19 @@ export async function launchChromium(options: BrowserContextOptions = PHONE): Pr
       await rm(profile, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * `entry` (TypeScript importing the app's own modules by paths from the repository root) bundled into
+ * one script a page can run with addScriptTag.
+ */
+export async function bundleForBrowser(entry: string): Promise<string> {
+  const built = await build({
+    stdin: { contents: entry, resolveDir: join(import.meta.dirname, "../.."), loader: "ts" },
+    bundle: true,
+    write: false,
+    format: "iife",
+    platform: "browser",
+  });
+  return built.outputFiles[0]?.text ?? "";
 }

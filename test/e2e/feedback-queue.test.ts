@@ -11,7 +11,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FeedbackRecord } from "@pifu/core";
 import { exampleFeedback } from "@pifu/core/testing";
-import { build } from "esbuild";
 import type { Page, Route } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishModelDir } from "../../api/src/cli/publish-lib.js";
@@ -20,7 +19,7 @@ import type { QueuedFeedback } from "../../pwa/src/db.js";
 import type { FeedbackCounts } from "../../pwa/src/feedback/queue.js";
 import { writeFixtureModel } from "../../pwa/testing/fixture-model.js";
 import { createVersion1Database } from "./app-page.js";
-import { type Chromium, launchChromium } from "./browser.js";
+import { bundleForBrowser, type Chromium, launchChromium } from "./browser.js";
 
 /** The app's own queue and sync modules, bundled for a page on the API's origin. */
 const ENTRY = `
@@ -73,14 +72,7 @@ beforeAll(async () => {
   }
   api = await startLocalApi({ feedbackRateLimit: 10_000 });
   await publish("5.1.0");
-  const built = await build({
-    stdin: { contents: ENTRY, resolveDir: `${import.meta.dirname}/../..`, loader: "ts" },
-    bundle: true,
-    write: false,
-    format: "iife",
-    platform: "browser",
-  });
-  bundle = built.outputFiles[0]?.text ?? "";
+  bundle = await bundleForBrowser(ENTRY);
   browser = await launchChromium();
 }, 300_000);
 

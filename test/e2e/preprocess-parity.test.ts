@@ -6,12 +6,11 @@
  * phone JPEG in another colour space (an iPhone's Display P3).
  */
 import { DEFAULT_PREPROCESS, type PreprocessSpec, preprocess, sha256Hex } from "@pifu/core";
-import { build } from "esbuild";
 import type { Page } from "playwright-core";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeBytes } from "../../training/src/data/decode.js";
-import { type Chromium, launchChromium } from "./browser.js";
+import { bundleForBrowser, type Chromium, launchChromium } from "./browser.js";
 import { fixturePng } from "./fixture-image.js";
 
 let browser: Chromium;
@@ -68,16 +67,9 @@ function difference(a: Float32Array, b: Float32Array): { mean: number; max: numb
 
 beforeAll(async () => {
   browser = await launchChromium();
-  const bundle = await build({
-    stdin: { contents: ENTRY, resolveDir: `${import.meta.dirname}/../..`, loader: "ts" },
-    bundle: true,
-    write: false,
-    format: "iife",
-    platform: "browser",
-  });
   page = await browser.context.newPage();
   await page.goto("about:blank");
-  await page.addScriptTag({ content: bundle.outputFiles[0]?.text ?? "" });
+  await page.addScriptTag({ content: await bundleForBrowser(ENTRY) });
 });
 
 afterAll(async () => {

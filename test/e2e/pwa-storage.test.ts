@@ -12,12 +12,10 @@ import {
   checkPhoto,
   countRows,
   createVersion1Database,
-  failStorePuts,
   failStoreWrites,
   goTo,
   readRow,
   readRows,
-  setFailingPuts,
   setFailingWrites,
   waitForModel,
   waitForServiceWorker,
@@ -30,7 +28,7 @@ let app: AppUnderTest;
 /** A fresh page of the shared profile, with `put` failing for `stores` from its first load. */
 async function openApp(failingStores: string[] = []): Promise<Page> {
   const page = await app.browser.context.newPage();
-  await failStorePuts(page, failingStores);
+  await failStoreWrites(page, "put", failingStores);
   await page.goto(app.stack.app.url);
   return page;
 }
@@ -216,7 +214,7 @@ describe("the PWA when storage fails", () => {
       // feedback is saved and History did not note it, not that saving failed.
       await checkPhoto(page, 36);
       await page.getByRole("button", { name: "Doctor mode: confirm or correct" }).click();
-      await setFailingPuts(page, ["history"]);
+      await setFailingWrites(page, "put", ["history"]);
       await page.getByRole("radio").nth(2).check();
       await page.getByRole("button", { name: "Save feedback" }).click();
       await page.getByText("Feedback saved").waitFor();
@@ -225,7 +223,7 @@ describe("the PWA when storage fails", () => {
         .filter({ hasText: "The feedback is saved and will be sent, but History could not note it (storage is full)." })
         .waitFor();
       expect(await page.getByTestId("feedback-error").count()).toBe(0);
-      await setFailingPuts(page, []);
+      await setFailingWrites(page, "put", []);
       const queued = await readRows<{ record: { id: string; confirmedLabel: string } }>(page, "feedback");
       expect(queued).toHaveLength(before + 2);
       expect(queued.map((item) => item.record.confirmedLabel)).toContain("nail_fungus");
@@ -343,7 +341,7 @@ describe("model updates that fail partway", () => {
     await waitForModel(page, "1.1.0");
 
     await app.publish("1.2.0");
-    await setFailingPuts(page, ["settings"]);
+    await setFailingWrites(page, "put", ["settings"]);
     await page.getByRole("button", { name: "Check for update" }).click();
     await page.getByTestId("update-status").filter({ hasText: "could not be saved on this phone" }).waitFor();
     await expect(page.getByTestId("model-version").getAttribute("data-version")).resolves.toBe("1.1.0");
@@ -353,7 +351,7 @@ describe("model updates that fail partway", () => {
     await expect(readRow<{ activeModel?: string }>(page, "settings", "settings")).resolves.toMatchObject({
       activeModel: "1.1.0",
     });
-    await setFailingPuts(page, []);
+    await setFailingWrites(page, "put", []);
   });
 
   it("falls back to the newest stored model that verifies, deleting only the one that does not", async () => {

@@ -5,7 +5,7 @@
  * it verified. A card may be replaced while files are uploading: objects are keyed by content
  * (storage/files.ts) and an upload counts only for the card it was checked against.
  */
-import { type FileProblem, fileProblem, ModelCardSchema, type StoredFile, sha256Hex, storedBytes } from "@pifu/core";
+import { type FileProblem, fileProblem, ModelCardSchema, type StoredFile, storedBytes } from "@pifu/core";
 import { Hono } from "hono";
 import type { AppEnv } from "../env.js";
 import { ApiError } from "../errors.js";
@@ -49,13 +49,9 @@ export const adminModelRoutes = new Hono<AppEnv>()
       throw new ApiError(422, "file_mismatch", `${name} is ${declared} bytes, the card says ${file.size}`);
     }
     const bytes = await readBody(c, file.size);
-    if (bytes.byteLength !== file.size) {
-      throw new ApiError(422, "file_mismatch", `${name} is ${bytes.byteLength} bytes, the card says ${file.size}`);
-    }
-    const sha256 = await sha256Hex(bytes);
-    if (sha256 !== file.sha256) {
-      throw new ApiError(422, "file_mismatch", `${name} has sha256 ${sha256}, the card says ${file.sha256}`);
-    }
+    const problem = await fileProblem(file, storedBytes(bytes));
+    if (problem) throw new ApiError(422, "file_mismatch", problem.message);
+    const { sha256 } = file;
     await c.env.MODELS.put(fileKey(version, file), bytes, {
       sha256,
       httpMetadata: { contentType: contentTypeFor(name) },

@@ -91,7 +91,7 @@ const FILTER_CONDITIONS: [keyof ExportFilter, string][] = [
 ];
 
 /** Rows per D1 query of an export. */
-export const EXPORT_PAGE_SIZE = 500;
+const EXPORT_PAGE_SIZE = 500;
 
 /**
  * The order an export's rows come in, and the filter it makes redundant once a page has been read

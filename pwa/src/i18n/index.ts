@@ -10,6 +10,8 @@ export type Locale = (typeof LOCALES)[number];
 export { LOCALES };
 
 export const LOCALE_NAMES: Record<Locale, string> = { en: "English", zh: "中文" };
+/** The BCP 47 tag of each locale, for the page's lang and Intl formatting. */
+export const LOCALE_TAGS: Record<Locale, string> = { en: "en", zh: "zh-CN" };
 
 const MESSAGES: Record<Locale, Messages> = { en, zh };
 

@@ -2,7 +2,7 @@ import { needsDoctor } from "@pifu/core";
 import { useEffect, useMemo, useState } from "preact/hooks";
 import type { CheckResult } from "../check.js";
 import { errorText } from "../errors.js";
-import { describeClass, type Locale, type Translate, useLocale } from "../i18n/index.js";
+import { describeClass, LOCALE_TAGS, type Locale, type Translate, useLocale } from "../i18n/index.js";
 import { formatPercent } from "../i18n/percent.js";
 import type { Classifier } from "../model/classifier.js";
 import { occlusionMap } from "../model/heatmap.js";
@@ -72,7 +72,7 @@ function Heatmap({ check, classifier, photo }: { check: CheckResult; classifier:
 
 /** "too dark and blurred", in the user's language. */
 function problemList(check: CheckResult, locale: Locale, t: Translate): string {
-  const list = new Intl.ListFormat(locale === "zh" ? "zh-CN" : "en", { type: "conjunction" });
+  const list = new Intl.ListFormat(LOCALE_TAGS[locale], { type: "conjunction" });
   return list.format(check.qualityProblems.map((problem) => t(`photoWas_${problem}`)));
 }
 

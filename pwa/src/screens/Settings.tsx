@@ -1,7 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { errorText } from "../errors.js";
 import { MODEL_RETRY_HOURS, MODEL_WAIT_DAYS } from "../feedback/lifecycle.js";
-import { LOCALE_NAMES, LOCALES, type Locale, useLocale } from "../i18n/index.js";
+import { LOCALE_NAMES, LOCALE_TAGS, LOCALES, type Locale, useLocale } from "../i18n/index.js";
 import { CHANNELS, type Channel } from "../settings.js";
 import { storageState } from "../storage.js";
 
@@ -93,7 +93,7 @@ export function Settings(props: SettingsProps) {
         <output class="status warn" data-testid="send-failure">
           {t("feedbackSendFailed", {
             error: errorText(props.sendFailure.error, t),
-            time: new Date(props.sendFailure.retryAt).toLocaleTimeString(locale === "zh" ? "zh-CN" : "en"),
+            time: new Date(props.sendFailure.retryAt).toLocaleTimeString(LOCALE_TAGS[locale]),
           })}
         </output>
       )}

@@ -135,7 +135,7 @@ async function imageEntry(folder: string, entry: Dirent): Promise<"image" | "dir
 }
 
 /** The class folders of a folder-per-class set, sorted: its sub-folders (or links to folders) not starting with ".". */
-export async function classFolders(root: string): Promise<string[]> {
+async function classFolders(root: string): Promise<string[]> {
   const folders: string[] = [];
   for (const entry of await visibleEntries(root)) {
     if ((await entryKind(root, entry)) === "directory") folders.push(entry.name);
