@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""Scores weights that train.py kept (NAME.bin beside results.json) on the packed val photos, in
+float32 on whatever device is here, and the mean of their logits.
+
+  python3 score.py --pack .gpu-pack --results OUT/results.json OUT/a.bin OUT/b.bin ...
+"""
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import train  # noqa: E402
+from tfjs_port import load_tf_weights  # noqa: E402
+
+
+def read_kept(path, layout):
+    flat = np.fromfile(path, "<f4")
+    weights, offset = {}, 0
+    for entry in layout:
+        count = int(np.prod(entry["shape"]))
+        weights[entry["name"]] = flat[offset : offset + count].reshape(entry["shape"])
+        offset += count
+    if offset != flat.size:
+        raise ValueError(f"{path}: {flat.size} floats, the layout names {offset}")
+    return weights
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--pack", default=".gpu-pack")
+    parser.add_argument("--results", required=True, help="the results.json written with the .bin files")
+    parser.add_argument("bins", nargs="+")
+    args = parser.parse_args()
+    with open(args.results) as f:
+        runs = json.load(f)["runs"]
+    images, labels, classes, _ = train.decode_split(args.pack, "val")
+    val_x = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous().to(train.DEVICE)
+    val_y = torch.from_numpy(labels)
+    all_logits = []
+    for path in args.bins:
+        name = os.path.basename(path).removesuffix(".bin")
+        run = runs[name]
+        model = train.Classifier(run["spec"]["kind"], args.pack, len(classes))
+        weights = read_kept(path, run["weights"])
+        load_tf_weights(model.backbone, weights)
+        model.load_head(weights)
+        logits = train.val_logits(model.to(train.DEVICE), val_x).cpu()
+        all_logits.append(logits)
+        m = train.metrics(logits, val_y, len(classes))
+        print(f"{name}: accuracy {m['accuracy']:.3f} macro-F1 {m['macroF1']:.3f}", flush=True)
+    m = train.metrics(torch.stack(all_logits).mean(0), val_y, len(classes))
+    print(f"mean of {len(all_logits)}: accuracy {m['accuracy']:.3f} macro-F1 {m['macroF1']:.3f} ECE {m['ece']:.3f} "
+          f"(after temperature {m['eceAfterTemperature']:.3f})")
+
+
+if __name__ == "__main__":
+    main()
