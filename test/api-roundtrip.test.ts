@@ -14,7 +14,7 @@ import { exampleFeedback } from "@pifu/core/testing";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { CliError } from "../api/src/cli/api-client.js";
 import { promote, publishModelDir, rollback } from "../api/src/cli/publish-lib.js";
 import { type LocalApi, startLocalApi } from "../api/src/dev/local-api.js";
@@ -179,8 +179,15 @@ describe("publish CLI run again after it stopped part way", () => {
 
     // Published, then stopped before the promote (or its verification failed): a rerun with the same
     // folder verifies the published files and promotes them.
+    // It downloads the published card once: the check of the refused upload stands for the verification's.
     log.length = 0;
-    await publishModelDir({ api: api.url, token: api.adminToken, dir, channel: "beta", log: (m) => log.push(m) });
+    const fetchSpy = vi.spyOn(globalThis, "fetch");
+    try {
+      await publishModelDir({ api: api.url, token: api.adminToken, dir, channel: "beta", log: (m) => log.push(m) });
+      expect(fetchSpy.mock.calls.filter(([url]) => String(url).endsWith("/v1/models/1.0.1/card"))).toHaveLength(1);
+    } finally {
+      fetchSpy.mockRestore();
+    }
     expect(log).toContain("1.0.1 is already published with this card; verifying it");
     expect(log).toContain("beta now serves 1.0.1 (was none)");
     expect(((await (await fetch(`${api.url}/v1/channels/beta`)).json()) as ModelCard).version).toBe("1.0.1");

@@ -7,10 +7,21 @@ import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ModelCard } from "@pifu/core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type LocalApi, startLocalApi } from "../api/src/dev/local-api.js";
 import { ensureOnStable } from "../pwa/build/ensure-on-stable.js";
 import { writeFixtureModel } from "../pwa/testing/fixture-model.js";
+
+/** How often model-card.json has been read since the last reset: ensureOnStable reads it once. */
+const cardReads = vi.hoisted(() => ({ count: 0 }));
+vi.mock("node:fs/promises", async (importOriginal) => {
+  const fs = await importOriginal<typeof import("node:fs/promises")>();
+  const readFile = ((...args: Parameters<typeof fs.readFile>) => {
+    if (String(args[0]).endsWith("model-card.json")) cardReads.count++;
+    return fs.readFile(...args);
+  }) as typeof fs.readFile;
+  return { ...fs, readFile, default: { ...fs, readFile } };
+});
 
 let api: LocalApi;
 let work: string;
@@ -48,7 +59,10 @@ afterAll(async () => {
 
 describe("ensureOnStable", () => {
   it("publishes the embedded model on an empty API and puts it on stable", async () => {
-    await ensure(await fixture("a", "2.0.0", 1));
+    const dir = await fixture("a", "2.0.0", 1);
+    cardReads.count = 0;
+    await ensure(dir);
+    expect(cardReads.count).toBe(1);
     expect(await stableVersion()).toBe("2.0.0");
   });
 

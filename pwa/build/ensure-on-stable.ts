@@ -29,7 +29,7 @@ export async function ensureOnStable(
   const client = apiClient(api, token);
   const published = await publishedCard(client, card.version);
   if (published === null) {
-    await publishModelDir({ api, token, dir: modelDir, log });
+    await publishModelDir({ api, token, dir: modelDir, card, log });
   } else if (!sameCard(published, card)) {
     throw differentCardError(card.version);
   }

@@ -18,6 +18,8 @@ export interface PublishOptions {
   api: string;
   token: string;
   dir: string;
+  /** The folder's card as readModelCard returned it, when the caller has read it already. */
+  card?: ModelCard;
   channel?: ChannelName;
   log?: (message: string) => void;
 }
@@ -53,8 +55,11 @@ export async function readModelCard(dir: string): Promise<ModelCard> {
   return parsed.data;
 }
 
-/** Reads and checks a model folder: the card against the schema, every file against the card, and model.json. */
-export async function readModelDir(dir: string): Promise<ModelFolder> {
+/**
+ * Reads and checks a model folder: the card against the schema (unless given, as readModelCard
+ * returned it), every file against the card, and model.json.
+ */
+export async function readModelDir(dir: string, knownCard?: ModelCard): Promise<ModelFolder> {
   let names: string[];
   try {
     names = await readdir(dir);
@@ -63,7 +68,7 @@ export async function readModelDir(dir: string): Promise<ModelFolder> {
   }
   if (!names.includes(CARD_FILE))
     throw new CliError(`${dir} has no ${CARD_FILE}; is it a model folder made by the training export?`);
-  const card = await readModelCard(dir);
+  const card = knownCard ?? (await readModelCard(dir));
   const files = new Map<string, Uint8Array<ArrayBuffer>>();
   const problems = await checkCardFiles(card, async (name) => {
     if (!names.includes(name)) return undefined;
@@ -115,10 +120,13 @@ export async function servedOn(client: ApiClient, channel: ChannelName): Promise
   return ((await res.json()) as ModelCard).version;
 }
 
-/** Downloads the published card and every file and compares them with what was uploaded. */
-async function verifyPublished(client: ApiClient, folder: ModelFolder): Promise<void> {
+/**
+ * Downloads the published card and every file and compares them with what was uploaded; the card
+ * only when `cardChecked` is false (upload has not already downloaded and compared it).
+ */
+async function verifyPublished(client: ApiClient, folder: ModelFolder, cardChecked: boolean): Promise<void> {
   const { version } = folder.card;
-  if (!sameCard(await publishedCard(client, version), folder.card)) {
+  if (!cardChecked && !sameCard(await publishedCard(client, version), folder.card)) {
     throw new CliError(`the published card of ${version} differs from ${CARD_FILE}`);
   }
   for (const file of folder.card.files) {
@@ -180,13 +188,14 @@ async function upload(client: ApiClient, folder: ModelFolder, log: (message: str
  */
 export async function publishModelDir(options: PublishOptions): Promise<ModelCard> {
   const log = options.log ?? (() => {});
-  const folder = await readModelDir(options.dir);
+  const folder = await readModelDir(options.dir, options.card);
   const { version } = folder.card;
   log(`model folder ok: ${folder.card.name} ${version}, ${folder.files.size} files`);
   const client = apiClient(options.api, options.token);
   await checkReachable(client);
   const published = await upload(client, folder, log);
-  await verifyPublished(client, folder);
+  // A version found already published had its card compared by upload: no second download.
+  await verifyPublished(client, folder, !published);
   log(`${published ? "published" : "checked"} ${version} and verified every file by sha256`);
   if (!options.channel) return folder.card;
   // A rerun after an earlier run promoted it: another promote would only add a no-op to the channel's history.

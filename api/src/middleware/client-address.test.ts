@@ -15,6 +15,11 @@ describe("rateLimitSubject", () => {
     ["::FFFF:c633:6409", "198.51.100.9"],
     ["0:0:0:0:0:ffff:198.51.100.9", "198.51.100.9"],
     ["2001:db8:1:2::192.0.2.1", "2001:db8:1:2::/64"],
+    [" 2001:DB8::1\t", "2001:db8:0:0::/64"],
+    ["::ffff:0.0.0.1", "0.0.0.1"],
+    ["::ffff:0:1", "0.0.0.1"],
+    ["1:2:3:4:5:6:0.0.0.1", "1:2:3:4::/64"],
+    ["::1.2.3.4", "0:0:0:0::/64"],
   ])("%s counts as %s", (address, subject) => {
     expect(rateLimitSubject(address)).toBe(subject);
   });
@@ -25,6 +30,8 @@ describe("rateLimitSubject", () => {
     );
     expect(new Set(subjects).size).toBe(1);
     expect(rateLimitSubject("2001:db8:0:2::1")).not.toBe(subjects[0]);
+    expect(rateLimitSubject("fe80::1%eth0")).toBe(rateLimitSubject("FE80::2%wlan0"));
+    expect(rateLimitSubject("fe80:0:0:1::1")).not.toBe(rateLimitSubject("fe80::1"));
   });
 
   it.each([
@@ -38,6 +45,15 @@ describe("rateLimitSubject", () => {
     "1.2.3.4::5",
     "1:1.2.3.4::",
     "::1.2.3.4:5",
+    "1:::2",
+    ":1:2:3:4:5:6:7",
+    "1:2:3:4:5:6:7:",
+    "1::2:3:4:5:6:7:8",
+    "g::1",
+    "::ffff:01.2.3.4",
+    "::ffff:1..2.3",
+    "[::1]",
+    "1::]@example.com/[",
   ])("keeps %s, which is no address, as it is", (text) => {
     expect(rateLimitSubject(text)).toBe(text);
   });
