@@ -64,7 +64,10 @@ export function App() {
   const [finished, setFinished] = useState<"quality" | "result">();
   const screenRef = useRef(screen);
   screenRef.current = screen;
-  /** What the result screen says about the check's saved feedback besides "saved". */
+  /**
+   * What the result screen says about the check's saved feedback besides "saved". Kept here, not in
+   * Result: it is known on the doctor screen, before Result shows again.
+   */
   const [feedbackNotice, setFeedbackNotice] = useState<{ id: string; text: Said }>();
   /** Counts checks added to history, so History on screen reads its list again. */
   const [historyRevision, setHistoryRevision] = useState(0);
@@ -347,6 +350,7 @@ export function App() {
         classifier={classifier}
         feedbackSaved={feedbackSaved}
         notInHistory={notInHistory?.id === check.id ? notInHistory.error(t) : undefined}
+        feedbackNotice={feedbackNotice?.id === check.id ? feedbackNotice.text(t) : undefined}
         onDoctor={() => setScreen("doctor")}
         onNew={() => setScreen("home")}
       />
@@ -405,11 +409,6 @@ export function App() {
             </output>
           ))}
         {body}
-        {screen === "result" && feedbackNotice && feedbackNotice.id === check?.id && (
-          <output class="status warn" data-testid="feedback-notice">
-            {feedbackNotice.text(t)}
-          </output>
-        )}
       </main>
       <UpdateNotice />
       {/* Tells screen readers a check finished while the user was on another screen. */}

@@ -4,7 +4,8 @@
  * interval, the API takes it once the version is published, and it is given up only when still
  * refused 30 days after its first refusal. Other refusals are set aside at once. The upgrade from
  * database version 1 puts back the records version 1 set aside for an unpublished version. The sync
- * is given its times, so hours and days pass at once.
+ * is given its times, so hours and days pass at once. A sync through a network that drops requests and
+ * answers mid-way still gets every record to the API once, in batches, and settles none unanswered.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -24,8 +25,8 @@ import { bundleForBrowser, type Chromium, launchChromium } from "./browser.js";
 /** The app's own queue and sync modules, bundled for a page on the API's origin. */
 const ENTRY = `
 import { db } from "./pwa/src/db.ts";
-import { enqueueFeedback, feedbackCounts } from "./pwa/src/feedback/queue.ts";
-import { FeedbackSync, sendDueFeedback } from "./pwa/src/feedback/sync.ts";
+import { enqueueFeedback, feedbackCounts, readQueue } from "./pwa/src/feedback/queue.ts";
+import { BATCH_LIMIT, FeedbackSync, sendBatch } from "./pwa/src/feedback/sync.ts";
 globalThis.pifuQueue = {
   enqueue: enqueueFeedback,
   startSync: (timeoutMs) => new FeedbackSync(location.origin, () => {}, timeoutMs).start(),
@@ -33,7 +34,7 @@ globalThis.pifuQueue = {
   rows: async () => (await db()).getAll("feedback"),
   counts: feedbackCounts,
   version: async () => (await db()).version,
-  send: (now, startedAt) => sendDueFeedback(location.origin, now, startedAt),
+  send: async (now, startedAt) => sendBatch(location.origin, (await readQueue(BATCH_LIMIT, now, startedAt)).due, now),
 };
 `;
 
@@ -247,6 +248,44 @@ describe("the feedback queue", () => {
       expect(await storedIds("5.1.0")).toContain(queued.id);
       expect(await counts(page)).toEqual({ pending: 0, waiting: 1, rejected: 1 });
     } finally {
+      await page.close();
+    }
+  });
+
+  it("gets every record to the API once, in batches, through a network that drops a request and an answer", async () => {
+    const page = await openQueue();
+    /** Each batch request's record ids, and whether its answer reached the page. */
+    const requests: { ids: string[]; answered: boolean }[] = [];
+    try {
+      await page.route("**/v1/feedback/batch", async (route) => {
+        const ids = (route.request().postDataJSON() as { records: FeedbackRecord[] }).records.map((r) => r.id);
+        const request = { ids, answered: false };
+        requests.push(request);
+        // The second request never reaches the API; the third does, but its answer is lost.
+        if (requests.length === 2) return route.abort("internetdisconnected");
+        const response = await route.fetch();
+        if (requests.length === 3) return route.abort("connectionreset");
+        request.answered = true;
+        return route.fulfill({ response });
+      });
+      const records = Array.from({ length: 230 }, () => exampleFeedback({ modelVersion: "5.1.0" }));
+      await enqueue(page, records);
+      await page.evaluate(() => (window as unknown as QueueWindow).pifuQueue.startSync(10_000));
+      await expect.poll(() => rows(page), { timeout: 30_000, interval: 200 }).toEqual([]);
+
+      expect(requests.length).toBeGreaterThanOrEqual(5);
+      for (const { ids } of requests) expect(ids.length).toBeLessThanOrEqual(100);
+      for (const { id } of records) {
+        const carrying = requests.filter((request) => request.ids.includes(id));
+        // Sent again only while no answer came: the last request that carried it was answered, none before.
+        expect(carrying.map((request) => request.answered)).toEqual([...carrying.slice(1).map(() => false), true]);
+      }
+      const ours = new Set(records.map((record) => record.id));
+      const stored = (await storedIds("5.1.0")).filter((id) => ours.has(id));
+      expect(stored).toHaveLength(records.length);
+      expect(new Set(stored).size).toBe(records.length);
+    } finally {
+      await page.unrouteAll({ behavior: "ignoreErrors" });
       await page.close();
     }
   });

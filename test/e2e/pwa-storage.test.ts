@@ -218,8 +218,11 @@ describe("the PWA when storage fails", () => {
       await page.getByRole("radio").nth(2).check();
       await page.getByRole("button", { name: "Save feedback" }).click();
       await page.getByText("Feedback saved").waitFor();
+      // On the result screen, in a live region (<output>), as the other notices there.
       await page
-        .getByTestId("feedback-notice")
+        .getByTestId("result")
+        .getByRole("status")
+        .and(page.getByTestId("feedback-notice"))
         .filter({ hasText: "The feedback is saved and will be sent, but History could not note it (storage is full)." })
         .waitFor();
       expect(await page.getByTestId("feedback-error").count()).toBe(0);

@@ -18,21 +18,33 @@ export async function enqueueFeedback(record: FeedbackRecord): Promise<void> {
   await transaction.done;
 }
 
-/** Up to `limit` records a sync at `now` sends, in a round that began at `startedAt` (lifecycle.ts `isDue`). */
-export async function dueFeedback(limit: number, now: number, startedAt: number): Promise<QueuedFeedback[]> {
-  const all = await (await db()).getAll("feedback");
-  return all.filter((item) => isDue(item, now, startedAt)).slice(0, limit);
+/** What one sync step needs of the queue, from a single read of it. */
+export interface QueueState {
+  /** Up to `limit` records a sync at `now` sends, in a round that began at `startedAt` (lifecycle.ts `isDue`). */
+  due: QueuedFeedback[];
+  counts: FeedbackCounts;
+  /** When a waiting record falls due again; undefined when none waits. */
+  retryAt: number | undefined;
 }
 
-export async function feedbackCounts(): Promise<FeedbackCounts> {
+/** Reads the queue once: the records due, the counts and the next retry (see QueueState). */
+export async function readQueue(limit: number, now: number, startedAt: number): Promise<QueueState> {
+  const all = await (await db()).getAll("feedback");
+  return {
+    due: all.filter((item) => isDue(item, now, startedAt)).slice(0, limit),
+    counts: countsOf(all),
+    retryAt: nextRetryAt(all),
+  };
+}
+
+function countsOf(items: readonly QueuedFeedback[]): FeedbackCounts {
   const counts: FeedbackCounts = { pending: 0, waiting: 0, rejected: 0 };
-  for (const item of await (await db()).getAll("feedback")) counts[item.status]++;
+  for (const item of items) counts[item.status]++;
   return counts;
 }
 
-/** When a waiting record falls due again; undefined when none waits. */
-export async function nextFeedbackRetry(): Promise<number | undefined> {
-  return nextRetryAt(await (await db()).getAll("feedback"));
+export async function feedbackCounts(): Promise<FeedbackCounts> {
+  return countsOf(await (await db()).getAll("feedback"));
 }
 
 /**

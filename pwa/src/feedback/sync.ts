@@ -3,10 +3,12 @@
  * sends records waiting for their model again when they fall due (lifecycle.ts).
  */
 import type { FeedbackBatchResult } from "@pifu/core";
+import type { QueuedFeedback } from "../db.js";
 import { fetchJson } from "../net.js";
-import { dueFeedback, type FeedbackCounts, feedbackCounts, nextFeedbackRetry, settleFeedback } from "./queue.js";
+import { type FeedbackCounts, feedbackCounts, type QueueState, readQueue, settleFeedback } from "./queue.js";
 
-const BATCH_LIMIT = 100;
+/** The most records one request carries. */
+export const BATCH_LIMIT = 100;
 const BASE_DELAY_MS = 1000;
 const MAX_DELAY_MS = 60_000;
 /** A batch not answered within this counts as failed, so one hung request cannot stop the sync. */
@@ -19,16 +21,16 @@ export function retryDelay(failures: number, random: () => number = Math.random)
 }
 
 /**
- * Sends one batch of the records due at `now` in a round that began at `startedAt`; returns how many
- * records it settled. Throws when the network or the server fails, or no answer comes within `timeoutMs`.
+ * Sends `batch`, records read from the queue at `now`, in one request and records the API's answer;
+ * returns how many records it settled. Throws when the network or the server fails, or no answer
+ * comes within `timeoutMs`: the queue is then left as it was.
  */
-export async function sendDueFeedback(
+export async function sendBatch(
   apiBase: string,
+  batch: readonly QueuedFeedback[],
   now: number,
-  startedAt: number,
   timeoutMs = SEND_TIMEOUT_MS,
 ): Promise<number> {
-  const batch = await dueFeedback(BATCH_LIMIT, now, startedAt);
   if (batch.length === 0) return 0;
   const answer = (await fetchJson(`${apiBase}/v1/feedback/batch`, {
     method: "POST",
@@ -88,11 +90,24 @@ export class FeedbackSync {
     }
     this.running = true;
     let failure: Pick<SyncState, "lastError" | "retryAt"> = {};
+    /** The queue as last read, while nothing was sent since: one read gives the batch, the counts and the next retry. */
+    let queue: QueueState | undefined;
     try {
-      while ((await sendDueFeedback(this.apiBase, Date.now(), this.roundStartedAt, this.timeoutMs)) > 0)
+      for (;;) {
+        const now = Date.now();
+        queue = await readQueue(BATCH_LIMIT, now, this.roundStartedAt);
+        const batch = queue.due;
+        if (batch.length === 0) break;
+        // Sending changes the queue: what is left is read again.
+        queue = undefined;
+        const settled = await sendBatch(this.apiBase, batch, now, this.timeoutMs);
         this.failures = 0;
+        // An answer that settled none is not sent again in a loop.
+        if (settled === 0) break;
+      }
       this.failures = 0;
-      const retryAt = await nextFeedbackRetry();
+      queue ??= await readQueue(BATCH_LIMIT, Date.now(), this.roundStartedAt);
+      const { retryAt } = queue;
       if (retryAt !== undefined) this.timer = setTimeout(() => this.trigger(), Math.max(0, retryAt - Date.now()));
     } catch (error) {
       this.failures++;
@@ -103,7 +118,8 @@ export class FeedbackSync {
       this.running = false;
     }
     try {
-      this.onState({ ...(await feedbackCounts()), ...failure });
+      // After a failure the queue is read again for the counts: it may have changed since the last read.
+      this.onState({ ...(queue?.counts ?? (await feedbackCounts())), ...failure });
     } catch {
       // The queue cannot be read now; the counts shown stay as they were until the next run.
     }

@@ -129,20 +129,15 @@ export type UpdateResult =
 /**
  * What following the channel asks of the model in use, `current`: nothing when it runs the channel's
  * version; else the channel's version, newer or older (a start never picks a stored version at or
- * below the built-in default, so for those it is the default itself). `embedded` is needed only when
- * the channel's version is older than `current`.
+ * below the built-in default, `embedded`, so for those it is the default itself). `embedded` counts
+ * only when the channel's version is older than `current`.
  */
-export function channelMove(
-  channel: string,
-  current: string,
-  embedded: () => string,
-): "none" | "download" | "embedded" {
+export function channelMove(channel: string, current: string, embedded: string): "none" | "download" | "embedded" {
   const order = compareVersions(channel, current);
   if (order === 0) return "none";
   if (order > 0) return "download";
-  const builtIn = embedded();
-  if (compareVersions(channel, builtIn) > 0) return "download";
-  return compareVersions(current, builtIn) === 0 ? "none" : "embedded";
+  if (compareVersions(channel, embedded) > 0) return "download";
+  return compareVersions(current, embedded) === 0 ? "none" : "embedded";
 }
 
 export interface UpdateOptions {
@@ -178,9 +173,10 @@ export async function updateFromChannel(
   }
   const card = parseCard(json, url);
   const embeddedDir = options.embeddedDir ?? EMBEDDED_MODEL_DIR;
-  // The built-in card alone decides; its files are fetched only when the move is to it.
+  // Only a channel version older than the one in use needs the built-in card (channelMove); its files
+  // are fetched only when the move is to it.
   const builtIn = compareVersions(card.version, currentVersion) < 0 ? await fetchEmbeddedCard(embeddedDir) : undefined;
-  const move = channelMove(card.version, currentVersion, () => builtIn?.version ?? currentVersion);
+  const move = channelMove(card.version, currentVersion, builtIn?.version ?? currentVersion);
   if (move === "none") return { kind: "none", channelVersion: card.version };
   const changed = (): UpdateResult | undefined =>
     latestSettings().channel === channel ? undefined : { kind: "channelChanged", channel };

@@ -13,6 +13,8 @@ interface ResultProps {
   feedbackSaved: boolean;
   /** Why this result could not be saved to history (the result itself is fine); undefined when it was. */
   notInHistory: string | undefined;
+  /** What else to say about this result's saved feedback (History could not note it); undefined when nothing. */
+  feedbackNotice: string | undefined;
   onDoctor(): void;
   onNew(): void;
 }
@@ -76,7 +78,15 @@ function problemList(check: CheckResult, locale: Locale, t: Translate): string {
   return list.format(check.qualityProblems.map((problem) => t(`photoWas_${problem}`)));
 }
 
-export function Result({ check, classifier, feedbackSaved, notInHistory, onDoctor, onNew }: ResultProps) {
+export function Result({
+  check,
+  classifier,
+  feedbackSaved,
+  notInHistory,
+  feedbackNotice,
+  onDoctor,
+  onNew,
+}: ResultProps) {
   const { locale, t } = useLocale();
   const { interpretation, card } = check;
   const rows = interpretation.top.map(({ index, probability }) => {
@@ -140,6 +150,11 @@ export function Result({ check, classifier, feedbackSaved, notInHistory, onDocto
         <Heatmap check={check} classifier={classifier} photo={photo} />
       )}
       {feedbackSaved && <output class="status">{t("feedbackSaved")}</output>}
+      {feedbackNotice && (
+        <output class="status warn" data-testid="feedback-notice">
+          {feedbackNotice}
+        </output>
+      )}
       <div class="actions">
         {!feedbackSaved && (
           <button type="button" class="button" onClick={onDoctor}>
