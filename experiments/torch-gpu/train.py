@@ -8,6 +8,7 @@ augmented views ("function matching"). Every run is scored on val with the shipp
   python3 train.py --pack .gpu-pack --out OUT --stage1 200 --stage2 220
 """
 import argparse
+import io
 import json
 import math
 import os
@@ -59,7 +60,7 @@ def decode_split(pack, split):
     side = meta["side"]
 
     def decode(entry):
-        with Image.open(__import__("io").BytesIO(blob[entry["offset"] : entry["offset"] + entry["length"]])) as im:
+        with Image.open(io.BytesIO(blob[entry["offset"] : entry["offset"] + entry["length"]])) as im:
             pixels = np.asarray(im.convert("RGB"))
         if pixels.shape != (side, side, 3):
             raise ValueError(f"{entry['id']}: decoded {pixels.shape}, expected {(side, side, 3)}")
@@ -281,6 +282,36 @@ def save_weights(model, work, name):
     np.concatenate([weights[n].astype("<f4").ravel() for n in sorted(weights)]).tofile(os.path.join(work, f"{name}.bin"))
 
 
+def shuffled_batches(count, batch, gen):
+    """(epoch, indices) forever: every epoch a new order, the last partial batch dropped."""
+    epoch = 0
+    while True:
+        order = torch.randperm(count, device=DEVICE, generator=gen)
+        for first in range(0, count - batch + 1, batch):
+            yield epoch, order[first : first + batch]
+        epoch += 1
+
+
+def training_loss(model, x, target, weights, teachers, kd_alpha, temperature):
+    """Re-weighted soft-target cross-entropy; with teachers, blended with KL to their mean logits."""
+    model.train()
+    with autocast():
+        logits = model(x).float()
+        sample_weight = target @ weights
+        ce = -(target * F.log_softmax(logits, 1)).sum(1)
+        loss = (sample_weight * ce).sum() / sample_weight.sum()
+        if not teachers:
+            return loss
+        with torch.no_grad():
+            teacher_logits = torch.stack([t(x).float() for t in teachers]).mean(0)
+        kd = F.kl_div(
+            F.log_softmax(logits / temperature, 1),
+            F.softmax(teacher_logits / temperature, 1),
+            reduction="batchmean",
+        )
+        return (1 - kd_alpha) * loss + kd_alpha * kd * temperature**2
+
+
 def run(spec):
     torch.manual_seed(spec["seed"])
     np.random.seed(spec["seed"])
@@ -318,48 +349,29 @@ def run(spec):
     kd_alpha, temperature = spec.get("kdAlpha", 0.7), spec.get("temperature", 1.0)
 
     start = time.time()
-    budget = spec["seconds"]
     steps = epochs = 0
     curve = []
-    while True:
-        order = torch.randperm(train_x.shape[0], device=DEVICE, generator=gen)
-        for first in range(0, order.shape[0] - batch + 1, batch):
-            progress = (time.time() - start) / budget
-            if progress >= 1:
-                break
-            factor = min(1.0, progress / 0.03) * 0.5 * (1 + math.cos(math.pi * progress))
-            for group, lr0 in zip(optimizer.param_groups, base):
-                group["lr"] = lr0 * factor
-            idx = order[first : first + batch]
-            x = augment(train_x[idx].float() / 255, gen).contiguous(memory_format=torch.channels_last)
-            target = F.one_hot(train_y[idx], classes).float() * 0.9 + 0.1 / classes
-            x, target = mix(x, target, gen)
-            model.train()
-            with autocast():
-                logits = model(x).float()
-                sample_weight = target @ weights
-                ce = -(target * F.log_softmax(logits, 1)).sum(1)
-                loss = (sample_weight * ce).sum() / sample_weight.sum()
-                if teachers:
-                    with torch.no_grad():
-                        teacher_logits = torch.stack([t(x).float() for t in teachers]).mean(0)
-                    kd = F.kl_div(
-                        F.log_softmax(logits / temperature, 1),
-                        F.softmax(teacher_logits / temperature, 1),
-                        reduction="batchmean",
-                    ) * temperature**2
-                    loss = (1 - kd_alpha) * loss + kd_alpha * kd
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            ema.update(model)
-            steps += 1
-        else:
-            epochs += 1
+    for epoch, idx in shuffled_batches(train_x.shape[0], batch, gen):
+        progress = (time.time() - start) / spec["seconds"]
+        if progress >= 1:
+            break
+        if epoch > epochs:
+            epochs = epoch
             if epochs % 10 == 0:
                 curve.append({"epoch": epochs, "seconds": round(time.time() - start, 1), "loss": loss.item()})
-            continue
-        break
+        # 3 % warm-up, then a cosine to zero over the run's wall time
+        factor = min(1.0, progress / 0.03) * 0.5 * (1 + math.cos(math.pi * progress))
+        for group, lr0 in zip(optimizer.param_groups, base):
+            group["lr"] = lr0 * factor
+        x = augment(train_x[idx].float() / 255, gen).contiguous(memory_format=torch.channels_last)
+        target = F.one_hot(train_y[idx], classes).float() * 0.9 + 0.1 / classes
+        x, target = mix(x, target, gen)
+        loss = training_loss(model, x, target, weights, teachers, kd_alpha, temperature)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        ema.update(model)
+        steps += 1
 
     final = {k: v.clone() for k, v in model.state_dict().items()}
     raw_logits = val_logits(model, val_x)
