@@ -9,6 +9,7 @@ import { initBackend } from "../../training/src/backend/index.js";
 import { decodeImage } from "../../training/src/data/decode.js";
 import { exportModelFolder } from "../../training/src/export/card.js";
 import { testCardFields, tinyClassifier } from "../../training/src/export/test-model.js";
+import { DEFAULT_STUDENT_CONFIG } from "../../training/src/student/config.js";
 import { writeSyntheticSet, writeTinyBackbone } from "../../training/src/testing/fixtures.js";
 import { type PackedSplit, packBackbones, packParity, packSplit } from "./pack.js";
 
@@ -101,6 +102,8 @@ describe("packParity and packBackbones", () => {
     await packBackbones(out, ["eczema", "nevus", "warts"], [backbone]);
     const pack = JSON.parse(await readFile(join(out, "pack.json"), "utf8"));
     expect(pack.backbones.tiny).toEqual({ folder: "backbones/tiny", range: [0, 1], layer: "tiny_conv2" });
+    expect(pack.heads.student).toEqual(DEFAULT_STUDENT_CONFIG.head);
+    expect(pack.heads.teacher).toEqual(DEFAULT_STUDENT_CONFIG.teacher.head);
     expect((await readdir(join(out, "backbones", "tiny"))).sort()).toEqual(
       (await readdir(backbone.location)).filter((f) => f === "model.json" || f.endsWith(".bin")).sort(),
     );

@@ -6,8 +6,9 @@
  * antialiased bilinear) and is stored as JPEG, so skin8 fits the GPU machine's 64 MiB carry. A few
  * val photos also travel as exact pixels with the tfjs outputs of the exported student and of each
  * backbone, so the PyTorch port proves it computes what tfjs computes before it trains anything.
- * pack.json tells train.py the classes and, from the training registry, each backbone's input range
- * and embedding layer: train.py hard-codes none of them.
+ * pack.json tells train.py the classes, each backbone's input range and embedding layer (from the
+ * training registry) and the student's and teachers' heads (from the student's default config):
+ * train.py hard-codes none of them.
  */
 import { copyFile, mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -22,6 +23,7 @@ import { int, side as sideFlag } from "../../training/src/cli/parse.js";
 import { readDataset, SKIN8_ONLY } from "../../training/src/data/dataset.js";
 import { decodeImage } from "../../training/src/data/decode.js";
 import { openModelDir } from "../../training/src/evaluate/model-dir.js";
+import { DEFAULT_STUDENT_CONFIG } from "../../training/src/student/config.js";
 
 export interface PackedSplit {
   side: number;
@@ -103,7 +105,10 @@ export async function packParity(
   return picked.length;
 }
 
-/** Copies each backbone's folder to OUT/backbones/NAME and describes it in OUT/pack.json. */
+/**
+ * Copies each backbone's folder to OUT/backbones/NAME and describes it in OUT/pack.json, with the
+ * heads `npm run student` gives its student and its teachers (hidden widths, dropout).
+ */
 export async function packBackbones(out: string, classes: string[], backbones: readonly BackboneSpec[]) {
   const described: Record<string, { folder: string; range: [number, number]; layer: string | null }> = {};
   for (const spec of backbones) {
@@ -115,7 +120,8 @@ export async function packBackbones(out: string, classes: string[], backbones: r
     }
     described[spec.name] = { folder, range: spec.preprocess.range, layer: spec.layer ?? null };
   }
-  await writeFile(join(out, "pack.json"), JSON.stringify({ classes, backbones: described }, null, 1));
+  const heads = { student: DEFAULT_STUDENT_CONFIG.head, teacher: DEFAULT_STUDENT_CONFIG.teacher.head };
+  await writeFile(join(out, "pack.json"), JSON.stringify({ classes, backbones: described, heads }, null, 1));
 }
 
 const program = new Command()

@@ -29,9 +29,6 @@ from tfjs_port import load_tfjs, tf_weights  # noqa: E402
 DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 STUDENT = "mobilenet_v2_0.35"
 TEACHER = "darknet_tiny"
-# Hidden units and dropout of the classifier head: the shipped student's (models/default) and its
-# teachers' (the card's training.config.teacher.head).
-HEAD = {STUDENT: (192, 0.3), TEACHER: (256, 0.3)}
 
 
 # float32 on both sides agrees to ~3e-5 on logits of magnitude ~10; a wrong layer is off by far more.
@@ -39,7 +36,7 @@ PARITY_TOLERANCE = 1e-3
 
 
 def read_pack(pack):
-    """pack.json: classes and, per backbone registry name, its folder, input range and embedding layer."""
+    """pack.json: classes; per backbone registry name its folder, input range and embedding layer; heads."""
     with open(os.path.join(pack, "pack.json")) as f:
         return json.load(f)
 
@@ -103,10 +100,12 @@ class Classifier(nn.Module):
         self.backbone = load_tfjs(os.path.join(pack, backbone["folder"]), [self.tap] if self.tap else None)
         with torch.no_grad():
             dim = self.embed(torch.zeros(1, 3, 64, 64)).shape[1]
-        hidden, dropout = HEAD[kind]
-        self.hidden = nn.Linear(dim, hidden)
-        self.dropout = nn.Dropout(dropout)
-        self.logits = nn.Linear(hidden, classes)
+        head = read_pack(pack)["heads"]["student" if kind == STUDENT else "teacher"]
+        if len(head["hidden"]) != 1:
+            raise ValueError(f"heads with one hidden layer only, got {head['hidden']}")
+        self.hidden = nn.Linear(dim, head["hidden"][0])
+        self.dropout = nn.Dropout(head["dropout"])
+        self.logits = nn.Linear(head["hidden"][0], classes)
 
     def embed(self, unit):  # unit: float NCHW in [0, 1]
         lo, hi = self.value_range
@@ -401,7 +400,7 @@ def run(spec):
 
 
 # ---------- orchestration ----------
-def run_parallel(specs, work, logfile):
+def run_parallel(specs, work, logfile, classes):
     procs = []
     for spec in specs:
         with open(os.path.join(work, f"{spec['name']}.spec.json"), "w") as f:
@@ -409,23 +408,34 @@ def run_parallel(specs, work, logfile):
         out = open(os.path.join(work, f"{spec['name']}.log"), "w")
         procs.append((spec, subprocess.Popen([sys.executable, __file__, "--child", os.path.join(work, f"{spec['name']}.spec.json")], stdout=out, stderr=subprocess.STDOUT)))
     results = {}
+    failed = []
     for spec, proc in procs:
         code = proc.wait()
         path = os.path.join(work, f"{spec['name']}.json")
         if code != 0 or not os.path.exists(path):
             tail = open(os.path.join(work, f"{spec['name']}.log")).read()[-1500:]
             log(f"{spec['name']} FAILED (exit {code}): {tail}", logfile)
+            failed.append(spec["name"])
             continue
         with open(path) as f:
             results[spec["name"]] = json.load(f)
         r = results[spec["name"]]
+        f1 = r["ema"]["perClassF1"]
+        worst = min(range(len(classes)), key=lambda c: f1[c])
         log(
             f"{r['name']}: {r['epochs']} epochs in {r['seconds']} s; EMA acc {r['ema']['accuracy']:.3f} macro-F1 {r['ema']['macroF1']:.3f} "
-            f"seb-derm F1 {r['ema']['perClassF1'][5]:.2f} ECE {r['ema']['ece']:.3f}/{r['ema']['eceAfterTemperature']:.3f}; "
+            f"lowest F1 {f1[worst]:.2f} ({classes[worst]}) ECE {r['ema']['ece']:.3f}/{r['ema']['eceAfterTemperature']:.3f}; "
             f"last acc {r['last']['accuracy']:.3f} macro-F1 {r['last']['macroF1']:.3f}",
             logfile,
         )
-    return results
+    return results, failed
+
+
+def stop_if_failed(failed, logfile):
+    """After results.json holds what finished: a failed run makes the whole command fail."""
+    if failed:
+        log(f"{len(failed)} runs failed: {', '.join(failed)}", logfile)
+        sys.exit(1)
 
 
 def ensemble(results, names, val_y, classes):
@@ -488,35 +498,43 @@ def main():
     log(f"decoded: {len(np.load(os.path.join(args.work, 'train-labels.npy')))} train, {len(val_y)} val", logfile)
     common = {"work": args.work, "pack": os.path.abspath(args.pack)}
 
-    if args.plan == "seeds":
-        stage1 = [
-            {**common, "name": f"mnv2-lr{lr:g}-s{s}", "kind": STUDENT, "seed": s, "lr": lr, "seconds": args.stage1, "keep": "last"}
-            for lr, seeds in ((3e-4, (2, 3, 4)), (1e-3, (4, 5, 6)))
-            for s in seeds
-        ]
-        results = run_parallel(stage1, args.work, logfile)
-        write_summary(args.out, {"gpu": gpu, "torch": torch.__version__, "parity": differences, "runs": results})
-        for name in results:
-            os.replace(os.path.join(args.work, f"{name}.bin"), os.path.join(args.out, f"{name}.bin"))
-        return
+    summary = {"gpu": gpu, "torch": torch.__version__, "parity": differences, "runs": {}, "ensembles": {}}
+    plan = plan_seeds if args.plan == "seeds" else plan_teachers
+    plan(args, common, summary, val_y, classes, logfile)
+
+
+def plan_seeds(args, common, summary, val_y, classes, logfile):
+    """Six MobileNetV2 students (two learning rates), final weights kept."""
+    specs = [
+        {**common, "name": f"mnv2-lr{lr:g}-s{s}", "kind": STUDENT, "seed": s, "lr": lr, "seconds": args.stage1, "keep": "last"}
+        for lr, seeds in ((3e-4, (2, 3, 4)), (1e-3, (4, 5, 6)))
+        for s in seeds
+    ]
+    results, failed = run_parallel(specs, args.work, logfile, classes)
+    summary["runs"].update(results)
+    write_summary(args.out, summary)
+    keep_weights(args, list(results), logfile)
+    stop_if_failed(failed, logfile)
+
+
+def plan_teachers(args, common, summary, val_y, classes, logfile):
+    """Stage 1: students and Darknet teachers; stage 2: students distilled from the stage-1 ensemble."""
     stage1 = [
         {**common, "name": f"mnv2-s{s}", "kind": STUDENT, "seed": s, "lr": 1e-3, "seconds": args.stage1} for s in (1, 2, 3)
     ] + [
         {**common, "name": "mnv2-lr3e4-s1", "kind": STUDENT, "seed": 1, "lr": 3e-4, "seconds": args.stage1},
     ] + [{**common, "name": f"darknet-s{s}", "kind": TEACHER, "seed": s, "lr": 1e-3, "seconds": args.stage1} for s in (1, 2)]
-    results = run_parallel(stage1, args.work, logfile)
-
-    summary = {"gpu": gpu, "torch": torch.__version__, "parity": differences, "runs": results, "ensembles": {}}
-    teachers = [n for n in results]
-    if teachers:
-        summary["ensembles"]["stage1-all"] = ensemble(results, teachers, val_y, len(classes))
-        m = summary["ensembles"]["stage1-all"]
-        log(f"stage-1 ensemble of {len(teachers)}: acc {m['accuracy']:.3f} macro-F1 {m['macroF1']:.3f} ECE {m['ece']:.3f}", logfile)
+    results, failed = run_parallel(stage1, args.work, logfile, classes)
+    summary["runs"].update(results)
+    if results:
+        m = summary["ensembles"]["stage1-all"] = ensemble(results, list(results), val_y, len(classes))
+        log(f"stage-1 ensemble of {len(results)}: acc {m['accuracy']:.3f} macro-F1 {m['macroF1']:.3f} ECE {m['ece']:.3f}", logfile)
     write_summary(args.out, summary)
+    stop_if_failed(failed, logfile)
 
-    teacher_list = [[os.path.join(args.work, f"{n}.pt"), results[n]["spec"]["kind"]] for n in teachers]
+    teachers = [[os.path.join(args.work, f"{n}.pt"), r["spec"]["kind"]] for n, r in results.items()]
     stage2 = [
-        {**common, "name": f"kd-all-s{s}", "kind": STUDENT, "seed": s, "lr": 1e-3, "seconds": args.stage2, "teachers": teacher_list}
+        {**common, "name": f"kd-all-s{s}", "kind": STUDENT, "seed": s, "lr": 1e-3, "seconds": args.stage2, "teachers": teachers}
         for s in (1, 2, 3)
     ] + [
         {
@@ -526,24 +544,29 @@ def main():
             "seed": 1,
             "lr": 1e-3,
             "seconds": args.stage2,
-            "teachers": [t for t in teacher_list if t[1] == TEACHER],
+            "teachers": [t for t in teachers if t[1] == TEACHER],
         }
     ]
-    results2 = run_parallel(stage2, args.work, logfile)
+    results2, failed = run_parallel(stage2, args.work, logfile, classes)
     summary["runs"].update(results2)
     kd = [n for n in results2 if n.startswith("kd-all")]
     if kd:
         summary["ensembles"]["kd-all"] = ensemble(summary["runs"], kd, val_y, len(classes))
     write_summary(args.out, summary)
-
     students = sorted(
         (n for n, r in summary["runs"].items() if r["spec"]["kind"] == STUDENT),
         key=lambda n: summary["runs"][n]["ema"]["macroF1"],
         reverse=True,
     )
-    for name in students[:3]:
+    # The device tool returns at most 8 files: results, log and three students' weights.
+    keep_weights(args, students[:3], logfile)
+    stop_if_failed(failed, logfile)
+
+
+def keep_weights(args, names, logfile):
+    for name in names:
         os.replace(os.path.join(args.work, f"{name}.bin"), os.path.join(args.out, f"{name}.bin"))
-    log(f"kept weights of {students[:3]}", logfile)
+    log(f"kept weights of {names}", logfile)
 
 
 def write_summary(out, summary):
