@@ -11,20 +11,30 @@ import { adaptBackboneFolder } from "../student/adapt-backbone.js";
 import { int, range, side } from "./parse.js";
 import { createProgress } from "./progress.js";
 
+/** A count of photos batch norms are estimated on: one photo has no variance, so at least 2. */
+const photos = (name: string) => (value: string) => {
+  const n = int(name)(value);
+  if (n < 2) throw new Error(`--${name} must be at least 2 (a batch norm's statistics need 2 photos), got ${n}`);
+  return n;
+};
+
 const program = new Command()
   .name("adapt-backbone")
   .description("Replace a backbone's batch-norm statistics with those of a photo folder (AdaBN); weights are kept")
   .requiredOption("--backbone <dir>", "tfjs layers model folder, model.json path or URL")
   .requiredOption("--data <dir>", "folder-per-class photos (e.g. the training split)")
-  .requiredOption("--out <dir>", "folder for the adapted model and adaptation.json")
+  .requiredOption(
+    "--out <dir>",
+    "folder for the adapted model and adaptation.json: new, empty or an earlier adapt-backbone output (replaced)",
+  )
   .option("--size <px>", "square input side", side("size"), DEFAULT_PREPROCESS.inputSize)
   .addOption(
     new Option("--range <min,max>", "the backbone's input range")
       .argParser(range)
       .default(DEFAULT_PREPROCESS.range, DEFAULT_PREPROCESS.range.join(",")),
   )
-  .option("--batch <n>", "photos per batch (statistics are averaged over batches)", int("batch"), 32)
-  .option("--max-images <n>", "at most this many photos, a seeded random sample (default all)", int("max-images"))
+  .option("--batch <n>", "photos per batch (statistics are averaged over batches)", photos("batch"), 32)
+  .option("--max-images <n>", "at most this many photos, a seeded random sample (default all)", photos("max-images"))
   .option("--seed <n>", "seed of the photo order", int("seed"), 42)
   .showHelpAfterError();
 

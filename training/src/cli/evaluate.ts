@@ -1,14 +1,18 @@
 /**
  * npm run evaluate -- --model DIR --data DIR [--ood DIR] [--json FILE]
  * Evaluates an exported model folder exactly as the PWA runs it and prints the classification report.
+ * --data may hold a subset of the card's classes; the report then names the missing ones
+ * (`missingClasses` in the JSON), as its macro averages cover only the classes present.
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { existsSync, statSync } from "node:fs";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { runMain } from "@pifu/core/cli";
 import { Command } from "commander";
 import { type BackendName, initBackend } from "../backend/index.js";
 import { openModelDir } from "../evaluate/model-dir.js";
 import { evaluateModel } from "../evaluate/run.js";
+import { isWithin } from "../fs/replace-folder.js";
 import { evaluationMarkdown } from "../metrics/index.js";
 import { backendOption, positiveInt } from "./parse.js";
 
@@ -26,10 +30,39 @@ const program = new Command()
     "--ood <dir>",
     "images of other conditions (any layout); reports the AUROC of the unsure score and unsure rates",
   )
-  .option("--json <file>", "write the full result as JSON here")
+  .option("--json <file>", "write the full result as JSON here (outside --model, --data and --ood)")
   .option("--batch <n>", "images per forward pass", positiveInt("batch"), 16)
   .addOption(backendOption().default("wasm"))
   .showHelpAfterError();
+
+/**
+ * Checks --json before the work: never inside an input (a --json of MODEL/model-card.json would
+ * overwrite the card), not a folder, and its folder created, so a bad path fails in seconds.
+ */
+async function prepareJson(json: string, inputs: Record<string, string | undefined>): Promise<void> {
+  for (const [flag, dir] of Object.entries(inputs)) {
+    if (dir !== undefined && isWithin(json, dir))
+      throw new Error(`--json ${json} is inside ${flag} ${dir}; write it elsewhere so no input is overwritten`);
+  }
+  if (existsSync(json) && statSync(json).isDirectory()) throw new Error(`--json ${json} is a folder; name a file`);
+  try {
+    await mkdir(dirname(json), { recursive: true });
+  } catch (error) {
+    throw new Error(`cannot create the folder of --json ${json}: ${(error as Error).message}`);
+  }
+}
+
+/** Written beside `path` and renamed over it, so a kill never leaves half a file. */
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const partial = `${path}.${process.pid}.partial`;
+  try {
+    await writeFile(partial, text);
+    await rename(partial, path);
+  } catch (error) {
+    await rm(partial, { force: true });
+    throw error;
+  }
+}
 
 async function main(): Promise<void> {
   program.parse();
@@ -41,6 +74,7 @@ async function main(): Promise<void> {
     batch: number;
     backend: BackendName;
   }>();
+  if (opts.json) await prepareJson(opts.json, { "--model": opts.model, "--data": opts.data, "--ood": opts.ood });
   await initBackend(opts.backend, (line) => console.error(line));
   const { card, model } = await openModelDir(opts.model);
   console.error(`model ${card.name} ${card.version} (${card.quantization}), ${card.classes.length} classes, verified`);
@@ -52,6 +86,12 @@ async function main(): Promise<void> {
     batchSize: opts.batch,
   });
   console.log(evaluationMarkdown(evaluation, `${card.name} ${card.version} on ${result.data}`));
+  if (result.missingClasses.length > 0) {
+    const k = card.classes.length;
+    const note = `--data has no images of ${result.missingClasses.length} of the card's ${k} classes (${result.missingClasses.join(", ")}); macro averages cover the ${k - result.missingClasses.length} present`;
+    console.log(`\nNote: ${note}.`);
+    console.error(`warning: ${note}`);
+  }
   console.log(
     `\nUnsure (${card.unsure.score} > ${card.unsure.threshold.toFixed(4)}, T = ${card.calibration.temperature.toFixed(3)}): ${(100 * result.unsureRateIn).toFixed(1)}% of in-set images`,
   );
@@ -67,8 +107,7 @@ async function main(): Promise<void> {
     for (const s of result.skipped) console.log(`- ${s.path}: ${s.reason}`);
   }
   if (opts.json) {
-    await mkdir(dirname(opts.json), { recursive: true });
-    await writeFile(opts.json, `${JSON.stringify(result, null, 2)}\n`);
+    await writeAtomically(opts.json, `${JSON.stringify(result, null, 2)}\n`);
     console.error(`wrote ${opts.json}`);
   }
 }

@@ -2,17 +2,20 @@
  * npm run export-model -- --model DIR --out DIR --data VAL [--quantization float16] [--model-version X]
  * Re-exports a float32 model folder (e.g. a student run's quantization/float32) in another
  * quantization, with the card carried over, optionally a new version, and val metrics measured on
- * the new folder exactly as the PWA runs it. Useful when the exporter improves after a long run.
+ * the new folder exactly as the PWA runs it (--data must hold every class of the card, and the card's
+ * training.data then names it). Useful when the exporter improves after a long run.
  */
-import { isAbsolute, relative, resolve } from "node:path";
 import { type ModelCard, SEMVER_PATTERN } from "@pifu/core";
 import { isMain, runMain } from "@pifu/core/cli";
 import { Command, Option } from "commander";
 import { type BackendName, initBackend } from "../backend/index.js";
+import { readDataset } from "../data/index.js";
 import { exportEvaluated } from "../evaluate/export-evaluated.js";
 import { openModelDir } from "../evaluate/model-dir.js";
+import { missingClasses } from "../evaluate/run.js";
 import type { CardFields } from "../export/card.js";
 import { QUANTIZATIONS, type Quantization } from "../export/quantize.js";
+import { isWithin, replacedFolders } from "../fs/replace-folder.js";
 import { backendOption } from "./parse.js";
 
 const program = new Command()
@@ -20,7 +23,7 @@ const program = new Command()
   .description("Re-export a float32 pifu model folder quantized, with its card carried over and val metrics remeasured")
   .requiredOption("--model <dir>", "float32 model folder (model-card.json, model.json, shards)")
   .requiredOption("--out <dir>", "folder to write (replaced)")
-  .requiredOption("--data <dir>", "labelled val images the card's metrics are measured on")
+  .requiredOption("--data <dir>", "labelled val images of every class of the card, its metrics measured on them")
   .addOption(
     new Option("--quantization <q>", "weights of the new folder").choices([...QUANTIZATIONS]).default("float16"),
   )
@@ -28,16 +31,23 @@ const program = new Command()
   .addOption(backendOption().default("wasm"))
   .showHelpAfterError();
 
-/** Whether `path` is `folder` or lies inside it. */
-function isWithin(path: string, folder: string): boolean {
-  const rel = relative(resolve(folder), resolve(path));
-  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
-}
+const MEASURED_ON = "metrics.val measured on ";
 
-/** The source card's fields for the new export: today's date, and the new version if given. */
-export function reexportFields(card: ModelCard, version?: string): CardFields {
+/**
+ * The source card's fields for the new export: today's date, the new version if given, and
+ * `training.data` ending with the folder the new metrics.val are measured on (replacing the note an
+ * earlier re-export left), since that may not be the val the run was calibrated on.
+ */
+export function reexportFields(card: ModelCard, version: string | undefined, val: string): CardFields {
   const { schemaVersion: _s, files: _f, modelFile: _m, quantization: _q, ...fields } = card;
-  return { ...fields, version: version ?? card.version, date: new Date().toISOString().slice(0, 10) };
+  const before = card.training.data?.replace(/(^|; )metrics\.val measured on .*$/, "");
+  const data = before ? `${before}; ${MEASURED_ON}${val}` : `${MEASURED_ON}${val}`;
+  return {
+    ...fields,
+    version: version ?? card.version,
+    date: new Date().toISOString().slice(0, 10),
+    training: { ...card.training, data },
+  };
 }
 
 async function main(): Promise<void> {
@@ -50,14 +60,23 @@ async function main(): Promise<void> {
     modelVersion?: string;
     backend: BackendName;
   }>();
+  const [, ...working] = replacedFolders(o.out);
   for (const [flag, dir] of [
     ["--model", o.model],
     ["--data", o.data],
   ] as const) {
     if (isWithin(dir, o.out)) throw new Error(`--out ${o.out} holds ${flag} ${dir}, and --out is replaced`);
+    // What a killed export leaves: reading it while replacing --out would delete or move it.
+    const scratch = working.find((folder) => isWithin(dir, folder));
+    if (scratch) {
+      const where = isWithin(scratch, dir) ? "is" : `is inside ${scratch},`;
+      throw new Error(
+        `${flag} ${dir} ${where} a working folder of --out ${o.out} (a killed export leaves it), which the export deletes or renames; move it elsewhere or choose another --out`,
+      );
+    }
+    // The new folder is built beside --out: inside --data it would be among the val classes, inside --model among its files.
+    if (isWithin(o.out, dir)) throw new Error(`--out ${o.out} is inside ${flag} ${dir}; choose a folder outside it`);
   }
-  // The new folder is built beside --out, which would put it among the val classes.
-  if (isWithin(o.out, o.data)) throw new Error(`--out ${o.out} is inside --data ${o.data}; choose a folder outside it`);
   if (o.modelVersion !== undefined && !SEMVER_PATTERN.test(o.modelVersion))
     throw new Error(`--model-version must be a semver version such as 1.3.0, got "${o.modelVersion}"`);
   await initBackend(o.backend, (line) => console.error(line));
@@ -66,7 +85,16 @@ async function main(): Promise<void> {
     throw new Error(
       `${o.model} is ${card.quantization}; re-export from a float32 folder so rounding is not compounded`,
     );
-  const result = await exportEvaluated(model, o.out, reexportFields(card, o.modelVersion), o.quantization, o.data);
+  // Checked before the export: the card's macro averages would silently cover only the classes present.
+  const missing = missingClasses(
+    await readDataset(o.data, { classes: card.classes.map((c) => c.id), classesFrom: "the model card" }),
+  );
+  if (missing.length > 0)
+    throw new Error(
+      `--data ${o.data} has no images of ${missing.join(", ")}; the card's metrics.val must cover all ${card.classes.length} of its classes`,
+    );
+  const fields = reexportFields(card, o.modelVersion, o.data);
+  const result = await exportEvaluated(model, o.out, fields, o.quantization, o.data);
   const { accuracy, macroF1, ece } = result.evaluation;
   console.log(
     `${o.out}: ${card.name} ${result.card.version} (${o.quantization}), ${result.totalBytes} bytes; val accuracy ${accuracy.toFixed(3)}, macro-F1 ${macroF1.toFixed(4)}, ECE ${ece.toFixed(3)}`,

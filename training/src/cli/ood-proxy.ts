@@ -3,13 +3,14 @@
  * Leave-one-class-out proxy for the unsure score's AUROC against other conditions, on cached skin8
  * activations, with the shipped student configuration.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { dirname } from "node:path";
 import { type FlipVariant, SKIN8_CLASS_IDS, UnsureRuleSchema } from "@pifu/core";
 import { runMain } from "@pifu/core/cli";
 import { Command } from "commander";
+import { z } from "zod";
 import { initBackend } from "../backend/index.js";
 import { DEFAULT_STUDENT_CONFIG, type StudentConfig } from "../student/config.js";
 import { loadSplit } from "../student/data.js";
@@ -40,11 +41,11 @@ const program = new Command()
   .option("--no-kd", "train the student heads without distillation (no teachers)")
   .addOption(teacherBackboneOption(d.teacherBackbones))
   .option("--shipped-card <file>", "model card whose unsure score is the shipped one", "models/default/model-card.json")
-  .option("--json <file>", "write the full result as JSON here")
+  .option("--json <file>", "write the full result as JSON here, after every fold (a new file: never overwritten)")
   .option("--md <file>", "write the Markdown tables here")
   .option(
     "--combine <files...>",
-    "train nothing: merge the folds of earlier --json results (e.g. runs split over two processes)",
+    "train nothing: merge the folds of earlier --json results (e.g. runs split over two processes); takes only --json, --md and --shipped-card besides",
   )
   .showHelpAfterError();
 
@@ -65,14 +66,29 @@ interface Flags {
 
 type SavedResult = OodProxyResult & { command: string; shippedScore: string; config: unknown };
 
+/** What a saved run must hold for --combine to merge it (its folds are read as written). */
+const SavedResultSchema = z.looseObject({
+  command: z.string(),
+  kd: z.string(),
+  seed: z.number(),
+  coverage: z.number(),
+  folds: z.array(z.looseObject({ heldOut: z.enum(SKIN8_CLASS_IDS) })),
+});
+
+/** The flags --combine reads; every other one configures training, which --combine does not do. */
+const COMBINE_FLAGS = ["--combine", "--json", "--md", "--shipped-card"];
+
 function parseHeldOut(value: string | undefined): number[] {
   if (value === undefined) return SKIN8_CLASS_IDS.map((_, c) => c);
-  return value.split(",").map((listed) => {
+  const indices: number[] = [];
+  for (const listed of value.split(",")) {
     const id = listed.trim();
     const index = SKIN8_CLASS_IDS.indexOf(id);
     if (index < 0) throw new Error(`--held-out: unknown class "${id}"; valid: ${SKIN8_CLASS_IDS.join(", ")}`);
-    return index;
-  });
+    if (indices.includes(index)) throw new Error(`--held-out lists ${id} twice; each class is one fold`);
+    indices.push(index);
+  }
+  return indices;
 }
 
 async function shippedScore(file: string) {
@@ -93,14 +109,33 @@ async function shippedScore(file: string) {
   return unsure.data.score;
 }
 
+/** Written beside `file`, then renamed over it: a kill midway leaves the previous version whole. */
 function write(file: string, text: string): void {
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, text);
+  const partial = `${file}.${process.pid}.partial`;
+  writeFileSync(partial, text);
+  renameSync(partial, file);
+}
+
+/** An ood-proxy --json output, or an error naming the file. */
+async function readSaved(file: string): Promise<SavedResult> {
+  const notOurs = (why: string) => new Error(`--combine ${file} is not an ood-proxy --json output: ${why}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(file, "utf8"));
+  } catch (error) {
+    throw notOurs((error as Error).message);
+  }
+  const parsed = SavedResultSchema.safeParse(json);
+  if (!parsed.success) {
+    throw notOurs(parsed.error.issues.map((i) => `${i.path.join(".") || "(top)"}: ${i.message}`).join("; "));
+  }
+  return json as SavedResult;
 }
 
 /** Folds of several saved runs of the same configuration, in class order, summarised afresh. */
 async function combine(files: string[]): Promise<{ result: OodProxyResult; commands: string[]; config: unknown }> {
-  const runs = await Promise.all(files.map(async (f) => JSON.parse(await readFile(f, "utf8")) as SavedResult));
+  const runs = await Promise.all(files.map(readSaved));
   const [first] = runs;
   if (!first) throw new Error("--combine needs at least one file");
   for (const [i, run] of runs.entries()) {
@@ -108,7 +143,17 @@ async function combine(files: string[]): Promise<{ result: OodProxyResult; comma
       throw new Error(`${files[i]} was run with another configuration than ${files[0]}`);
   }
   const byClass = new Map<string, HeldOutResult>();
-  for (const run of runs) for (const fold of run.folds) byClass.set(fold.heldOut, fold);
+  const fileOf = new Map<string, string>();
+  for (const [i, run] of runs.entries()) {
+    const file = files[i] as string;
+    for (const fold of run.folds) {
+      const earlier = fileOf.get(fold.heldOut);
+      if (earlier !== undefined)
+        throw new Error(`--combine: the ${fold.heldOut} fold is in both ${earlier} and ${file}; keep one of them`);
+      byClass.set(fold.heldOut, fold);
+      fileOf.set(fold.heldOut, file);
+    }
+  }
   const folds = SKIN8_CLASS_IDS.flatMap((id) => byClass.get(id) ?? []);
   return {
     result: {
@@ -123,9 +168,27 @@ async function combine(files: string[]): Promise<{ result: OodProxyResult; comma
   };
 }
 
+/** Refuses flags --combine would otherwise ignore: a run asked for them and would not get them. */
+function rejectUnusedUnderCombine(): void {
+  const unused = program.options
+    .filter(
+      (o) => o.long && !COMBINE_FLAGS.includes(o.long) && program.getOptionValueSource(o.attributeName()) === "cli",
+    )
+    .map((o) => o.long);
+  if (unused.length > 0)
+    throw new Error(
+      `--combine trains nothing, so ${unused.join(", ")} would be ignored: drop ${unused.length === 1 ? "it" : "them"} (the folds keep the settings they were run with)`,
+    );
+}
+
 async function main(): Promise<void> {
   program.parse();
   const f = program.opts<Flags>();
+  if (f.combine) rejectUnusedUnderCombine();
+  const heldOut = parseHeldOut(f.heldOut);
+  // Saved after every fold: overwriting an earlier run's file would lose its folds at the first one.
+  if (f.json !== undefined && existsSync(f.json))
+    throw new Error(`--json ${f.json} already exists; move it away or choose another file (it is never overwritten)`);
   const shipped = await shippedScore(f.shippedCard);
   const save = (result: OodProxyResult, extra: Record<string, unknown>) => {
     if (f.json) write(f.json, `${JSON.stringify({ ...extra, shippedScore: shipped, ...result }, null, 2)}\n`);
@@ -139,7 +202,6 @@ async function main(): Promise<void> {
     if (f.md) write(f.md, `${markdown}\n`);
     return;
   }
-  const heldOut = parseHeldOut(f.heldOut);
   const teacherBackbones = f.kd ? (f.teacherBackbone ?? d.teacherBackbones) : [];
   const config: StudentConfig = {
     ...d,

@@ -2,6 +2,7 @@
  * npm run student -- --data TRAIN --val VAL --out DIR [options]
  * Teachers per class subset → distilled, calibrated, quantized student + model card.
  */
+import { existsSync } from "node:fs";
 import type { FlipVariant } from "@pifu/core";
 import { runMain } from "@pifu/core/cli";
 import { Command, Option } from "commander";
@@ -15,7 +16,8 @@ import {
   teacherFeatureBackbones,
 } from "../student/config.js";
 import { ensureCache } from "../student/ensure-cache.js";
-import { runStudent } from "../student/pipeline.js";
+import { claimOutFolder } from "../student/out-folder.js";
+import { runStudent, type StudentSummary } from "../student/pipeline.js";
 import { validateStudentConfig } from "../student/validate-config.js";
 import { LOSS_KINDS, type LossKind } from "../train/losses.js";
 import { CLASS_WEIGHTINGS, type ClassWeighting } from "../train/weights.js";
@@ -41,7 +43,11 @@ const program = new Command()
   )
   .requiredOption("--data <dir>", "training images, one folder per class")
   .requiredOption("--val <dir>", "validation images (calibration, unsure threshold, selection)")
-  .requiredOption("--out <dir>", "output folder: model/ (the model folder), quantization/, summary.json")
+  .requiredOption(
+    "--out <dir>",
+    "output folder, new or empty (written as DIR.partial, renamed to DIR once complete): model/ (the model folder), quantization/, summary.json",
+  )
+  .option("--overwrite", "replace the finished run at --out, once the new one is complete")
   .option("--config <file>", "JSON file with any StudentConfig fields; flags override it")
   .option("--cache <dir>", `activation cache (default ${d.cache})`)
   .option("--backbone <path>", `student backbone (default ${d.backbone})`)
@@ -225,6 +231,7 @@ interface Flags extends FineTuneFlags {
   modelVersion?: string;
   ablation: boolean;
   foldBatchnorm: boolean;
+  overwrite?: boolean;
 }
 
 async function main(): Promise<void> {
@@ -274,19 +281,38 @@ async function main(): Promise<void> {
   };
   validateStudentConfig(config);
   const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
-  await initBackend(f.backend, log);
-  await ensureCache({
-    cache: config.cache,
-    train: config.train,
-    val: config.val,
-    backbone: config.backbone,
-    inputSize: config.inputSize,
-    teacherBackbones: teacherFeatureBackbones(config),
-    augmented: config.augmented,
-    finetune: config.finetune,
+  // Before any work: --out must take a new run (refused: a file, another run, something else), and
+  // the run is written to OUT.partial, which becomes --out only once complete.
+  const out = await claimOutFolder(config.out, {
+    overwrite: f.overwrite === true,
+    inputs: [
+      { flag: "--data", path: config.train, photos: true },
+      { flag: "--val", path: config.val, photos: true },
+      { flag: "--cache", path: config.cache },
+      ...(existsSync(config.backbone) ? [{ flag: "--backbone", path: config.backbone }] : []),
+    ],
     log,
   });
-  const summary = await runStudent(config, log);
+  let summary: StudentSummary;
+  try {
+    await initBackend(f.backend, log);
+    await ensureCache({
+      cache: config.cache,
+      train: config.train,
+      val: config.val,
+      backbone: config.backbone,
+      inputSize: config.inputSize,
+      teacherBackbones: teacherFeatureBackbones(config),
+      augmented: config.augmented,
+      finetune: config.finetune,
+      log,
+    });
+    summary = await runStudent(config, out.dir, log);
+  } catch (error) {
+    await out.abandon();
+    throw error;
+  }
+  await out.finish();
   log(
     `model folder ${summary.exported.dir} (${summary.exported.totalBytes} bytes); summary in ${config.out}/summary.json`,
   );

@@ -1,7 +1,7 @@
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type ModelCard, preprocess, softmax } from "@pifu/core";
+import { type ModelCard, preprocess, SKIN8_CLASS_IDS, softmax } from "@pifu/core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,6 +10,7 @@ import { decodeImage } from "../data/index.js";
 import { exportModelFolder } from "../export/card.js";
 import { testCardFields, tinyClassifier } from "../export/test-model.js";
 import { runCli } from "../testing/cli.js";
+import { openModelDir } from "./model-dir.js";
 import { scoreImages } from "./run.js";
 
 let dir: string;
@@ -105,6 +106,40 @@ describe("npm run evaluate", () => {
     expect(result.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(9);
     expect(result.skipped.map((s: { path: string }) => s.path.split("/").pop())).toEqual(["broken.jpg", "gone.jpg"]);
     expect(result.skipped[1].reason).toBe("a link to nothing");
+    // The data holds 3 of the card's 8 classes: said in the report and the JSON, macro-F1 covers those 3.
+    const present = ["acne_rosacea", "eczema", "nevus"];
+    expect(result.missingClasses).toEqual(SKIN8_CLASS_IDS.filter((id) => !present.includes(id)));
+    expect(stdout).toMatch(
+      /--data has no images of 5 of the card's 8 classes \(.*\); macro averages cover the 3 present/,
+    );
+    expect(await readdir(join(dir, "out"))).toEqual(["result.json"]);
+  }, 60_000);
+
+  it("refuses a --json inside --model or --data, or one it cannot write, before any work", async () => {
+    const model = join(dir, "model");
+    const card = join(model, "model-card.json");
+    const before = await readFile(card, "utf8");
+    const args = (json: string) => ["--model", model, "--data", join(dir, "data"), "--json", json];
+    const inModel = await evaluate(args(card));
+    expect(inModel.code).toBe(1);
+    expect(inModel.stderr).toMatch(
+      /^evaluate: --json .*model-card\.json is inside --model .*model; write it elsewhere/m,
+    );
+    expect(await readFile(card, "utf8")).toBe(before);
+    await openModelDir(model);
+    const inData = await evaluate(args(join(dir, "data", "eczema", "result.json")));
+    expect(inData.stderr).toMatch(/--json .* is inside --data /);
+
+    const folder = await evaluate(args(join(dir, "data")));
+    expect(folder.code).toBe(1);
+    expect(folder.stderr).toMatch(/--json .*data is inside --data|--json .* is a folder/);
+    await writeFile(join(dir, "a-file"), "");
+    const underFile = await evaluate(args(join(dir, "a-file", "result.json")));
+    expect(underFile.code).toBe(1);
+    expect(underFile.stderr).toMatch(/^evaluate: cannot create the folder of --json .*a-file\/result\.json: /m);
+    const existingFolder = await evaluate(args(join(dir, "ood")));
+    expect(existingFolder.stderr).toMatch(/^evaluate: --json .*ood is a folder/m);
+    for (const refused of [inModel, inData, folder, underFile, existingFolder]) expect(refused.stdout).toBe("");
   }, 60_000);
 
   it("names unknown class folders and empty classes without a stack trace", async () => {

@@ -10,6 +10,7 @@ import { tf } from "../backend/index.js";
 import { auroc, UNSURE_SCORES, type UnsureScoreName, unsureScores } from "../calibrate/unsure.js";
 import {
   concatFloat32,
+  type Dataset,
   DatasetError,
   DecodeError,
   decodeImage,
@@ -32,6 +33,11 @@ export interface EvaluateResult {
   perSource?: Evaluation["metrics"]["perSource"];
   confusion: number[][];
   classes: string[];
+  /**
+   * The card's classes with no image in `data`: the macro averages then cover only the classes
+   * present (evaluating on a subset folder is allowed, but the report says so).
+   */
+  missingClasses: string[];
   unsureRateIn: number;
   ood?: {
     data: string;
@@ -108,6 +114,12 @@ export async function scoreImages(
   };
 }
 
+/** The data set's classes (e.g. the card's, when read with them) that have no image in it. */
+export function missingClasses(dataset: Pick<Dataset, "classes" | "items">): string[] {
+  const present = new Set(dataset.items.map((item) => item.classId));
+  return dataset.classes.filter((id) => !present.has(id));
+}
+
 export interface EvaluateOptions {
   model: tfl.LayersModel;
   card: ModelCard;
@@ -160,6 +172,7 @@ export async function evaluateModel(
     ...(m.perSource ? { perSource: m.perSource } : {}),
     confusion: evaluation.confusion,
     classes,
+    missingClasses: missingClasses(dataset),
     unsureRateIn: scored.unsure / scored.kept.length,
     skipped: [...dataset.skipped, ...scored.skipped],
   };

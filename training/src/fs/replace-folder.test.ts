@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { assertReplaceable, replaceFolder, settledFolder } from "./replace-folder.js";
+import { assertReplaceable, isWithin, replacedFolders, replaceFolder, settledFolder } from "./replace-folder.js";
 
 let root: string;
 beforeEach(async () => {
@@ -44,6 +44,15 @@ describe("replaceFolder", () => {
     expect(await readdir(root)).toEqual(["out"]);
   });
 
+  it("keeps its working copies beside DIR when given DIR/ (a shell completes folders with a slash)", async () => {
+    const dir = join(root, "out");
+    await replaceFolder(`${dir}/`, writeOne("a.txt", "first"));
+    await replaceFolder(`${dir}/`, writeOne("b.txt", "second"));
+    expect(await readdir(dir)).toEqual(["b.txt"]);
+    expect(await readdir(root)).toEqual(["out"]);
+    expect(replacedFolders(`${dir}/`).slice(1)).toEqual([`${dir}.partial`, `${dir}.previous`]);
+  });
+
   it("settledFolder finds the previous copy a kill between the two renames left", async () => {
     const dir = join(root, "ckpt");
     expect(settledFolder(dir)).toBe(dir);
@@ -68,5 +77,15 @@ describe("assertReplaceable", () => {
     await writeFile(join(root, "file"), "");
     expect(() => assertReplaceable(join(root, "file"), "model-card.json")).toThrow(/is a file/);
     expect(existsSync(join(root, "photos", "a.jpg"))).toBe(true);
+  });
+});
+
+describe("isWithin", () => {
+  it("tells a folder and what lies inside it from its neighbours", () => {
+    expect(isWithin("/a/b", "/a/b/")).toBe(true);
+    expect(isWithin("/a/b/c/d", "/a/b")).toBe(true);
+    expect(isWithin("/a/b.partial", "/a/b")).toBe(false);
+    expect(isWithin("/a", "/a/b")).toBe(false);
+    expect(isWithin("/a/b/..c", "/a/b")).toBe(true);
   });
 });

@@ -6,9 +6,26 @@
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
+import { isAbsolute, relative, resolve, sep } from "node:path";
 
-const partialOf = (dir: string) => `${dir}.partial`;
-const previousOf = (dir: string) => `${dir}.previous`;
+// Resolved, so DIR/ has its working copies beside DIR like DIR, not inside it.
+export const partialOf = (dir: string) => `${resolve(dir)}.partial`;
+export const previousOf = (dir: string) => `${resolve(dir)}.previous`;
+
+/**
+ * Every folder `replaceFolder(dir)` may delete or rename: `dir` and its two working copies. A
+ * command's inputs must lie outside all of them (`DIR.partial` and `DIR.previous` are what a killed
+ * replace leaves, so they are the names a user is likely to pass back in).
+ */
+export function replacedFolders(dir: string): string[] {
+  return [dir, partialOf(dir), previousOf(dir)];
+}
+
+/** Whether `path` is `folder` or lies inside it (compared as resolved paths; links are not followed). */
+export function isWithin(path: string, folder: string): boolean {
+  const rel = relative(resolve(folder), resolve(path));
+  return rel === "" || (rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
 
 export async function replaceFolder<T>(dir: string, write: (partial: string) => Promise<T>): Promise<T> {
   const partial = partialOf(dir);

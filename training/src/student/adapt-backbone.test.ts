@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_PREPROCESS } from "@pifu/core";
@@ -74,5 +75,58 @@ describe("adaptBackboneFolder", () => {
     await expect(
       adaptBackboneFolder({ backbone, data, out: backbone, preprocessing, batchSize: 4, seed: 1 }),
     ).rejects.toThrow(/must differ/);
+  });
+
+  it("refuses an --out that is not empty and not an earlier adapt-backbone folder, and leaves it as it was", async () => {
+    const model = join(root, "a-model");
+    await cp(backbone, model, { recursive: true });
+    await writeFile(join(model, "model-card.json"), "{}");
+    const before = await readFile(join(model, "model.json"), "utf8");
+    await expect(
+      adaptBackboneFolder({ backbone, data, out: model, preprocessing, batchSize: 4, seed: 1 }),
+    ).rejects.toThrow(`--out ${model} is not empty and has no adaptation.json: refusing to replace it`);
+    expect(await readFile(join(model, "model.json"), "utf8")).toBe(before);
+    expect((await readdir(model)).sort()).toEqual(["group1-shard1of1.bin", "model-card.json", "model.json"]);
+  });
+
+  it("replaces an earlier adapt-backbone folder whole, and a failure midway leaves it as it was", async () => {
+    const out = join(root, "rerun");
+    const first = await adaptBackboneFolder({ backbone, data, out, preprocessing, batchSize: 4, seed: 1 });
+    await writeFile(join(out, "stale.txt"), "from before");
+    const stopped = adaptBackboneFolder({
+      backbone,
+      data,
+      out,
+      preprocessing,
+      batchSize: 4,
+      seed: 2,
+      onProgress: () => {
+        throw new Error("killed");
+      },
+    });
+    await expect(stopped).rejects.toThrow("killed");
+    expect(await readAdaptation(out)).toEqual(first);
+    expect(existsSync(`${out}.partial`)).toBe(false);
+    const second = await adaptBackboneFolder({ backbone, data, out, preprocessing, batchSize: 4, seed: 2 });
+    expect(await readAdaptation(out)).toEqual(second);
+    expect(existsSync(join(out, "stale.txt"))).toBe(false);
+  });
+
+  it("refuses an --out inside --data or holding it", async () => {
+    const inside = join(data, "adapted");
+    await expect(
+      adaptBackboneFolder({ backbone, data, out: inside, preprocessing, batchSize: 4, seed: 1 }),
+    ).rejects.toThrow(`--out ${inside} is inside --data ${data}`);
+    expect(existsSync(inside)).toBe(false);
+    await expect(
+      adaptBackboneFolder({ backbone, data, out: root, preprocessing, batchSize: 4, seed: 1 }),
+    ).rejects.toThrow(`--out ${root} holds --data ${data}`);
+  });
+
+  it("names --backbone when it cannot be loaded", async () => {
+    const missing = join(root, "nope");
+    await expect(
+      adaptBackboneFolder({ backbone: missing, data, out: join(root, "o"), preprocessing, batchSize: 4, seed: 1 }),
+    ).rejects.toThrow(new RegExp(`^--backbone ${missing} cannot be loaded: ENOENT`));
   });
 });

@@ -5,15 +5,17 @@
  */
 import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { type PreprocessSpec, PreprocessSpecSchema, preprocess, type RawImage, SHA256_PATTERN } from "@pifu/core";
 import { z } from "zod";
 import { adaptBatchNorms } from "../backbones/adapt-batchnorm.js";
-import { loadLayersModelFrom } from "../backbones/load.js";
+import { isUrl, loadLayersModelFrom } from "../backbones/load.js";
+import { NSFWJS_SCHEME } from "../backbones/nsfwjs.js";
 import type { tf } from "../backend/index.js";
 import { failureLine, readDataset } from "../data/index.js";
 import { Rng } from "../data/rng.js";
 import { DecodeAhead } from "../features/decode-ahead.js";
+import { assertReplaceable, isWithin, replacedFolders, replaceFolder } from "../fs/replace-folder.js";
 import { saveLayersModel } from "../train/save.js";
 import { pixelTensor } from "./image-batches.js";
 
@@ -67,33 +69,69 @@ async function* photoBatches(paths: readonly string[], spec: PreprocessSpec, bat
   }
 }
 
+/**
+ * Refuses an --out that would lose data: it is replaced whole, so it must be missing, empty or an
+ * earlier adapt-backbone folder, and hold neither the photos nor the backbone (nor lie among the
+ * photos, where it would become a class).
+ */
+function checkOut(out: string, data: string, backboneDir: string | undefined): void {
+  for (const folder of replacedFolders(out)) {
+    if (isWithin(data, folder)) throw new Error(`--out ${out} holds --data ${data}, and --out is replaced`);
+    if (backboneDir !== undefined && isWithin(backboneDir, folder))
+      throw new Error(`--out ${out} holds the backbone ${backboneDir}: --out must differ from the backbone's folder`);
+  }
+  if (isWithin(out, data)) throw new Error(`--out ${out} is inside --data ${data}; choose a folder outside it`);
+  try {
+    assertReplaceable(out, ADAPTATION_FILE);
+  } catch (error) {
+    throw new Error(`--out ${(error as Error).message}`);
+  }
+}
+
+/** The local folder a --backbone location reads from; undefined for a URL or a bundled npm model. */
+function backboneFolder(backbone: string): string | undefined {
+  if (isUrl(backbone) || backbone.startsWith(NSFWJS_SCHEME)) return undefined;
+  return backbone.endsWith(".json") ? dirname(resolve(backbone)) : resolve(backbone);
+}
+
+/**
+ * Adapts the backbone and writes it with adaptation.json into `out.partial`, which replaces `out`
+ * only once both are complete: a failure or a kill midway leaves `out` as it was.
+ */
 export async function adaptBackboneFolder(options: AdaptOptions): Promise<AdaptationRecord> {
   const { backbone, data, out, preprocessing, batchSize, seed } = options;
-  if (batchSize < 2) throw new Error("adapting batch norms needs batches of at least 2 photos");
-  const loaded = await loadLayersModelFrom(backbone, preprocessing.inputSize);
-  if (resolve(out) === resolve(loaded.source, "..")) throw new Error("--out must differ from the backbone's folder");
-  const dataset = await readDataset(data);
-  const shuffled = new Rng(seed).fork("adapt-batchnorm").shuffle(dataset.items.map((item) => item.path));
-  const paths = shuffled.slice(0, options.maxImages ?? shuffled.length);
-  const failed: string[] = [];
-  const adapted = await adaptBatchNorms(loaded.model, photoBatches(paths, preprocessing, batchSize, failed), (done) =>
-    options.onProgress?.(done + failed.length, paths.length),
-  );
-  await saveLayersModel(loaded.model, out);
-  const record: AdaptationRecord = {
-    source: loaded.source,
-    sourceSha256: loaded.sha256,
-    data: resolve(data),
-    images: adapted.images,
-    failed,
-    batchNorms: adapted.layers,
-    batchSize,
-    seed,
-    preprocessing,
-  };
-  await writeFile(join(out, ADAPTATION_FILE), `${JSON.stringify(record, null, 2)}\n`);
-  loaded.model.dispose();
-  return record;
+  if (batchSize < 2) throw new Error(`adapting batch norms needs batches of at least 2 photos, got ${batchSize}`);
+  checkOut(out, data, backboneFolder(backbone));
+  const loaded = await loadLayersModelFrom(backbone, preprocessing.inputSize).catch((error: unknown) => {
+    throw new Error(`--backbone ${backbone} cannot be loaded: ${(error as Error).message}`);
+  });
+  try {
+    const dataset = await readDataset(data);
+    const shuffled = new Rng(seed).fork("adapt-batchnorm").shuffle(dataset.items.map((item) => item.path));
+    const paths = shuffled.slice(0, options.maxImages ?? shuffled.length);
+    const failed: string[] = [];
+    const adapted = await adaptBatchNorms(loaded.model, photoBatches(paths, preprocessing, batchSize, failed), (done) =>
+      options.onProgress?.(done + failed.length, paths.length),
+    );
+    const record: AdaptationRecord = {
+      source: loaded.source,
+      sourceSha256: loaded.sha256,
+      data: resolve(data),
+      images: adapted.images,
+      failed,
+      batchNorms: adapted.layers,
+      batchSize,
+      seed,
+      preprocessing,
+    };
+    await replaceFolder(out, async (partial) => {
+      await saveLayersModel(loaded.model, partial);
+      await writeFile(join(partial, ADAPTATION_FILE), `${JSON.stringify(record, null, 2)}\n`);
+    });
+    return record;
+  } finally {
+    loaded.model.dispose();
+  }
 }
 
 /** The adaptation record beside a backbone folder's model.json, if it was made by adaptBackboneFolder. */

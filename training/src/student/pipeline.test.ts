@@ -3,7 +3,7 @@
  * backbone: cache → teachers → distilled head → ablation rows → tail fine-tuning on fresh draws →
  * calibration and unsure rule → export in every quantization → the export evaluated as the PWA runs it.
  */
-import { mkdir, mkdtemp, readFile, rm, symlink } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SKIN8_CLASS_IDS } from "@pifu/core";
@@ -63,6 +63,22 @@ beforeAll(async () => {
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 describe("npm run student on a tiny generated set", () => {
+  it("writes the run whole to --out, naming its folders there, and leaves no unfinished copy", async () => {
+    expect((await readdir(dir)).sort()).toEqual(["backbone", "cache", "run", "train", "val"]);
+    expect((await readdir(join(dir, "run"))).sort()).toEqual([
+      "model",
+      "quantization",
+      "student-confusion.svg",
+      "summary.json",
+      "summary.md",
+      "val-logits.json",
+    ]);
+    expect((await readdir(join(dir, "run", "quantization"))).sort()).toEqual(["float32", "uint8"]);
+    expect(summary.exported.dir).toBe(join(dir, "run", "model"));
+    const { card } = await openModelDir(summary.exported.dir);
+    expect(card.training.config.out).toBe(join(dir, "run"));
+  });
+
   it("embeds the cache, forms the subsets by count and fine-tunes the tail after the cut on fresh draws", () => {
     expect(log).toMatch(/cache mnv2-32-train \(block_15_add, out_relu\): embedding/);
     expect(summary.subsets.map((s) => s.name)).toEqual(["many", "medium", "few"]);
@@ -136,7 +152,9 @@ describe("npm run student on some of the skin8 classes (a leave-one-class-out fo
       await mkdir(join(fold, split), { recursive: true });
       for (const c of classes) await symlink(join(dir, split, c), join(fold, split, c));
     }
+    // An empty folder made beforehand is a fine --out.
     const out = join(fold, "run");
+    await mkdir(out);
     const foldLog = await runScriptOk("cli/student.ts", [
       ...runFlags(join(fold, "train"), join(fold, "val"), out, join(fold, "cache")),
       "--finetune-epochs=0",
@@ -157,5 +175,25 @@ describe("npm run student on some of the skin8 classes (a leave-one-class-out fo
     const { result } = await evaluateModel({ model, card, data: join(fold, "val") });
     expect(result.support).toBe(6);
     expect(result.confusion).toEqual(foldSummary.exported.evaluation.confusion);
+
+    // Another seed into the same --out replaces the whole run only with --overwrite, every file at once.
+    const again = runFlags(join(fold, "train"), join(fold, "val"), out, join(fold, "cache"));
+    await runScriptOk("cli/student.ts", [...again, "--finetune-epochs=0", "--no-ablation", "--seed=3", "--overwrite"]);
+    const seeds = (...files: string[]) =>
+      Promise.all(
+        files.map(async (file) => {
+          const json = JSON.parse(await readFile(join(out, file), "utf8"));
+          return json.training?.seed ?? json.config.seed;
+        }),
+      );
+    expect(
+      await seeds(
+        "summary.json",
+        "model/model-card.json",
+        "quantization/float32/model-card.json",
+        "quantization/uint8/model-card.json",
+      ),
+    ).toEqual([3, 3, 3, 3]);
+    expect((await readdir(fold)).sort()).toEqual(["cache", "run", "train", "val"]);
   }, 240_000);
 });

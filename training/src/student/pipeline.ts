@@ -265,34 +265,44 @@ async function fineTuneStage(
   return { valLogits, trainable };
 }
 
-/** Exports the student in the chosen quantization (the run's model) and the other two (for the report), each evaluated on val. */
+/**
+ * Exports the student in the chosen quantization (the run's model) and the other two (for the report),
+ * each evaluated on val, into `dir` (the run's unfinished folder); `exported.dir` is where the model
+ * folder will be once the run is --out.
+ */
 async function exportEveryQuantization(
   config: StudentConfig,
+  dir: string,
   student: tfl.LayersModel,
   fields: CardFields,
   log: (line: string) => void,
 ): Promise<Pick<StudentSummary, "exported" | "quantization">> {
   const quantization: StudentSummary["quantization"] = [];
-  const modelDir = join(config.out, "model");
   let exported: StudentSummary["exported"] | undefined;
   for (const q of [
     config.quantization,
     ...(["float32", "float16", "uint8"] as const).filter((x) => x !== config.quantization),
   ]) {
-    const dir = q === config.quantization ? modelDir : join(config.out, "quantization", q);
-    const { totalBytes, evaluation } = await exportEvaluated(student, dir, fields, q, config.val);
+    const at = q === config.quantization ? ["model"] : ["quantization", q];
+    const { totalBytes, evaluation } = await exportEvaluated(student, join(dir, ...at), fields, q, config.val);
     log(
       `exported ${q}: ${totalBytes} bytes; val accuracy ${evaluation.accuracy.toFixed(3)}, macro-F1 ${evaluation.macroF1.toFixed(4)}`,
     );
     quantization.push({ quantization: q, macroF1: evaluation.macroF1, accuracy: evaluation.accuracy, totalBytes });
-    if (q === config.quantization) exported = { dir, totalBytes, evaluation };
+    if (q === config.quantization) exported = { dir: join(config.out, ...at), totalBytes, evaluation };
   }
   if (!exported) throw new Error("the chosen quantization was not exported");
   return { exported, quantization };
 }
 
+/**
+ * Trains, calibrates and exports the student, writing the whole run (model/, quantization/,
+ * summary.json …) into `dir`: the `OUT.partial` that `claimOutFolder(config.out)` claimed, which
+ * becomes config.out only once the run is complete (the summary names the folders there).
+ */
 export async function runStudent(
   config: StudentConfig,
+  dir: string,
   log: (line: string) => void = console.log,
 ): Promise<StudentSummary> {
   const teacherBackbones = teacherFeatureBackbones(config);
@@ -393,7 +403,7 @@ export async function runStudent(
   fields.calibration = { temperature: fit.temperature, eceBefore, eceAfter };
   fields.unsure = { score: unsure.score, threshold: unsure.threshold, coverage: unsure.coverage };
 
-  const { exported, quantization } = await exportEveryQuantization(config, student, fields, log);
+  const { exported, quantization } = await exportEveryQuantization(config, dir, student, fields, log);
   const summary: StudentSummary = {
     config,
     subsets: subsets.map((s) => ({
@@ -415,16 +425,16 @@ export async function runStudent(
     quantization,
     finetuned: config.finetune !== null,
   };
-  await mkdir(config.out, { recursive: true });
-  await writeFile(join(config.out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
   // The uncalibrated float32 val logits (averaged over the test-time flips) behind the calibration and unsure rule, for later analysis.
   await writeFile(
-    join(config.out, "val-logits.json"),
+    join(dir, "val-logits.json"),
     JSON.stringify({ classes: classIds, labels: Array.from(val.labels), logits: Array.from(valLogits) }),
   );
-  await writeFile(join(config.out, "summary.md"), `${studentMarkdown(summary)}\n`);
+  await writeFile(join(dir, "summary.md"), `${studentMarkdown(summary)}\n`);
   await writeFile(
-    join(config.out, "student-confusion.svg"),
+    join(dir, "student-confusion.svg"),
     confusionSvg(`${config.name} ${config.version} on val`, exported.evaluation.confusion, classIds),
   );
   return summary;

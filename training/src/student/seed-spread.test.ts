@@ -1,6 +1,8 @@
 import { describe, expect, expectTypeOf, it } from "vitest";
 import type { StudentSummary } from "./pipeline.js";
 import {
+  checkSameSetup,
+  isSeedSpreadOutput,
   parseSummary,
   type SummaryFields,
   seedRunFrom,
@@ -67,8 +69,64 @@ describe("seed spread", () => {
     );
   });
 
+  it("keeps a summary.json's whole config, for the runs of a group to be compared", () => {
+    const full = { ...summary(3, 0.7, 0.6), config: { seed: 3, epochs: 30, finetune: { learningRate: 1e-4 } } };
+    expect(parseSummary("runs/a/summary.json", JSON.stringify(full)).config).toEqual(full.config);
+  });
+
   it("refuses a summary without the chosen row", () => {
     expect(() => seedRunFrom("runs/x", { ...summary(1, 0.7, 0.6), ablation: [] })).toThrow(/no ablation rows/);
+  });
+});
+
+describe("runs of one group", () => {
+  /** A run of `config` on `classes`, as parseSummary reads it. */
+  const run = (name: string, config: Record<string, unknown>, classes = ["nevus", "warts"]) => {
+    const fields = summary(Number(config.seed), 0.7, 0.6);
+    const perClass = Object.fromEntries(classes.map((c) => [c, { f1: 0.5 }]));
+    return {
+      run: name,
+      summary: parseSummary(
+        `${name}/summary.json`,
+        JSON.stringify({ ...fields, config, exported: { evaluation: { ...fields.exported.evaluation, perClass } } }),
+      ),
+    };
+  };
+  const config = { seed: 1, out: "runs/s1", train: "data/train", val: "data/val", cache: ".cache/student" };
+  const finetune = { epochs: 16, learningRate: 1e-4 };
+
+  it("may differ in seed and in where they read and wrote", () => {
+    const other = { seed: 2, out: "runs/s2", train: "/copy/train", val: "/copy/val", cache: "/tmp/cache" };
+    expect(
+      checkSameSetup("a", [run("runs/s1", { ...config, finetune }), run("runs/s2", { ...other, finetune })]),
+    ).toBeUndefined();
+  });
+
+  it("are warned about when their configs differ in more, naming the first key that differs", () => {
+    const faster = { ...finetune, learningRate: 2e-4 };
+    expect(
+      checkSameSetup("a", [run("runs/s1", { ...config, finetune }), run("runs/s2", { ...config, finetune: faster })]),
+    ).toBe(
+      'group "a": runs/s1 and runs/s2 differ in finetune.learningRate (0.0001 vs 0.0002); its spread is not the seed\'s alone',
+    );
+    expect(checkSameSetup("a", [run("runs/s1", { ...config, epochs: 30 }), run("runs/s2", { ...config })])).toMatch(
+      /differ in epochs \(30 vs absent\)/,
+    );
+  });
+
+  it("are refused when they were trained on other classes (a leave-one-class-out fold among full runs)", () => {
+    expect(() => checkSameSetup("a", [run("runs/full", config), run("runs/fold-nevus", config, ["warts"])])).toThrow(
+      /^group "a": runs\/full and runs\/fold-nevus differ in classes \(\["nevus","warts"\] vs \["warts"\]\); runs of a group must share their classes$/,
+    );
+  });
+});
+
+describe("seed-spread --json", () => {
+  it("recognises an earlier seed-spread output, and nothing else", () => {
+    const runs = [seedRunFrom("runs/a", summary(1, 0.7, 0.6))];
+    expect(isSeedSpreadOutput(JSON.stringify([{ name: "a", runs }]))).toBe(true);
+    expect(isSeedSpreadOutput(JSON.stringify({ name: "pifu", version: "1.3.0" }))).toBe(false);
+    expect(isSeedSpreadOutput("not json")).toBe(false);
   });
 });
 
@@ -100,5 +158,8 @@ describe("seed-spread arguments", () => {
     expect(() => seedSpreadArgs(["r0", "--group", "a", "r1"])).toThrow(/^run folder r0 comes before any --group\n/);
     expect(() => seedSpreadArgs(["--group", "a", "--group", "b", "r1"])).toThrow(/^group "a" has no runs\n/);
     expect(() => seedSpreadArgs([])).toThrow(/^usage: npm run seed-spread/);
+    expect(() => seedSpreadArgs(["--group", "a", "runs/x", "runs/y", "runs/x/"])).toThrow(
+      /^group "a" lists runs\/x\/ twice\n/,
+    );
   });
 });

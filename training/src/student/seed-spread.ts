@@ -3,6 +3,7 @@
  * 3 of one class, so one run's figures say little; the spread over seeds says how much of a gap
  * between two configurations (or between val and an unseen test split) is noise.
  */
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 
@@ -29,10 +30,12 @@ export interface Spread {
 
 /**
  * What seed-spread reads of a student run's summary.json (pipeline.ts `StudentSummary`); `finetuned`
- * is absent from summaries written before fine-tuning existed.
+ * is absent from summaries written before fine-tuning existed. The config is kept whole, for
+ * `runSetup` to check that the runs of a group differ only in seed, though only its seed is typed
+ * (older summaries hold fields the current config no longer has).
  */
 const SummaryFieldsSchema = z.object({
-  config: z.object({ seed: z.number() }),
+  config: z.looseObject({ seed: z.number() }).transform((config): { seed: number } => config),
   ablation: z.array(z.object({ accuracy: z.number(), macroF1: z.number() })),
   finetuned: z.boolean().optional(),
   exported: z.object({
@@ -76,6 +79,65 @@ export function seedRunFrom(run: string, summary: SummaryFields): SeedRun {
   };
 }
 
+/**
+ * Config fields that may differ between runs of one group: the seed, and where the run read and wrote
+ * (the same photos may be cached or copied elsewhere). The classes the run was trained on are compared
+ * instead of its data paths, so a leave-one-class-out fold never joins a group of full runs.
+ */
+const NOT_COMPARED = ["seed", "out", "train", "val", "cache"];
+
+/** What should be equal across the runs of a group: the config less `NOT_COMPARED`. */
+export function runSetup(summary: SummaryFields): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(summary.config).filter(([key]) => !NOT_COMPARED.includes(key)));
+}
+
+const classesOf = (summary: SummaryFields) => Object.keys(summary.exported.evaluation.perClass).sort();
+
+const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
+
+/** The dotted path of the first key whose values differ (objects compared key by key), if any. */
+export function firstDifference(a: unknown, b: unknown, path = ""): string | undefined {
+  if (!isRecord(a) || !isRecord(b)) return JSON.stringify(a) === JSON.stringify(b) ? undefined : path;
+  for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    const found = firstDifference(a[key], b[key], path ? `${path}.${key}` : key);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Refuses a group whose runs were trained on other classes (their figures are not comparable at
+ * all); returns a warning naming the first config key that differs when they differ in more than
+ * the seed. Only a warning: runs written by older versions name some fields differently (e.g.
+ * `teacherBackbone`), and such a group is still worth tabling once the reader knows.
+ */
+export function checkSameSetup(
+  group: string,
+  runs: readonly { run: string; summary: SummaryFields }[],
+): string | undefined {
+  const [first, ...rest] = runs;
+  if (!first) return undefined;
+  const describe = (key: string, a: unknown, b: unknown, other: string) => {
+    const valueIn = (setup: unknown) =>
+      JSON.stringify(key.split(".").reduce((x, k) => (isRecord(x) ? x[k] : undefined), setup)) ?? "absent";
+    return `group "${group}": ${first.run} and ${other} differ in ${key} (${valueIn(a)} vs ${valueIn(b)})`;
+  };
+  for (const other of rest) {
+    const classes = { classes: classesOf(first.summary) };
+    const otherClasses = { classes: classesOf(other.summary) };
+    if (firstDifference(classes, otherClasses) !== undefined)
+      throw new Error(
+        `${describe("classes", classes, otherClasses, other.run)}; runs of a group must share their classes`,
+      );
+  }
+  for (const other of rest) {
+    const key = firstDifference(runSetup(first.summary), runSetup(other.summary));
+    if (key !== undefined)
+      return `${describe(key, runSetup(first.summary), runSetup(other.summary), other.run)}; its spread is not the seed's alone`;
+  }
+  return undefined;
+}
+
 export function spread(values: readonly number[]): Spread {
   if (values.length === 0) throw new RangeError("no values");
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
@@ -110,6 +172,19 @@ export function seedSpreadMarkdown(groups: readonly { name: string; runs: readon
       ].join("\n");
     })
     .join("\n\n");
+}
+
+/** Whether `text` is what `--json` writes: groups, each with its name and runs. */
+export function isSeedSpreadOutput(text: string): boolean {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return false;
+  }
+  return z
+    .array(z.object({ name: z.string(), runs: z.array(z.object({ run: z.string(), seed: z.number() })) }))
+    .safeParse(json).success;
 }
 
 export const SEED_SPREAD_USAGE =
@@ -159,6 +234,10 @@ export function seedSpreadArgs(argv: readonly string[]): SeedSpreadArgs {
   }
   const empty = groups.find((g) => g.dirs.length === 0);
   if (empty) throw usageError(`group "${empty.name}" has no runs`);
+  for (const { name, dirs } of groups) {
+    const twice = dirs.find((dir, i) => dirs.findIndex((d) => resolve(d) === resolve(dir)) !== i);
+    if (twice !== undefined) throw usageError(`group "${name}" lists ${twice} twice`);
+  }
   if (groups.length === 0) throw new Error(SEED_SPREAD_USAGE);
   return { help: false, groups, ...(json ? { json } : {}) };
 }
