@@ -2,8 +2,10 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { initBackend } from "../backend/index.js";
 import { runCli } from "../testing/cli.js";
+import { writeMobilenetNamedBackbone } from "../testing/fixtures.js";
 
 /** The CLI's exit code and stderr; the folders do not exist, so a run that got past its checks would fail later. */
 const student = (...flags: string[]) =>
@@ -101,9 +103,13 @@ describe("npm run student: bad input is refused in one line before any work", { 
 });
 
 describe("npm run student: --out is checked before any work", { timeout: 120_000 }, () => {
+  beforeAll(async () => {
+    await initBackend("wasm");
+  });
+
   /**
-   * Two class folders of listed, never decoded photos: a run that got past its --out check would go
-   * on to cache them (creating --cache) and fail there, or train.
+   * Two class folders of listed, never decoded photos and a tiny backbone (no ../shared): a run that
+   * got past its --out check would go on to cache them (creating --cache) and fail there, or train.
    */
   async function setUp() {
     const dir = await mkdtemp(join(tmpdir(), "pifu-student-out-"));
@@ -112,12 +118,15 @@ describe("npm run student: --out is checked before any work", { timeout: 120_000
       await mkdir(at(folder), { recursive: true });
       await writeFile(at(folder, "a.png"), "");
     }
+    const backbone = await writeMobilenetNamedBackbone(at("backbone"), 32);
     const run = (out: string, ...flags: string[]) =>
       runCli("student", [
         `--data=${at("train")}`,
         `--val=${at("val")}`,
         `--out=${out}`,
         `--cache=${at("cache")}`,
+        `--backbone=${backbone}`,
+        "--input-size=32",
         "--teacher-backbone=none",
         "--backend=wasm",
         ...flags,
