@@ -5,7 +5,7 @@
  * (`missingClasses` in the JSON), as its macro averages cover only the classes present.
  */
 import { existsSync, statSync } from "node:fs";
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { runMain } from "@pifu/core/cli";
 import { Command } from "commander";
@@ -13,6 +13,7 @@ import { type BackendName, initBackend } from "../backend/index.js";
 import { openModelDir } from "../evaluate/model-dir.js";
 import { evaluateModel } from "../evaluate/run.js";
 import { isWithin } from "../fs/replace-folder.js";
+import { writeFileAtomicSync } from "../fs/write-atomic.js";
 import { evaluationMarkdown } from "../metrics/index.js";
 import { backendOption, positiveInt } from "./parse.js";
 
@@ -49,18 +50,6 @@ async function prepareJson(json: string, inputs: Record<string, string | undefin
     await mkdir(dirname(json), { recursive: true });
   } catch (error) {
     throw new Error(`cannot create the folder of --json ${json}: ${(error as Error).message}`);
-  }
-}
-
-/** Written beside `path` and renamed over it, so a kill never leaves half a file. */
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const partial = `${path}.${process.pid}.partial`;
-  try {
-    await writeFile(partial, text);
-    await rename(partial, path);
-  } catch (error) {
-    await rm(partial, { force: true });
-    throw error;
   }
 }
 
@@ -107,7 +96,7 @@ async function main(): Promise<void> {
     for (const s of result.skipped) console.log(`- ${s.path}: ${s.reason}`);
   }
   if (opts.json) {
-    await writeAtomically(opts.json, `${JSON.stringify(result, null, 2)}\n`);
+    writeFileAtomicSync(opts.json, `${JSON.stringify(result, null, 2)}\n`);
     console.error(`wrote ${opts.json}`);
   }
 }

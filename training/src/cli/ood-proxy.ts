@@ -3,15 +3,15 @@
  * Leave-one-class-out proxy for the unsure score's AUROC against other conditions, on cached skin8
  * activations, with the shipped student configuration.
  */
-import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { loadavg } from "node:os";
-import { dirname } from "node:path";
 import { type FlipVariant, SKIN8_CLASS_IDS, UnsureRuleSchema } from "@pifu/core";
 import { runMain } from "@pifu/core/cli";
 import { Command } from "commander";
 import { z } from "zod";
 import { initBackend } from "../backend/index.js";
+import { writeFileAtomicSync } from "../fs/write-atomic.js";
 import { DEFAULT_STUDENT_CONFIG, type StudentConfig } from "../student/config.js";
 import { loadSplit } from "../student/data.js";
 import {
@@ -109,14 +109,6 @@ async function shippedScore(file: string) {
   return unsure.data.score;
 }
 
-/** Written beside `file`, then renamed over it: a kill midway leaves the previous version whole. */
-function write(file: string, text: string): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const partial = `${file}.${process.pid}.partial`;
-  writeFileSync(partial, text);
-  renameSync(partial, file);
-}
-
 /** An ood-proxy --json output, or an error naming the file. */
 async function readSaved(file: string): Promise<SavedResult> {
   const notOurs = (why: string) => new Error(`--combine ${file} is not an ood-proxy --json output: ${why}`);
@@ -191,7 +183,8 @@ async function main(): Promise<void> {
     throw new Error(`--json ${f.json} already exists; move it away or choose another file (it is never overwritten)`);
   const shipped = await shippedScore(f.shippedCard);
   const save = (result: OodProxyResult, extra: Record<string, unknown>) => {
-    if (f.json) write(f.json, `${JSON.stringify({ ...extra, shippedScore: shipped, ...result }, null, 2)}\n`);
+    if (f.json)
+      writeFileAtomicSync(f.json, `${JSON.stringify({ ...extra, shippedScore: shipped, ...result }, null, 2)}\n`);
   };
   if (f.combine) {
     const { result, commands, config } = await combine(f.combine);
@@ -199,7 +192,7 @@ async function main(): Promise<void> {
     console.log(markdown);
     // No wall time: the runs combined may have overlapped.
     save(result, { command: commands.join(" && "), config });
-    if (f.md) write(f.md, `${markdown}\n`);
+    if (f.md) writeFileAtomicSync(f.md, `${markdown}\n`);
     return;
   }
   const teacherBackbones = f.kd ? (f.teacherBackbone ?? d.teacherBackbones) : [];
@@ -259,7 +252,7 @@ async function main(): Promise<void> {
   const markdown = oodProxyMarkdown(result, shipped);
   console.log(markdown);
   save(result, extra());
-  if (f.md) write(f.md, `${markdown}\n`);
+  if (f.md) writeFileAtomicSync(f.md, `${markdown}\n`);
 }
 
 runMain("ood-proxy", main);

@@ -4,10 +4,11 @@
  * that differ only in --seed: mean ± sd and range per group.
  */
 import { existsSync, statSync } from "node:fs";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { runMain } from "@pifu/core/cli";
 import { isWithin } from "../fs/replace-folder.js";
+import { writeFileAtomicSync } from "../fs/write-atomic.js";
 import {
   checkSameSetup,
   isSeedSpreadOutput,
@@ -66,12 +67,7 @@ async function main() {
       return { name: g.name, runs: runs.map(({ run, summary }) => seedRunFrom(run, summary)) };
     }),
   );
-  if (json) {
-    // Written beside, then renamed over: a kill midway leaves the earlier file whole.
-    const partial = `${json}.${process.pid}.partial`;
-    await writeFile(partial, `${JSON.stringify(tables, null, 2)}\n`);
-    await rename(partial, json);
-  }
+  if (json) writeFileAtomicSync(json, `${JSON.stringify(tables, null, 2)}\n`);
   console.log(seedSpreadMarkdown(tables));
 }
 

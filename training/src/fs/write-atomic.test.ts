@@ -1,0 +1,32 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { writeFileAtomicSync } from "./write-atomic.js";
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "pifu-write-atomic-"));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("writeFileAtomicSync", () => {
+  it("replaces the file whole, making its folder, and leaves no working copy", async () => {
+    const path = join(dir, "new", "result.json");
+    writeFileAtomicSync(path, "first");
+    writeFileAtomicSync(path, "second");
+    expect(await readFile(path, "utf8")).toBe("second");
+    expect(await readdir(join(dir, "new"))).toEqual(["result.json"]);
+  });
+
+  it("keeps what was there and removes its working copy when the rename fails", async () => {
+    const path = join(dir, "taken");
+    await mkdir(path);
+    await writeFile(join(path, "kept.txt"), "kept");
+    expect(() => writeFileAtomicSync(path, "new")).toThrow();
+    expect(await readFile(join(path, "kept.txt"), "utf8")).toBe("kept");
+    expect(await readdir(dir)).toEqual(["taken"]);
+  });
+});
