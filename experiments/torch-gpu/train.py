@@ -193,19 +193,24 @@ def mix(x, y, gen):
 
 
 # ---------- evaluation ----------
-FLIPS = [(), (3,), (2,), (2, 3)]  # id, h, v, hv on NCHW
+FLIPS = {"id": (), "h": (3,), "v": (2,), "hv": (2, 3)}  # core's flip views, on NCHW
 
 
 @torch.no_grad()
-def val_logits(model, images, batch=128):
+def flip_logits(model, images, batch=128):
+    """[views, N, K]: the model's logits for every photo in each of core's four flip views."""
     model.eval()
     out = []
     for start in range(0, images.shape[0], batch):
         x = images[start : start + batch].float() / 255
         with autocast():
-            views = [model(torch.flip(x, dims) if dims else x).float() for dims in FLIPS]
-        out.append(torch.stack(views).mean(0))
-    return torch.cat(out)
+            out.append(torch.stack([model(torch.flip(x, dims) if dims else x).float() for dims in FLIPS.values()]))
+    return torch.cat(out, dim=1)
+
+
+def val_logits(model, images):
+    """Logits averaged over the four flip views, as the shipped model's card asks."""
+    return flip_logits(model, images).mean(0)
 
 
 def metrics(logits, labels, classes):
@@ -531,6 +536,7 @@ def plan_teachers(args, common, summary, val_y, classes, logfile):
         log(f"stage-1 ensemble of {len(results)}: acc {m['accuracy']:.3f} macro-F1 {m['macroF1']:.3f} ECE {m['ece']:.3f}", logfile)
     write_summary(args.out, summary)
     stop_if_failed(failed, logfile)
+    write_ensemble_train_logits(args, results, len(classes), logfile)
 
     teachers = [[os.path.join(args.work, f"{n}.pt"), r["spec"]["kind"]] for n, r in results.items()]
     stage2 = [
@@ -558,9 +564,32 @@ def plan_teachers(args, common, summary, val_y, classes, logfile):
         key=lambda n: summary["runs"][n]["ema"]["macroF1"],
         reverse=True,
     )
-    # The device tool returns at most 8 files: results, log and three students' weights.
+    # The device tool returns at most 8 files: results, log, the ensemble's train logits (2) and three students' weights.
     keep_weights(args, students[:3], logfile)
     stop_if_failed(failed, logfile)
+
+
+def write_ensemble_train_logits(args, results, classes, logfile):
+    """
+    OUT/ensemble-train-logits.bin: the stage-1 ensemble's mean logits on every train photo in each
+    flip view, float32 [views, photos, classes] in train.json's photo order, with
+    ensemble-train-logits.json naming views, photo ids and models: soft targets a student trained
+    elsewhere (the tfjs pipeline) could distil from.
+    """
+    train_x, _ = load_split(args.work, "train")
+    total = None
+    for name, run in results.items():
+        model = Classifier(run["spec"]["kind"], args.pack, classes).to(DEVICE).to(memory_format=torch.channels_last)
+        model.load_state_dict(torch.load(os.path.join(args.work, f"{name}.pt"), map_location=DEVICE))
+        logits = flip_logits(model, train_x).cpu()
+        total = logits if total is None else total + logits
+    mean = (total / len(results)).numpy().astype("<f4")
+    mean.tofile(os.path.join(args.out, "ensemble-train-logits.bin"))
+    with open(os.path.join(args.work, "train-meta.json")) as f:
+        ids = json.load(f)["ids"]
+    with open(os.path.join(args.out, "ensemble-train-logits.json"), "w") as f:
+        json.dump({"views": list(FLIPS), "ids": ids, "shape": list(mean.shape), "models": list(results)}, f)
+    log(f"ensemble train logits: {list(mean.shape)} from {len(results)} models", logfile)
 
 
 def keep_weights(args, names, logfile):
