@@ -48,7 +48,7 @@ def main():
         weights = read_kept(path, run["weights"])
         load_tf_weights(model.backbone, weights)
         model.load_head(weights)
-        logits = train.val_logits(model.to(train.DEVICE), val_x).cpu()
+        logits = train.val_logits(model.to(train.DEVICE), val_x, bfloat16=False).cpu()
         all_logits.append(logits)
         m = train.metrics(logits, val_y, len(classes))
         print(f"{name}: accuracy {m['accuracy']:.3f} macro-F1 {m['macroF1']:.3f}", flush=True)

@@ -197,20 +197,20 @@ FLIPS = {"id": (), "h": (3,), "v": (2,), "hv": (2, 3)}  # core's flip views, on 
 
 
 @torch.no_grad()
-def flip_logits(model, images, batch=128):
+def flip_logits(model, images, batch=128, bfloat16=True):
     """[views, N, K]: the model's logits for every photo in each of core's four flip views."""
     model.eval()
     out = []
     for start in range(0, images.shape[0], batch):
         x = images[start : start + batch].float() / 255
-        with autocast():
+        with autocast(bfloat16):
             out.append(torch.stack([model(torch.flip(x, dims) if dims else x).float() for dims in FLIPS.values()]))
     return torch.cat(out, dim=1)
 
 
-def val_logits(model, images):
+def val_logits(model, images, bfloat16=True):
     """Logits averaged over the four flip views, as the shipped model's card asks."""
-    return flip_logits(model, images).mean(0)
+    return flip_logits(model, images, bfloat16=bfloat16).mean(0)
 
 
 def metrics(logits, labels, classes):
@@ -253,9 +253,10 @@ def fit_temperature(logits, labels):
     return best[1]
 
 
-def autocast():
+def autocast(enabled=True):
+    """bfloat16 on a GPU (training and the scores in results.json); `enabled=False` keeps float32."""
     if DEVICE == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
+        return torch.autocast("cuda", dtype=torch.bfloat16, enabled=enabled)
     return torch.autocast("cpu", enabled=False)
 
 
@@ -377,7 +378,6 @@ def run(spec):
         ema.update(model)
         steps += 1
 
-    final = {k: v.clone() for k, v in model.state_dict().items()}
     raw_logits = val_logits(model, val_x)
     if spec.get("keep") == "last":
         save_weights(model, work, spec["name"])
@@ -564,7 +564,8 @@ def plan_teachers(args, common, summary, val_y, classes, logfile):
         key=lambda n: summary["runs"][n]["ema"]["macroF1"],
         reverse=True,
     )
-    # The device tool returns at most 8 files: results, log, the ensemble's train logits (2) and three students' weights.
+    # The device tool returns at most 8 files: results, log, the ensemble's train logits (2), three
+    # students' weights, and one left for the caller's copy of stdout.
     keep_weights(args, students[:3], logfile)
     stop_if_failed(failed, logfile)
 
