@@ -4,15 +4,12 @@
  * --data may hold a subset of the card's classes; the report then names the missing ones
  * (`missingClasses` in the JSON), as its macro averages cover only the classes present.
  */
-import { existsSync, statSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
-import { dirname } from "node:path";
 import { runMain } from "@pifu/core/cli";
 import { Command } from "commander";
 import { type BackendName, initBackend } from "../backend/index.js";
 import { openModelDir } from "../evaluate/model-dir.js";
 import { evaluateModel } from "../evaluate/run.js";
-import { isWithin } from "../fs/replace-folder.js";
+import { prepareOutputFile } from "../fs/output-file.js";
 import { writeFileAtomicSync } from "../fs/write-atomic.js";
 import { evaluationMarkdown } from "../metrics/index.js";
 import { backendOption, positiveInt } from "./parse.js";
@@ -36,23 +33,6 @@ const program = new Command()
   .addOption(backendOption().default("wasm"))
   .showHelpAfterError();
 
-/**
- * Checks --json before the work: never inside an input (a --json of MODEL/model-card.json would
- * overwrite the card), not a folder, and its folder created, so a bad path fails in seconds.
- */
-async function prepareJson(json: string, inputs: Record<string, string | undefined>): Promise<void> {
-  for (const [flag, dir] of Object.entries(inputs)) {
-    if (dir !== undefined && isWithin(json, dir))
-      throw new Error(`--json ${json} is inside ${flag} ${dir}; write it elsewhere so no input is overwritten`);
-  }
-  if (existsSync(json) && statSync(json).isDirectory()) throw new Error(`--json ${json} is a folder; name a file`);
-  try {
-    await mkdir(dirname(json), { recursive: true });
-  } catch (error) {
-    throw new Error(`cannot create the folder of --json ${json}: ${(error as Error).message}`);
-  }
-}
-
 async function main(): Promise<void> {
   program.parse();
   const opts = program.opts<{
@@ -63,7 +43,13 @@ async function main(): Promise<void> {
     batch: number;
     backend: BackendName;
   }>();
-  if (opts.json) await prepareJson(opts.json, { "--model": opts.model, "--data": opts.data, "--ood": opts.ood });
+  // Before the work: never inside an input (a --json of MODEL/model-card.json would overwrite the card).
+  if (opts.json)
+    await prepareOutputFile("--json", opts.json, [
+      { flag: "--model", path: opts.model },
+      { flag: "--data", path: opts.data },
+      { flag: "--ood", path: opts.ood },
+    ]);
   await initBackend(opts.backend, (line) => console.error(line));
   const { card, model } = await openModelDir(opts.model);
   console.error(`model ${card.name} ${card.version} (${card.quantization}), ${card.classes.length} classes, verified`);

@@ -68,7 +68,9 @@ describe("npm run export-model", { timeout: 60_000 }, () => {
       `--out=${join(dir, "float32")}`,
       `--data=${join(dir, "val")}`,
     );
-    expect(same.stderr).toMatch(/--out .* holds --model/);
+    expect(same.stderr.trim()).toBe(
+      `export-model: --out ${join(dir, "float32")} holds --model ${join(dir, "float32")}: choose an --out outside it`,
+    );
     const parentOfData = await exportModel(
       `--model=${join(dir, "float32")}`,
       `--out=${dir}`,
@@ -99,7 +101,9 @@ describe("npm run export-model", { timeout: 60_000 }, () => {
       await cp(join(dir, "float32"), scratch, { recursive: true });
       const refused = await exportModel(`--model=${scratch}`, `--out=${outArg}`, `--data=${join(dir, "val")}`);
       expect(refused.code).toBe(1);
-      expect(refused.stderr).toMatch(/^export-model: --model .*\/y\.(partial|previous) is .*working folder.* --out /);
+      expect(refused.stderr.trim()).toBe(
+        `export-model: --out ${outArg} uses the working folder ${scratch} (deleted or renamed as --out is written), which holds --model ${scratch}: choose an --out outside it`,
+      );
       expect((await openModelDir(scratch)).card.quantization).toBe("float32");
       expect(existsSync(out)).toBe(false);
       await rm(scratch, { recursive: true });
@@ -110,7 +114,9 @@ describe("npm run export-model", { timeout: 60_000 }, () => {
       `--out=${join(dir, "w")}`,
       `--data=${join(dir, "w.partial")}`,
     );
-    expect(dataAsScratch.stderr).toMatch(/^export-model: --data .*\/w\.partial is .*working folder/);
+    expect(dataAsScratch.stderr.trim()).toBe(
+      `export-model: --out ${join(dir, "w")} uses the working folder ${join(dir, "w.partial")} (deleted or renamed as --out is written), which holds --data ${join(dir, "w.partial")}: choose an --out outside it`,
+    );
     expect(existsSync(join(dir, "w.partial", SKIN8_CLASS_IDS[0] as string))).toBe(true);
     const inModel = await exportModel(
       `--model=${join(dir, "float32")}`,

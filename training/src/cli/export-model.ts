@@ -15,7 +15,7 @@ import { openModelDir } from "../evaluate/model-dir.js";
 import { missingClasses } from "../evaluate/run.js";
 import type { CardFields } from "../export/card.js";
 import { QUANTIZATIONS, type Quantization } from "../export/quantize.js";
-import { isWithin, replacedFolders } from "../fs/replace-folder.js";
+import { checkInputsOutside, isWithin } from "../fs/replace-folder.js";
 import { backendOption } from "./parse.js";
 
 const program = new Command()
@@ -60,22 +60,15 @@ async function main(): Promise<void> {
     modelVersion?: string;
     backend: BackendName;
   }>();
-  const [, ...working] = replacedFolders(o.out);
-  for (const [flag, dir] of [
-    ["--model", o.model],
-    ["--data", o.data],
-  ] as const) {
-    if (isWithin(dir, o.out)) throw new Error(`--out ${o.out} holds ${flag} ${dir}, and --out is replaced`);
-    // What a killed export leaves: reading it while replacing --out would delete or move it.
-    const scratch = working.find((folder) => isWithin(dir, folder));
-    if (scratch) {
-      const where = isWithin(scratch, dir) ? "is" : `is inside ${scratch},`;
-      throw new Error(
-        `${flag} ${dir} ${where} a working folder of --out ${o.out} (a killed export leaves it), which the export deletes or renames; move it elsewhere or choose another --out`,
-      );
-    }
+  const inputs = [
+    { flag: "--model", path: o.model },
+    { flag: "--data", path: o.data },
+  ];
+  // --out is replaced, and its working folders (what a killed export leaves) deleted or renamed.
+  checkInputsOutside(o.out, inputs);
+  for (const { flag, path } of inputs) {
     // The new folder is built beside --out: inside --data it would be among the val classes, inside --model among its files.
-    if (isWithin(o.out, dir)) throw new Error(`--out ${o.out} is inside ${flag} ${dir}; choose a folder outside it`);
+    if (isWithin(o.out, path)) throw new Error(`--out ${o.out} is inside ${flag} ${path}; choose a folder outside it`);
   }
   if (o.modelVersion !== undefined && !SEMVER_PATTERN.test(o.modelVersion))
     throw new Error(`--model-version must be a semver version such as 1.3.0, got "${o.modelVersion}"`);

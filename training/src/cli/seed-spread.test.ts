@@ -71,7 +71,7 @@ describe("npm run seed-spread", { timeout: 60_000 }, () => {
     expect(inside.code).toBe(1);
     expect(inside.stdout).toBe("");
     expect(inside.stderr.trim()).toBe(
-      `seed-spread: --json ${card} is inside the run folder ${runs[0]}; write it outside the runs`,
+      `seed-spread: --json ${card} is inside the run folder ${runs[0]}; write it elsewhere so no input is overwritten`,
     );
     const other = join(dir, "model-card.json");
     await writeFile(other, '{"name":"pifu"}');

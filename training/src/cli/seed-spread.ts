@@ -3,11 +3,11 @@
  * Tables the val numbers of student runs (each a `npm run student` output folder with summary.json)
  * that differ only in --seed: mean ± sd and range per group.
  */
-import { existsSync, statSync } from "node:fs";
-import { mkdir, readFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { runMain } from "@pifu/core/cli";
-import { isWithin } from "../fs/replace-folder.js";
+import { prepareOutputFile } from "../fs/output-file.js";
 import { writeFileAtomicSync } from "../fs/write-atomic.js";
 import {
   checkSameSetup,
@@ -31,21 +31,6 @@ async function readSummary(dir: string): Promise<SummaryFields> {
   return parseSummary(file, text);
 }
 
-/**
- * Refuses a --json that would overwrite something else: a file inside a run folder read here, or any
- * existing file but an earlier seed-spread output. Its folder is created now, before any work.
- */
-async function prepareJson(json: string, dirs: readonly string[]): Promise<void> {
-  const run = dirs.find((dir) => isWithin(json, dir));
-  if (run !== undefined) throw new Error(`--json ${json} is inside the run folder ${run}; write it outside the runs`);
-  if (existsSync(json)) {
-    const earlier = statSync(json).isFile() ? await readFile(json, "utf8") : undefined;
-    if (earlier === undefined || !isSeedSpreadOutput(earlier))
-      throw new Error(`--json ${json} exists and is not an earlier seed-spread output; refusing to overwrite it`);
-  }
-  await mkdir(dirname(json), { recursive: true });
-}
-
 async function main() {
   const { help, groups, json } = seedSpreadArgs(process.argv.slice(2));
   if (help) {
@@ -54,11 +39,13 @@ async function main() {
     );
     return;
   }
-  if (json)
-    await prepareJson(
-      json,
-      groups.flatMap((g) => g.dirs),
-    );
+  if (json) {
+    // Before any work: never inside a run folder read here, and never over a file but an earlier seed-spread output.
+    const runs = groups.flatMap((g) => g.dirs).map((path) => ({ flag: "the run folder", path }));
+    await prepareOutputFile("--json", json, runs);
+    if (existsSync(json) && !isSeedSpreadOutput(await readFile(json, "utf8")))
+      throw new Error(`--json ${json} exists and is not an earlier seed-spread output; refusing to overwrite it`);
+  }
   const tables = await Promise.all(
     groups.map(async (g) => {
       const runs = await Promise.all(g.dirs.map(async (run) => ({ run, summary: await readSummary(run) })));

@@ -3,7 +3,15 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { assertReplaceable, isWithin, replacedFolders, replaceFolder, settledFolder } from "./replace-folder.js";
+import {
+  assertReplaceable,
+  checkInputsOutside,
+  isWithin,
+  replacedFolders,
+  replaceFolder,
+  settledFolder,
+  swapIn,
+} from "./replace-folder.js";
 
 let root: string;
 beforeEach(async () => {
@@ -60,6 +68,48 @@ describe("replaceFolder", () => {
     expect(settledFolder(dir)).toBe(`${dir}.previous`);
     await mkdir(dir);
     expect(settledFolder(dir)).toBe(dir);
+  });
+});
+
+describe("swapIn", () => {
+  it("puts the new folder at DIR, the old one (and a stale DIR.previous) deleted after, or at DIR when there was none", async () => {
+    const dir = join(root, "out");
+    await mkdir(join(root, "new1"));
+    await writeFile(join(root, "new1", "a.txt"), "first");
+    await swapIn(join(root, "new1"), dir);
+    expect(await readdir(root)).toEqual(["out"]);
+    await mkdir(join(root, "new2"));
+    await writeFile(join(root, "new2", "b.txt"), "second");
+    await mkdir(`${dir}.previous`);
+    await swapIn(join(root, "new2"), `${dir}/`);
+    expect(await readdir(dir)).toEqual(["b.txt"]);
+    expect(await readdir(root)).toEqual(["out"]);
+  });
+});
+
+describe("checkInputsOutside", () => {
+  it("names which of DIR, DIR.partial and DIR.previous holds an input", () => {
+    const out = join(root, "out");
+    const check =
+      (path: string, given = out) =>
+      () =>
+        checkInputsOutside(given, [{ flag: "--data", path }]);
+    expect(check(join(root, "val"))).not.toThrow();
+    expect(check(join(root, "out.partialx"))).not.toThrow();
+    expect(check(join(out, "val"))).toThrow(
+      `--out ${out} holds --data ${join(out, "val")}: choose an --out outside it`,
+    );
+    expect(check(out, `${out}/`)).toThrow(`--out ${out}/ holds --data ${out}: choose an --out outside it`);
+    // An --out inside an input is for the caller to refuse (or allow).
+    expect(check(root)).not.toThrow();
+    for (const suffix of [".partial", ".previous"]) {
+      const folder = `${out}${suffix}`;
+      expect(check(join(folder, "val"))).toThrow(
+        `--out ${out} uses the working folder ${folder} (deleted or renamed as --out is written), which holds --data ${join(folder, "val")}: choose an --out outside it`,
+      );
+      // Given as `out/.`, the working folders are still named as paths.
+      expect(check(folder, `${out}/.`)).toThrow(`--out ${out}/. uses the working folder ${folder} (`);
+    }
   });
 });
 

@@ -21,6 +21,23 @@ export function replacedFolders(dir: string): string[] {
   return [dir, partialOf(dir), previousOf(dir)];
 }
 
+/**
+ * Throws unless every input lies outside the folders writing `out` may delete or rename
+ * (`replacedFolders`), naming the one that holds it: `--out OUT holds FLAG PATH`, or, for a working
+ * folder, `--out OUT uses the working folder OUT.partial (…), which holds FLAG PATH`.
+ */
+export function checkInputsOutside(out: string, inputs: readonly { flag: string; path: string }[]): void {
+  for (const { flag, path } of inputs) {
+    const folder = replacedFolders(out).find((candidate) => isWithin(path, candidate));
+    if (folder === undefined) continue;
+    const what =
+      folder === out
+        ? `--out ${out}`
+        : `--out ${out} uses the working folder ${folder} (deleted or renamed as --out is written), which`;
+    throw new Error(`${what} holds ${flag} ${path}: choose an --out outside it`);
+  }
+}
+
 /** Whether `path` is `folder` or lies inside it (compared as resolved paths; links are not followed). */
 export function isWithin(path: string, folder: string): boolean {
   const rel = relative(resolve(folder), resolve(path));
@@ -29,7 +46,6 @@ export function isWithin(path: string, folder: string): boolean {
 
 export async function replaceFolder<T>(dir: string, write: (partial: string) => Promise<T>): Promise<T> {
   const partial = partialOf(dir);
-  const previous = previousOf(dir);
   // A replace killed between its renames left the only good copy at DIR.previous: put it back first.
   const settled = settledFolder(dir);
   if (settled !== dir) await rename(settled, dir);
@@ -42,11 +58,22 @@ export async function replaceFolder<T>(dir: string, write: (partial: string) => 
     await rm(partial, { recursive: true, force: true });
     throw error;
   }
+  await swapIn(partial, dir);
+  return result;
+}
+
+/**
+ * Puts the complete folder `partial` at `dir`: the old `dir`, if any, is renamed to `DIR.previous`
+ * first and deleted only after the swap, so a kill between the two renames leaves it there
+ * (`settledFolder` finds it). A `DIR.previous` already there is an older copy, which `partial`
+ * replaces as well: it is deleted first.
+ */
+export async function swapIn(partial: string, dir: string): Promise<void> {
+  const previous = previousOf(dir);
   await rm(previous, { recursive: true, force: true });
   if (existsSync(dir)) await rename(dir, previous);
   await rename(partial, dir);
   await rm(previous, { recursive: true, force: true });
-  return result;
 }
 
 /** `dir`, or its previous copy when a replace was killed between its two renames. */

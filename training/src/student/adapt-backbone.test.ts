@@ -74,7 +74,7 @@ describe("adaptBackboneFolder", () => {
   it("refuses to overwrite the backbone it reads", async () => {
     await expect(
       adaptBackboneFolder({ backbone, data, out: backbone, preprocessing, batchSize: 4, seed: 1 }),
-    ).rejects.toThrow(/must differ/);
+    ).rejects.toThrow(`--out ${backbone} holds --backbone ${backbone}: choose an --out outside it`);
   });
 
   it("refuses an --out that is not empty and not an earlier adapt-backbone folder, and leaves it as it was", async () => {
@@ -120,7 +120,14 @@ describe("adaptBackboneFolder", () => {
     expect(existsSync(inside)).toBe(false);
     await expect(
       adaptBackboneFolder({ backbone, data, out: root, preprocessing, batchSize: 4, seed: 1 }),
-    ).rejects.toThrow(`--out ${root} holds --data ${data}`);
+    ).rejects.toThrow(`--out ${root} holds --data ${data}: choose an --out outside it`);
+    // Held by a working folder of --out, not --out itself: named as such.
+    const scratch = join(root, "w.partial", "photos");
+    await expect(
+      adaptBackboneFolder({ backbone, data: scratch, out: join(root, "w"), preprocessing, batchSize: 4, seed: 1 }),
+    ).rejects.toThrow(
+      `--out ${join(root, "w")} uses the working folder ${join(root, "w")}.partial (deleted or renamed as --out is written), which holds --data ${scratch}: choose an --out outside it`,
+    );
   });
 
   it("names --backbone when it cannot be loaded", async () => {

@@ -15,7 +15,7 @@ import type { tf } from "../backend/index.js";
 import { failureLine, readDataset } from "../data/index.js";
 import { Rng } from "../data/rng.js";
 import { DecodeAhead } from "../features/decode-ahead.js";
-import { assertReplaceable, isWithin, replacedFolders, replaceFolder } from "../fs/replace-folder.js";
+import { assertReplaceable, checkInputsOutside, isWithin, replaceFolder } from "../fs/replace-folder.js";
 import { saveLayersModel } from "../train/save.js";
 import { pixelTensor } from "./image-batches.js";
 
@@ -75,11 +75,10 @@ async function* photoBatches(paths: readonly string[], spec: PreprocessSpec, bat
  * photos, where it would become a class).
  */
 function checkOut(out: string, data: string, backboneDir: string | undefined): void {
-  for (const folder of replacedFolders(out)) {
-    if (isWithin(data, folder)) throw new Error(`--out ${out} holds --data ${data}, and --out is replaced`);
-    if (backboneDir !== undefined && isWithin(backboneDir, folder))
-      throw new Error(`--out ${out} holds the backbone ${backboneDir}: --out must differ from the backbone's folder`);
-  }
+  checkInputsOutside(out, [
+    { flag: "--data", path: data },
+    ...(backboneDir === undefined ? [] : [{ flag: "--backbone", path: backboneDir }]),
+  ]);
   if (isWithin(out, data)) throw new Error(`--out ${out} is inside --data ${data}; choose a folder outside it`);
   try {
     assertReplaceable(out, ADAPTATION_FILE);

@@ -1,6 +1,6 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -48,38 +48,160 @@ describe("a student run's --out", () => {
     expect(existsSync(join(out, "summary.json"))).toBe(true);
   });
 
-  it("refuses a second run while the first one writes OUT.partial; a failed run leaves none", async () => {
+  it("refuses a second run while another process writes OUT.partial; a failed run leaves none", async () => {
     const out = join(dir, "s1");
     const first = await claimOutFolder(out, options());
-    await expect(claimOutFolder(out, options())).rejects.toThrow(
-      `--out ${out}: ${out}.partial is being written by another student run (pid ${process.pid} on ${hostname()}): wait for it to finish, or choose another --out`,
-    );
+    // The same claim as another process, still running, made it.
+    const other = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"]);
+    try {
+      await writeFile(join(first.dir, ".student-run.json"), JSON.stringify({ pid: other.pid, host: hostname() }));
+      await expect(claimOutFolder(out, options())).rejects.toThrow(
+        `--out ${out}: ${out}.partial is being written by another student run (pid ${other.pid} on ${hostname()}): wait for it to finish, or choose another --out`,
+      );
+    } finally {
+      other.kill();
+    }
     await first.abandon();
     expect(existsSync(`${out}.partial`)).toBe(false);
     expect(existsSync(out)).toBe(false);
     await (await claimOutFolder(out, options())).abandon();
+    expect(await readdir(dir)).toEqual([]);
   });
 
-  it("deletes the OUT.partial of a run that was killed, and refuses one whose writer it cannot tell", async () => {
+  it("takes an OUT.partial whose owner has this process's pid for a stopped run's (a restarted container reuses pids)", async () => {
     const out = join(dir, "s1");
-    const killed = await claimOutFolder(out, options());
-    await writeRun(killed.dir, 9, false);
-    // The same folder as a process that has exited left it.
-    const { pid } = spawnSync(process.execPath, ["-e", ""]);
-    await writeFile(join(killed.dir, ".student-run.json"), JSON.stringify({ pid, host: hostname() }));
+    const earlier = await claimOutFolder(out, options());
+    await writeRun(earlier.dir, 9, false);
     const lines: string[] = [];
     const next = await claimOutFolder(out, { ...options(), log: (line) => lines.push(line) });
-    expect(lines).toEqual([`deleted ${out}.partial, the unfinished run of a student that stopped (pid ${pid})`]);
+    expect(lines).toEqual([
+      `deleted ${out}.partial, the unfinished run of a student that stopped (pid ${process.pid})`,
+    ]);
     expect(await readdir(next.dir)).toEqual([".student-run.json"]);
-    await next.finish();
-    expect(await readdir(out)).toEqual([]);
+    expect(await readdir(dir)).toEqual(["s1.partial"]);
+  });
 
-    const unknown = join(dir, "s2");
-    await writeRun(`${unknown}.partial`, 9);
-    await expect(claimOutFolder(unknown, options())).rejects.toThrow(
-      `--out ${unknown}: ${unknown}.partial holds an unfinished student run (killed, or still running): delete it once no run writes there, or choose another --out`,
+  it("names the machine of an OUT.partial claimed on another one, which may still be running", async () => {
+    const out = join(dir, "s1");
+    await writeRun(`${out}.partial`, 9, false);
+    await writeFile(join(`${out}.partial`, ".student-run.json"), JSON.stringify({ pid: 1, host: "elsewhere" }));
+    await expect(claimOutFolder(out, options())).rejects.toThrow(
+      `--out ${out}: ${out}.partial was claimed by a run on elsewhere (pid 1), which may still be running: delete it once that run has stopped, or choose another --out`,
     );
-    expect(await seedIn(join(`${unknown}.partial`, "model", "model-card.json"))).toBe(9);
+    expect(await seedIn(join(`${out}.partial`, "model", "model-card.json"))).toBe(9);
+  });
+
+  it("of runs that find a stopped run's OUT.partial at once, lets one claim it and refuses the others", async () => {
+    const out = join(dir, "s1");
+    await writeRun(`${out}.partial`, 9, false);
+    const { pid } = spawnSync(process.execPath, ["-e", ""]);
+    await writeFile(join(`${out}.partial`, ".student-run.json"), JSON.stringify({ pid, host: hostname() }));
+    // Each claims, says how it went, and (the one that claimed) holds its claim until told to go.
+    const release = join(dir, "release");
+    const script = join(dir, "claim.mts");
+    await writeFile(
+      script,
+      `import { existsSync } from "node:fs";
+import { claimOutFolder } from ${JSON.stringify(join(import.meta.dirname, "out-folder.ts"))};
+try {
+  await claimOutFolder(process.argv[2], { overwrite: false, inputs: [] });
+  console.log("claimed");
+  while (!existsSync(process.argv[3])) await new Promise((r) => setTimeout(r, 50));
+} catch (error) {
+  console.log((error as Error).message);
+}
+`,
+    );
+    const tsx = join(import.meta.dirname, "../../../node_modules/.bin/tsx");
+    const children = Array.from({ length: 4 }, () => spawn(tsx, [script, out, release]));
+    const exited = children.map((child) => new Promise((done) => child.on("exit", done)));
+    const said = await Promise.all(
+      children.map(
+        (child, i) =>
+          new Promise<string>((done) => {
+            let text = "";
+            child.stdout.on("data", (chunk) => {
+              text += chunk;
+              if (text.includes("\n")) done(text.trim());
+            });
+            child.stderr.on("data", (chunk) => {
+              text += chunk;
+            });
+            exited[i]?.then(() => done(text.trim()));
+          }),
+      ),
+    );
+    await writeFile(release, "");
+    await Promise.all(exited);
+    expect(said.filter((line) => line === "claimed")).toHaveLength(1);
+    for (const line of said.filter((line) => line !== "claimed")) {
+      expect(line).toMatch(`--out ${out}: ${out}.partial is being written by another student run`);
+    }
+    expect(await readdir(join(`${out}.partial`))).toEqual([".student-run.json"]);
+    expect((await readdir(dir)).sort()).toEqual(["claim.mts", "release", "s1.partial"]);
+  }, 30_000);
+
+  it("never deletes an OUT.partial holding a complete run (a finish that was stopped) but says how to keep it", async () => {
+    const out = join(dir, "s1");
+    const claim = await claimOutFolder(out, options());
+    await writeRun(claim.dir, 9);
+    // A run written to OUT meanwhile: the finish refuses to replace it without --overwrite.
+    await writeRun(out, 5);
+    const keep = `keep it with \`mv ${out}.partial ${out}\``;
+    await expect(claim.finish()).rejects.toThrow(
+      `the run is complete in ${out}.partial but could not become --out ${out}: --out ${out} already holds a student run (summary.json, model/, quantization/): choose another --out, delete that folder, or pass --overwrite to replace it once the new run is complete; ${keep} once ${out} is moved aside, or choose another --out`,
+    );
+    await rm(out, { recursive: true });
+    // Its owner (this process's pid, so a stopped run's), an owner that stopped, or none: kept all the same.
+    const { pid } = spawnSync(process.execPath, ["-e", ""]);
+    for (const owner of ["keep", JSON.stringify({ pid, host: hostname() }), undefined]) {
+      if (owner === undefined) await rm(join(`${out}.partial`, ".student-run.json"));
+      else if (owner !== "keep") await writeFile(join(`${out}.partial`, ".student-run.json"), owner);
+      await expect(claimOutFolder(out, options(true))).rejects.toThrow(
+        `--out ${out}: ${out}.partial holds a complete student run (it has summary.json) that did not become --out: ${keep}, or choose another --out`,
+      );
+      expect(await seedIn(join(`${out}.partial`, "model", "model-card.json"))).toBe(9);
+    }
+    await writeFile(join(`${out}.partial`, ".student-run.json"), JSON.stringify({ pid: 1, host: "elsewhere" }));
+    await expect(claimOutFolder(out, options())).rejects.toThrow(
+      `holds a complete student run (it has summary.json) that did not become --out (written by a run on elsewhere (pid 1), which may still be running: wait until it has stopped): ${keep}`,
+    );
+    // Kept as told, it is a finished run that --overwrite replaces.
+    await rename(`${out}.partial`, out);
+    const next = await claimOutFolder(out, options(true));
+    await writeRun(next.dir, 11);
+    await next.finish();
+    expect(await seedIn(join(out, "model", "model-card.json"))).toBe(11);
+    expect((await readdir(out)).sort()).toEqual(["model", "quantization", "summary.json"]);
+  });
+
+  it("refuses an --out that is a symbolic link, naming the folder it points to", async () => {
+    const real = join(dir, "real");
+    await writeRun(real, 9);
+    const link = join(dir, "link");
+    await symlink(real, link);
+    for (const given of [link, `${link}/`]) {
+      for (const overwrite of [false, true]) {
+        const message = `--out ${given} is a symbolic link (to ${real}): give the real path instead, as the finished run is renamed into place at --out`;
+        expect(() => checkOutFolder(given, options(overwrite))).toThrow(message);
+        await expect(claimOutFolder(given, options(overwrite))).rejects.toThrow(message);
+      }
+    }
+    expect((await readdir(dir)).sort()).toEqual(["link", "real"]);
+    expect(await seedIn(join(real, "model", "model-card.json"))).toBe(9);
+  });
+
+  it("names OUT.partial as a path for an --out such as `.` (never `..partial`)", async () => {
+    const out = join(dir, "s2");
+    await mkdir(out);
+    await writeRun(`${out}.partial`, 9, false);
+    await expect(claimOutFolder(`${out}/.`, options())).rejects.toThrow(
+      `--out ${out}/.: ${out}.partial holds an unfinished student run`,
+    );
+    const inputs = [{ flag: "--cache", path: join(dir, "run.partial", "cache") }];
+    expect(() => checkOutFolder(`${join(dir, "run")}/.`, { overwrite: false, inputs })).toThrow(
+      `--out ${join(dir, "run")}/. uses the working folder ${join(dir, "run")}.partial (deleted or renamed as --out is written), which holds --cache`,
+    );
   });
 
   it("never mixes two runs: a finished run is refused, or with --overwrite replaced only once the new one is complete", async () => {
@@ -150,7 +272,7 @@ describe("a student run's --out", () => {
     );
     expect(check(dir)).toThrow(`--out ${dir} holds --val ${join(dir, "val")}: choose an --out outside it`);
     expect(check(join(dir, "run"))).toThrow(
-      `--out ${join(dir, "run")} uses ${join(dir, "run")}.partial, which holds --cache ${join(dir, "run.partial", "cache")}`,
+      `--out ${join(dir, "run")} uses the working folder ${join(dir, "run")}.partial (deleted or renamed as --out is written), which holds --cache ${join(dir, "run.partial", "cache")}: choose an --out outside it`,
     );
     expect(check(join(dir, "val2"))).not.toThrow();
   });

@@ -426,7 +426,6 @@ export async function runStudent(
     finetuned: config.finetune !== null,
   };
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
   // The uncalibrated float32 val logits (averaged over the test-time flips) behind the calibration and unsure rule, for later analysis.
   await writeFile(
     join(dir, "val-logits.json"),
@@ -437,5 +436,7 @@ export async function runStudent(
     join(dir, "student-confusion.svg"),
     confusionSvg(`${config.name} ${config.version} on val`, exported.evaluation.confusion, classIds),
   );
+  // Last: only a complete run has summary.json (what --overwrite may replace, see out-folder.ts).
+  await writeFile(join(dir, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
   return summary;
 }
