@@ -100,6 +100,10 @@ export function uploadFile(version: string, name: string, bytes: Uint8Array<Arra
   });
 }
 
+export function completeModel(version: string): Promise<Response> {
+  return call(`/v1/admin/models/${version}/complete`, { method: "POST", headers: adminHeaders() });
+}
+
 /** Publishes a folder through the admin API, checking each step; optionally promotes it. */
 export async function publish(folder: ModelFolder, channel?: "stable" | "beta"): Promise<void> {
   const { version } = folder.card;
@@ -109,7 +113,7 @@ export async function publish(folder: ModelFolder, channel?: "stable" | "beta"):
     const res = await uploadFile(version, name, bytes);
     if (res.status !== 200) throw new Error(`${name}: ${res.status} ${await res.text()}`);
   }
-  const done = await call(`/v1/admin/models/${version}/complete`, { method: "POST", headers: adminHeaders() });
+  const done = await completeModel(version);
   if (done.status !== 200) throw new Error(`complete: ${done.status} ${await done.text()}`);
   if (channel) {
     const moved = await postJson(`/v1/admin/channels/${channel}`, { version }, adminHeaders());

@@ -3,7 +3,17 @@ import { sha256Hex } from "@pifu/core";
 import { describe, expect, it } from "vitest";
 import { fileKey, legacyFileKey } from "../src/storage/files.js";
 import { getModel, markComplete } from "../src/storage/models.js";
-import { adminHeaders, call, errorOf, postJson, publish, putJson, tinyModelFolder, uploadFile } from "./fixtures.js";
+import {
+  adminHeaders,
+  call,
+  completeModel,
+  errorOf,
+  postJson,
+  publish,
+  putJson,
+  tinyModelFolder,
+  uploadFile,
+} from "./fixtures.js";
 
 const testEnv = env as unknown as { DB: D1Database; MODELS: R2Bucket };
 
@@ -103,7 +113,7 @@ describe("an interrupted publish", () => {
     expect((await call("/v1/models/4.0.0/files/model.json")).status).toBe(404);
     expect((await postJson("/v1/admin/channels/beta", { version: "4.0.0" }, adminHeaders())).status).toBe(404);
 
-    const early = await call("/v1/admin/models/4.0.0/complete", { method: "POST", headers: adminHeaders() });
+    const early = await completeModel("4.0.0");
     expect(early.status).toBe(409);
     expect((await errorOf(early)).message).toContain("group1-shard1of1.bin");
 
@@ -113,9 +123,6 @@ describe("an interrupted publish", () => {
 });
 
 describe("a card sent again while publishing", () => {
-  const completeStatus = async (version: string) =>
-    (await call(`/v1/admin/models/${version}/complete`, { method: "POST", headers: adminHeaders() })).status;
-
   it("keeps the uploads of files it lists unchanged and answers which files are still missing", async () => {
     const folder = await tinyModelFolder("4.1.0");
     const shard = "group1-shard1of1.bin";
@@ -133,7 +140,7 @@ describe("a card sent again while publishing", () => {
       missing: [shard],
     });
     expect((await uploadFile("4.1.0", shard, folder.files[shard]!)).status).toBe(200);
-    expect(await completeStatus("4.1.0")).toBe(200);
+    expect((await completeModel("4.1.0")).status).toBe(200);
   });
 
   it("forgets the upload of a file whose sha256 or size changed", async () => {
@@ -144,7 +151,7 @@ describe("a card sent again while publishing", () => {
     const replaced = await putJson("/v1/admin/models/4.2.0/card", fresh.card, adminHeaders());
     // Only the shard's bytes differ between the two folders.
     expect(((await replaced.json()) as { missing: string[] }).missing).toEqual(["group1-shard1of1.bin"]);
-    expect(await completeStatus("4.2.0")).toBe(409);
+    expect((await completeModel("4.2.0")).status).toBe(409);
   });
 });
 
@@ -230,7 +237,7 @@ describe("upload checks", () => {
     await putJson("/v1/admin/models/7.0.0/card", brokenCard, adminHeaders());
     for (const [name, bytes] of Object.entries(broken))
       expect((await uploadFile("7.0.0", name, bytes)).status).toBe(200);
-    const res = await call("/v1/admin/models/7.0.0/complete", { method: "POST", headers: adminHeaders() });
+    const res = await completeModel("7.0.0");
     expect(res.status).toBe(422);
     expect((await errorOf(res)).message).toContain("../secrets.bin");
     expect((await call("/v1/models/7.0.0/card")).status).toBe(404);
@@ -239,8 +246,6 @@ describe("upload checks", () => {
 
 describe("complete", () => {
   const shard = "group1-shard1of1.bin";
-  const completeOf = (version: string) =>
-    call(`/v1/admin/models/${version}/complete`, { method: "POST", headers: adminHeaders() });
 
   it.each([
     ["with the checksum R2 verified on upload", true],
@@ -254,7 +259,7 @@ describe("complete", () => {
     const changed = folder.files[shard]!.slice();
     changed[0] = (changed[0] ?? 0) ^ 0xff;
     await testEnv.MODELS.put(fileKey(version, file), changed, withChecksum ? { sha256: await sha256Hex(changed) } : {});
-    const res = await completeOf(version);
+    const res = await completeModel(version);
     expect(res.status).toBe(409);
     expect(await errorOf(res)).toEqual({
       code: "file_mismatch",
@@ -263,7 +268,7 @@ describe("complete", () => {
 
     // The right bytes, stored without a checksum, are hashed as they stream from R2.
     await testEnv.MODELS.put(fileKey(version, file), folder.files[shard]!);
-    expect((await completeOf(version)).status).toBe(200);
+    expect((await completeModel(version)).status).toBe(200);
   });
 });
 
@@ -313,7 +318,7 @@ describe("a card replaced while publishing", () => {
     expect(await markComplete(testEnv.DB, "8.0.0", verified!.cardText)).toBe(false);
     expect((await call("/v1/models/8.0.0/card")).status).toBe(404);
 
-    const done = await call("/v1/admin/models/8.0.0/complete", { method: "POST", headers: adminHeaders() });
+    const done = await completeModel("8.0.0");
     expect(done.status).toBe(200);
     expect(await cardOf("8.0.0")).toEqual(second.card);
   });

@@ -144,19 +144,30 @@ export function storedBytes(bytes: Uint8Array | undefined): StoredFile | undefin
 }
 
 /**
- * Checks every file the card lists against its bytes. `read` returns undefined for a missing file.
- * Returns the problems found; an empty list means every file matches.
+ * Checks every file the card lists, in the card's order, against what `stored` returns for it
+ * (undefined for a missing file). Returns the problems found; an empty list means every file matches.
  */
-export async function checkCardFiles(
+export async function checkStoredFiles(
   card: Pick<ModelCard, "files">,
-  read: (name: string) => Promise<Uint8Array | undefined>,
+  stored: (file: ModelFile) => Promise<StoredFile | undefined>,
 ): Promise<FileProblem[]> {
   const problems: FileProblem[] = [];
   for (const file of card.files) {
-    const problem = await fileProblem(file, storedBytes(await read(file.name)));
+    const problem = await fileProblem(file, await stored(file));
     if (problem) problems.push(problem);
   }
   return problems;
+}
+
+/**
+ * Checks every file the card lists against its bytes. `read` returns undefined for a missing file.
+ * Returns the problems found; an empty list means every file matches.
+ */
+export function checkCardFiles(
+  card: Pick<ModelCard, "files">,
+  read: (name: string) => Promise<Uint8Array | undefined>,
+): Promise<FileProblem[]> {
+  return checkStoredFiles(card, async (file) => storedBytes(await read(file.name)));
 }
 
 /** Parses a card and checks its files; throws with every problem listed. */

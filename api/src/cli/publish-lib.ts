@@ -120,15 +120,9 @@ export async function servedOn(client: ApiClient, channel: ChannelName): Promise
   return ((await res.json()) as ModelCard).version;
 }
 
-/**
- * Downloads the published card and every file and compares them with what was uploaded; the card
- * only when `cardChecked` is false (upload has not already downloaded and compared it).
- */
-async function verifyPublished(client: ApiClient, folder: ModelFolder, cardChecked: boolean): Promise<void> {
+/** Downloads every published file and compares its sha256 with the card's. */
+async function verifyPublished(client: ApiClient, folder: ModelFolder): Promise<void> {
   const { version } = folder.card;
-  if (!cardChecked && !sameCard(await publishedCard(client, version), folder.card)) {
-    throw new CliError(`the published card of ${version} differs from ${CARD_FILE}`);
-  }
   for (const file of folder.card.files) {
     const res = await client.ok(`/v1/models/${version}/files/${file.name}`, {}, `download ${file.name}`);
     const actual = await sha256Hex(new Uint8Array(await res.arrayBuffer()));
@@ -195,7 +189,10 @@ export async function publishModelDir(options: PublishOptions): Promise<ModelCar
   await checkReachable(client);
   const published = await upload(client, folder, log);
   // A version found already published had its card compared by upload: no second download.
-  await verifyPublished(client, folder, !published);
+  if (published && !sameCard(await publishedCard(client, version), folder.card)) {
+    throw new CliError(`the published card of ${version} differs from ${CARD_FILE}`);
+  }
+  await verifyPublished(client, folder);
   log(`${published ? "published" : "checked"} ${version} and verified every file by sha256`);
   if (!options.channel) return folder.card;
   // A rerun after an earlier run promoted it: another promote would only add a no-op to the channel's history.

@@ -5,7 +5,7 @@
  * it verified. A card may be replaced while files are uploading: objects are keyed by content
  * (storage/files.ts) and an upload counts only for the card it was checked against.
  */
-import { type FileProblem, fileProblem, ModelCardSchema, type StoredFile, storedBytes } from "@pifu/core";
+import { checkStoredFiles, fileProblem, ModelCardSchema, storedBytes } from "@pifu/core";
 import { Hono } from "hono";
 import type { AppEnv } from "../env.js";
 import { ApiError } from "../errors.js";
@@ -72,20 +72,13 @@ export const adminModelRoutes = new Hono<AppEnv>()
     if (missing.length > 0) throw new ApiError(409, "conflict", `files not uploaded yet: ${missing.join(", ")}`);
     // Only model.json's bytes are needed (for its manifest); the other files are checked from R2's checksums.
     let modelJson: Uint8Array | undefined;
-    const problems: FileProblem[] = [];
-    for (const file of model.card.files) {
+    const problems = await checkStoredFiles(model.card, async (file) => {
       const key = fileKey(version, file);
-      let stored: StoredFile | undefined;
-      if (file.name === model.card.modelFile) {
-        const object = await c.env.MODELS.get(key);
-        modelJson = object ? new Uint8Array(await object.arrayBuffer()) : undefined;
-        stored = storedBytes(modelJson);
-      } else {
-        stored = await storedObject(c.env.MODELS, key);
-      }
-      const problem = await fileProblem(file, stored);
-      if (problem) problems.push(problem);
-    }
+      if (file.name !== model.card.modelFile) return storedObject(c.env.MODELS, key);
+      const object = await c.env.MODELS.get(key);
+      modelJson = object ? new Uint8Array(await object.arrayBuffer()) : undefined;
+      return storedBytes(modelJson);
+    });
     if (problems.length > 0) {
       throw new ApiError(
         409,
