@@ -173,16 +173,16 @@ export async function updateFromChannel(
   }
   const card = parseCard(json, url);
   const embeddedDir = options.embeddedDir ?? EMBEDDED_MODEL_DIR;
+  const channelIsOlder = compareVersions(card.version, currentVersion) < 0;
   // Only a channel version older than the one in use needs the built-in card (channelMove); its files
   // are fetched only when the move is to it.
-  const builtIn = compareVersions(card.version, currentVersion) < 0 ? await fetchEmbeddedCard(embeddedDir) : undefined;
+  const builtIn = channelIsOlder ? await fetchEmbeddedCard(embeddedDir) : undefined;
   const move = channelMove(card.version, currentVersion, builtIn?.version ?? currentVersion);
   if (move === "none") return { kind: "none", channelVersion: card.version };
   const changed = (): UpdateResult | undefined =>
     latestSettings().channel === channel ? undefined : { kind: "channelChanged", channel };
   const stale = changed();
   if (stale) return stale;
-  const switched = compareVersions(card.version, currentVersion) < 0;
   const toBuiltIn = move === "embedded" && builtIn ? builtIn : undefined;
   const target = toBuiltIn ?? card;
   const version = target.version;
@@ -215,10 +215,14 @@ export async function updateFromChannel(
   try {
     const settings = latestSettings();
     if (toBuiltIn) await useEmbeddedAsActive(settings);
-    else await storeAsActive(folder, settings, switched);
+    else await storeAsActive(folder, settings, channelIsOlder);
   } catch (error) {
     classifier.dispose();
     return failed("store", error);
   }
-  return { kind: "updated", model: { classifier, source: toBuiltIn ? "embedded" : "downloaded" }, switched };
+  return {
+    kind: "updated",
+    model: { classifier, source: toBuiltIn ? "embedded" : "downloaded" },
+    switched: channelIsOlder,
+  };
 }

@@ -68,11 +68,8 @@ export async function fetchEmbeddedCard(dir = EMBEDDED_MODEL_DIR): Promise<Model
   return fetchCard(`${dir}model-card.json`);
 }
 
-/** The built-in default's files for `card`, each size and sha256 checked. */
-export async function fetchEmbeddedFiles(card: ModelCard, dir = EMBEDDED_MODEL_DIR): Promise<ModelFolder> {
-  return fetchVerifiedFiles(card, (name) => `${dir}${encodeURIComponent(name)}`);
-}
-
-export async function fetchEmbeddedModel(dir = EMBEDDED_MODEL_DIR): Promise<ModelFolder> {
-  return fetchEmbeddedFiles(await fetchEmbeddedCard(dir), dir);
+/** The built-in default's card and files, each size and sha256 checked. */
+export async function fetchEmbeddedModel(): Promise<ModelFolder> {
+  const card = await fetchEmbeddedCard();
+  return fetchVerifiedFiles(card, (name) => `${EMBEDDED_MODEL_DIR}${encodeURIComponent(name)}`);
 }
