@@ -134,19 +134,17 @@ async function combine(files: string[]): Promise<{ result: OodProxyResult; comma
     if (JSON.stringify(run.config) !== JSON.stringify(first.config) || run.kd !== first.kd)
       throw new Error(`${files[i]} was run with another configuration than ${files[0]}`);
   }
-  const byClass = new Map<string, HeldOutResult>();
-  const fileOf = new Map<string, string>();
+  const byClass = new Map<string, { fold: HeldOutResult; file: string }>();
   for (const [i, run] of runs.entries()) {
     const file = files[i] as string;
     for (const fold of run.folds) {
-      const earlier = fileOf.get(fold.heldOut);
+      const earlier = byClass.get(fold.heldOut);
       if (earlier !== undefined)
-        throw new Error(`--combine: the ${fold.heldOut} fold is in both ${earlier} and ${file}; keep one of them`);
-      byClass.set(fold.heldOut, fold);
-      fileOf.set(fold.heldOut, file);
+        throw new Error(`--combine: the ${fold.heldOut} fold is in both ${earlier.file} and ${file}; keep one of them`);
+      byClass.set(fold.heldOut, { fold, file });
     }
   }
-  const folds = SKIN8_CLASS_IDS.flatMap((id) => byClass.get(id) ?? []);
+  const folds = SKIN8_CLASS_IDS.flatMap((id) => byClass.get(id)?.fold ?? []);
   return {
     result: {
       seed: first.seed,

@@ -6,9 +6,10 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { BackboneSpec } from "../backbones/index.js";
+import { writeFileAtomic } from "../fs/write-atomic.js";
 
 export const DEFAULT_CACHE_DIR = ".cache/features";
 
@@ -25,13 +26,6 @@ export function backboneCacheKey(backboneSha256: string, spec: BackboneSpec): st
     )
     .digest("hex")
     .slice(0, 24);
-}
-
-/** Write then rename, so a killed run never leaves a half-written entry. */
-async function writeAtomically(path: string, data: string | Float32Array): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, data);
-  await rename(tmp, path);
 }
 
 export class FeatureCache {
@@ -66,7 +60,7 @@ export class FeatureCache {
     const all = new Float32Array(this.dim + 1);
     all.set(features);
     all[this.dim] = lambda;
-    await writeAtomically(path, all);
+    await writeFileAtomic(path, all);
   }
 }
 
@@ -95,6 +89,6 @@ export class DecodeFailureCache {
   async put(sha256: string, reason: string): Promise<void> {
     const path = this.pathFor(sha256);
     await mkdir(dirname(path), { recursive: true });
-    await writeAtomically(path, JSON.stringify({ reason }));
+    await writeFileAtomic(path, JSON.stringify({ reason }));
   }
 }

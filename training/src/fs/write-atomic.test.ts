@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { writeFileAtomicSync } from "./write-atomic.js";
+import { writeFileAtomic, writeFileAtomicSync } from "./write-atomic.js";
 
 let dir: string;
 beforeEach(async () => {
@@ -28,5 +28,15 @@ describe("writeFileAtomicSync", () => {
     expect(() => writeFileAtomicSync(path, "new")).toThrow();
     expect(await readFile(join(path, "kept.txt"), "utf8")).toBe("kept");
     expect(await readdir(dir)).toEqual(["taken"]);
+  });
+
+  it("writes the same way asynchronously", async () => {
+    const path = join(dir, "entry.f32");
+    await writeFileAtomic(path, new Float32Array([1, 2]));
+    expect(new Float32Array((await readFile(path)).buffer.slice(0))).toEqual(new Float32Array([1, 2]));
+    const taken = join(dir, "taken");
+    await mkdir(taken);
+    await expect(writeFileAtomic(taken, "new")).rejects.toThrow();
+    expect((await readdir(dir)).sort()).toEqual(["entry.f32", "taken"]);
   });
 });

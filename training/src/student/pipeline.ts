@@ -3,7 +3,7 @@
  * curriculum) → optional tail fine-tuning → temperature scaling and unsure rule on val → export
  * (quantized) with a model card → evaluation of the exported folder exactly as the PWA runs it.
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DEFAULT_PREPROCESS, SKIN8_CLASSES, type UnsureRule } from "@pifu/core";
 import type * as tfl from "@tensorflow/tfjs-layers";
@@ -425,7 +425,6 @@ export async function runStudent(
     quantization,
     finetuned: config.finetune !== null,
   };
-  await mkdir(dir, { recursive: true });
   // The uncalibrated float32 val logits (averaged over the test-time flips) behind the calibration and unsure rule, for later analysis.
   await writeFile(
     join(dir, "val-logits.json"),

@@ -87,7 +87,7 @@ export function seedRunFrom(run: string, summary: SummaryFields): SeedRun {
 const NOT_COMPARED = ["seed", "out", "train", "val", "cache"];
 
 /** What should be equal across the runs of a group: the config less `NOT_COMPARED`. */
-export function runSetup(summary: SummaryFields): Record<string, unknown> {
+function runSetup(summary: SummaryFields): Record<string, unknown> {
   return Object.fromEntries(Object.entries(summary.config).filter(([key]) => !NOT_COMPARED.includes(key)));
 }
 
@@ -96,7 +96,7 @@ const classesOf = (summary: SummaryFields) => Object.keys(summary.exported.evalu
 const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
 
 /** The dotted path of the first key whose values differ (objects compared key by key), if any. */
-export function firstDifference(a: unknown, b: unknown, path = ""): string | undefined {
+function firstDifference(a: unknown, b: unknown, path = ""): string | undefined {
   if (!isRecord(a) || !isRecord(b)) return JSON.stringify(a) === JSON.stringify(b) ? undefined : path;
   for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
     const found = firstDifference(a[key], b[key], path ? `${path}.${key}` : key);
@@ -122,18 +122,19 @@ export function checkSameSetup(
       JSON.stringify(key.split(".").reduce((x, k) => (isRecord(x) ? x[k] : undefined), setup)) ?? "absent";
     return `group "${group}": ${first.run} and ${other} differ in ${key} (${valueIn(a)} vs ${valueIn(b)})`;
   };
+  const classes = { classes: classesOf(first.summary) };
   for (const other of rest) {
-    const classes = { classes: classesOf(first.summary) };
     const otherClasses = { classes: classesOf(other.summary) };
     if (firstDifference(classes, otherClasses) !== undefined)
       throw new Error(
         `${describe("classes", classes, otherClasses, other.run)}; runs of a group must share their classes`,
       );
   }
+  const setup = runSetup(first.summary);
   for (const other of rest) {
-    const key = firstDifference(runSetup(first.summary), runSetup(other.summary));
-    if (key !== undefined)
-      return `${describe(key, runSetup(first.summary), runSetup(other.summary), other.run)}; its spread is not the seed's alone`;
+    const otherSetup = runSetup(other.summary);
+    const key = firstDifference(setup, otherSetup);
+    if (key !== undefined) return `${describe(key, setup, otherSetup, other.run)}; its spread is not the seed's alone`;
   }
   return undefined;
 }
