@@ -6,6 +6,7 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BackboneSpec } from "../../training/src/backbones/registry.js";
 import { initBackend } from "../../training/src/backend/index.js";
+import { readDataset, SKIN8_ONLY } from "../../training/src/data/dataset.js";
 import { decodeImage } from "../../training/src/data/decode.js";
 import { exportModelFolder } from "../../training/src/export/card.js";
 import { testCardFields, tinyClassifier } from "../../training/src/export/test-model.js";
@@ -44,7 +45,7 @@ describe("packSplit", () => {
   it("stores every photo as a JPEG of its contract pixels, indexed by offset with its skin8 label", async () => {
     const out = join(dir, "split");
     await mkdir(out);
-    const packed = await packSplit(join(dir, "data"), out, "train", SIDE, 95);
+    const packed = await packSplit(await readDataset(join(dir, "data"), SKIN8_ONLY), out, "train", SIDE, 95);
     expect(packed.photos).toBe(7);
     const index = JSON.parse(await readFile(join(out, "train.json"), "utf8")) as PackedSplit;
     const blob = await readFile(join(out, "train.bin"));
@@ -88,7 +89,8 @@ describe("packParity and packBackbones", () => {
   it("keeps exact val pixels with the student's and each backbone's tfjs outputs, and describes the backbones", async () => {
     const out = join(dir, "parity");
     await mkdir(out);
-    const count = await packParity(join(dir, "data"), out, join(dir, "student"), [backbone], 4, SIDE);
+    const { items } = await readDataset(join(dir, "data"), SKIN8_ONLY);
+    const count = await packParity(items, out, join(dir, "student"), [backbone], 4, SIDE);
     expect(count).toBe(4);
     const pixels = await readFile(join(out, "parity.bin"));
     expect(pixels.length).toBe(4 * SIDE * SIDE * 3);

@@ -20,7 +20,7 @@ import { loadLayersModelFrom } from "../../training/src/backbones/load.js";
 import { type BackboneSpec, resolveBackbone } from "../../training/src/backbones/registry.js";
 import { initBackend, tf } from "../../training/src/backend/index.js";
 import { int, side as sideFlag } from "../../training/src/cli/parse.js";
-import { readDataset, SKIN8_ONLY } from "../../training/src/data/dataset.js";
+import { type Dataset, type DatasetItem, readDataset, SKIN8_ONLY } from "../../training/src/data/dataset.js";
 import { decodeImage } from "../../training/src/data/decode.js";
 import { openModelDir } from "../../training/src/evaluate/model-dir.js";
 import { DEFAULT_STUDENT_CONFIG } from "../../training/src/student/config.js";
@@ -38,8 +38,7 @@ async function contractPixels(path: string, side: number): Promise<Uint8Array> {
 }
 
 /** OUT/NAME.bin (the JPEGs back to back) and OUT/NAME.json (where each starts, its label). */
-export async function packSplit(dir: string, out: string, name: string, side: number, quality: number) {
-  const dataset = await readDataset(dir, SKIN8_ONLY);
+export async function packSplit(dataset: Dataset, out: string, name: string, side: number, quality: number) {
   const chunks: Buffer[] = [];
   const packed: PackedSplit = { side, classes: dataset.classes, index: [] };
   let offset = 0;
@@ -53,7 +52,7 @@ export async function packSplit(dir: string, out: string, name: string, side: nu
   }
   await writeFile(join(out, `${name}.bin`), Buffer.concat(chunks));
   await writeFile(join(out, `${name}.json`), JSON.stringify(packed));
-  return { photos: packed.index.length, bytes: offset, classes: dataset.classes };
+  return { photos: packed.index.length, bytes: offset };
 }
 
 function predictRows(model: { predict(x: tf.Tensor): tf.Tensor | tf.Tensor[] }, input: tf.Tensor): number[][] {
@@ -66,14 +65,13 @@ function predictRows(model: { predict(x: tf.Tensor): tf.Tensor | tf.Tensor[] }, 
  * by backbone name).
  */
 export async function packParity(
-  valDir: string,
+  items: readonly DatasetItem[],
   out: string,
   studentDir: string,
   backbones: readonly BackboneSpec[],
   count: number,
   side: number,
 ) {
-  const items = (await readDataset(valDir, SKIN8_ONLY)).items;
   const picked = items.filter((_, i) => i % Math.max(1, Math.floor(items.length / count)) === 0).slice(0, count);
   const size = side * side * 3;
   const pixels = new Uint8Array(picked.length * size);
@@ -159,17 +157,17 @@ async function main(): Promise<void> {
   await initBackend("wasm");
   await mkdir(o.out, { recursive: true });
   const backbones = o.backbones.split(",").map((name) => resolveBackbone(name.trim()).spec);
-  for (const [name, dir, quality] of [
-    ["val", o.val, o.valQuality],
-    ["train", o.train, o.trainQuality],
+  const val = await readDataset(o.val, SKIN8_ONLY);
+  for (const [name, dataset, quality] of [
+    ["val", val, o.valQuality],
+    ["train", await readDataset(o.train, SKIN8_ONLY), o.trainQuality],
   ] as const) {
-    const packed = await packSplit(dir, o.out, name, o.side, quality);
+    const packed = await packSplit(dataset, o.out, name, o.side, quality);
     console.log(`${name}: ${packed.photos} photos, ${(packed.bytes / 2 ** 20).toFixed(1)} MiB`);
   }
-  const { classes } = await readDataset(o.val, SKIN8_ONLY);
-  const count = await packParity(o.val, o.out, o.model, backbones, o.parity, o.side);
+  const count = await packParity(val.items, o.out, o.model, backbones, o.parity, o.side);
   console.log(`parity: ${count} val photos with the tfjs outputs of ${o.model} and ${o.backbones}`);
-  await packBackbones(o.out, classes, backbones);
+  await packBackbones(o.out, val.classes, backbones);
 }
 
 if (isMain(import.meta.url)) runMain("pack", main);

@@ -168,6 +168,22 @@ class BatchNorm(nn.Module):
         return out
 
 
+@torch.no_grad()
+def load_linear(linear, name, weights):
+    """Sets a torch Linear from the tfjs Dense weights `name`/kernel ([in, out]) and `name`/bias."""
+    linear.weight.copy_(torch.from_numpy(weights[f"{name}/kernel"].T.copy()))
+    if linear.bias is not None:
+        linear.bias.copy_(torch.from_numpy(weights[f"{name}/bias"]))
+
+
+def linear_tf_weights(linear, name):
+    """A torch Linear's weights as the tfjs Dense layer `name` holds them."""
+    out = {f"{name}/kernel": linear.weight.detach().float().cpu().numpy().T}
+    if linear.bias is not None:
+        out[f"{name}/bias"] = linear.bias.detach().float().cpu().numpy()
+    return out
+
+
 class Dense(nn.Module):
     def __init__(self, name, cfg, weights):
         super().__init__()
@@ -177,20 +193,14 @@ class Dense(nn.Module):
         self.act = activation(cfg.get("activation"))
         self.load(weights)
 
-    @torch.no_grad()
     def load(self, weights):
-        self.linear.weight.copy_(torch.from_numpy(weights[f"{self.tf_name}/kernel"].T.copy()))
-        if self.linear.bias is not None:
-            self.linear.bias.copy_(torch.from_numpy(weights[f"{self.tf_name}/bias"]))
+        load_linear(self.linear, self.tf_name, weights)
 
     def forward(self, x):
         return self.act(self.linear(x))
 
     def tf_weights(self):
-        out = {f"{self.tf_name}/kernel": self.linear.weight.detach().float().cpu().numpy().T}
-        if self.linear.bias is not None:
-            out[f"{self.tf_name}/bias"] = self.linear.bias.detach().float().cpu().numpy()
-        return out
+        return linear_tf_weights(self.linear, self.tf_name)
 
 
 class Lambda(nn.Module):

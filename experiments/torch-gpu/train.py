@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tfjs_port import load_tfjs, tf_weights  # noqa: E402
+from tfjs_port import linear_tf_weights, load_linear, load_tfjs, tf_weights  # noqa: E402
 
 DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 STUDENT = "mobilenet_v2_0.35"
@@ -93,14 +93,15 @@ def load_split(work, split):
 class Classifier(nn.Module):
     def __init__(self, kind, pack, classes):
         super().__init__()
-        backbone = read_pack(pack)["backbones"][kind]
+        described = read_pack(pack)
+        backbone = described["backbones"][kind]
         self.kind = kind
         self.value_range = backbone["range"]
         self.tap = backbone["layer"]
         self.backbone = load_tfjs(os.path.join(pack, backbone["folder"]), [self.tap] if self.tap else None)
         with torch.no_grad():
             dim = self.embed(torch.zeros(1, 3, 64, 64)).shape[1]
-        head = read_pack(pack)["heads"]["student" if kind == STUDENT else "teacher"]
+        head = described["heads"]["student" if kind == STUDENT else "teacher"]
         if len(head["hidden"]) != 1:
             raise ValueError(f"heads with one hidden layer only, got {head['hidden']}")
         self.hidden = nn.Linear(dim, head["hidden"][0])
@@ -122,15 +123,19 @@ class Classifier(nn.Module):
         """Every weight by TensorFlow.js name: the backbone's own, the head's named as models/default's."""
         weights = tf_weights(self.backbone)
         for name, layer in self.head_layers():
-            weights[f"{name}/kernel"] = layer.weight.detach().float().cpu().numpy().T
-            weights[f"{name}/bias"] = layer.bias.detach().float().cpu().numpy()
+            weights.update(linear_tf_weights(layer, name))
         return weights
 
-    @torch.no_grad()
     def load_head(self, weights):
         for name, layer in self.head_layers():
-            layer.weight.copy_(torch.from_numpy(weights[f"{name}/kernel"].T.copy()))
-            layer.bias.copy_(torch.from_numpy(weights[f"{name}/bias"]))
+            load_linear(layer, name, weights)
+
+
+def load_kept(kind, pack, classes, path):
+    """A Classifier on the device with the state a run saved at `path` (its weight average)."""
+    model = Classifier(kind, pack, classes).to(DEVICE).to(memory_format=torch.channels_last)
+    model.load_state_dict(torch.load(path, map_location=DEVICE))
+    return model
 
 
 # ---------- augmentation (on the GPU, one draw per photo per step) ----------
@@ -282,9 +287,14 @@ class Ema:
 
 
 def save_weights(model, work, name):
-    """float32 little-endian in the sorted order of the TensorFlow.js names (results' "weights")."""
+    """
+    float32 little-endian in the sorted order of the TensorFlow.js names; returns that layout
+    (results' "weights": name and shape of each).
+    """
     weights = model.export()
-    np.concatenate([weights[n].astype("<f4").ravel() for n in sorted(weights)]).tofile(os.path.join(work, f"{name}.bin"))
+    names = sorted(weights)
+    np.concatenate([weights[n].astype("<f4").ravel() for n in names]).tofile(os.path.join(work, f"{name}.bin"))
+    return [{"name": n, "shape": list(weights[n].shape)} for n in names]
 
 
 def shuffled_batches(count, batch, gen):
@@ -332,9 +342,7 @@ def run(spec):
     model = Classifier(spec["kind"], pack, classes).to(DEVICE).to(memory_format=torch.channels_last)
     teachers = []
     for path, kind in spec.get("teachers", []):
-        teacher = Classifier(kind, pack, classes).to(DEVICE).to(memory_format=torch.channels_last)
-        teacher.load_state_dict(torch.load(path, map_location=DEVICE))
-        teachers.append(teacher.eval())
+        teachers.append(load_kept(kind, pack, classes, path).eval())
 
     head = [p for n, p in model.named_parameters() if not n.startswith("backbone.")]
     decay = [p for n, p in model.named_parameters() if n.startswith("backbone.") and p.ndim > 1]
@@ -380,14 +388,12 @@ def run(spec):
 
     raw_logits = val_logits(model, val_x)
     if spec.get("keep") == "last":
-        save_weights(model, work, spec["name"])
+        layout = save_weights(model, work, spec["name"])
     model.load_state_dict(ema.shadow)
     logits = val_logits(model, val_x)
     torch.save(model.state_dict(), os.path.join(work, f"{spec['name']}.pt"))
     if spec.get("keep") != "last":
-        save_weights(model, work, spec["name"])
-    weights_out = model.export()
-    names = sorted(weights_out)
+        layout = save_weights(model, work, spec["name"])
     result = {
         "name": spec["name"],
         "spec": {k: v for k, v in spec.items() if k not in ("work", "pack")},
@@ -397,7 +403,7 @@ def run(spec):
         "ema": metrics(logits, val_y, classes),
         "last": metrics(raw_logits, val_y, classes),
         "valLogits": [[round(v, 4) for v in row] for row in logits.cpu().tolist()],
-        "weights": [{"name": n, "shape": list(weights_out[n].shape)} for n in names],
+        "weights": layout,
         "curve": curve,
     }
     with open(os.path.join(work, f"{spec['name']}.json"), "w") as f:
@@ -580,8 +586,7 @@ def write_ensemble_train_logits(args, results, classes, logfile):
     train_x, _ = load_split(args.work, "train")
     total = None
     for name, run in results.items():
-        model = Classifier(run["spec"]["kind"], args.pack, classes).to(DEVICE).to(memory_format=torch.channels_last)
-        model.load_state_dict(torch.load(os.path.join(args.work, f"{name}.pt"), map_location=DEVICE))
+        model = load_kept(run["spec"]["kind"], args.pack, classes, os.path.join(args.work, f"{name}.pt"))
         logits = flip_logits(model, train_x).cpu()
         total = logits if total is None else total + logits
     mean = (total / len(results)).numpy().astype("<f4")
