@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Scores weights that train.py kept (NAME.bin beside results.json) on the packed val photos, in
+"""Scores weights that train.py kept (NAME.bin beside its results.json) on the packed val photos, in
 float32 on whatever device is here, and the mean of their logits.
 
-  python3 score.py --pack .gpu-pack --results OUT/results.json OUT/a.bin OUT/b.bin ...
+  python3 score.py --pack .gpu-pack OUT/a.bin OUT/b.bin OTHER-OUT/c.bin ...
 """
 import argparse
 import json
@@ -29,26 +29,34 @@ def read_kept(path, layout):
     return weights
 
 
+def kept_model(path, pack, classes):
+    """(name, float32 Classifier on the device) for NAME.bin, read with the layout its results.json records."""
+    name = os.path.basename(path).removesuffix(".bin")
+    with open(os.path.join(os.path.dirname(path), "results.json")) as f:
+        run = json.load(f)["runs"][name]
+    model = train.Classifier(run["spec"]["kind"], pack, classes)
+    weights = read_kept(path, run["weights"])
+    load_tf_weights(model.backbone, weights)
+    model.load_head(weights)
+    return name, model.to(train.DEVICE)
+
+
+def read_split(pack, split):
+    """(uint8 NCHW images on the device, labels, classes, photo ids)."""
+    images, labels, classes, ids = train.decode_split(pack, split)
+    return torch.from_numpy(images).permute(0, 3, 1, 2).contiguous().to(train.DEVICE), torch.from_numpy(labels), classes, ids
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--pack", default=".gpu-pack")
-    parser.add_argument("--results", required=True, help="the results.json written with the .bin files")
     parser.add_argument("bins", nargs="+")
     args = parser.parse_args()
-    with open(args.results) as f:
-        runs = json.load(f)["runs"]
-    images, labels, classes, _ = train.decode_split(args.pack, "val")
-    val_x = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous().to(train.DEVICE)
-    val_y = torch.from_numpy(labels)
+    val_x, val_y, classes, _ = read_split(args.pack, "val")
     all_logits = []
     for path in args.bins:
-        name = os.path.basename(path).removesuffix(".bin")
-        run = runs[name]
-        model = train.Classifier(run["spec"]["kind"], args.pack, len(classes))
-        weights = read_kept(path, run["weights"])
-        load_tf_weights(model.backbone, weights)
-        model.load_head(weights)
-        logits = train.val_logits(model.to(train.DEVICE), val_x, bfloat16=False).cpu()
+        name, model = kept_model(path, args.pack, len(classes))
+        logits = train.val_logits(model, val_x, bfloat16=False).cpu()
         all_logits.append(logits)
         m = train.metrics(logits, val_y, len(classes))
         print(f"{name}: accuracy {m['accuracy']:.3f} macro-F1 {m['macroF1']:.3f}", flush=True)

@@ -577,25 +577,35 @@ def plan_teachers(args, common, summary, val_y, classes, logfile):
 
 
 def write_ensemble_train_logits(args, results, classes, logfile):
-    """
-    OUT/ensemble-train-logits.bin: the stage-1 ensemble's mean logits on every train photo in each
-    flip view, float32 [views, photos, classes] in train.json's photo order, with
-    ensemble-train-logits.json naming views, photo ids and models: soft targets a student trained
-    elsewhere (the tfjs pipeline) could distil from.
-    """
+    """The stage-1 ensemble's soft targets on the train photos (write_train_logits)."""
     train_x, _ = load_split(args.work, "train")
-    total = None
-    for name, run in results.items():
-        model = load_kept(run["spec"]["kind"], args.pack, classes, os.path.join(args.work, f"{name}.pt"))
-        logits = flip_logits(model, train_x).cpu()
-        total = logits if total is None else total + logits
-    mean = (total / len(results)).numpy().astype("<f4")
-    mean.tofile(os.path.join(args.out, "ensemble-train-logits.bin"))
+    models = (load_kept(run["spec"]["kind"], args.pack, classes, os.path.join(args.work, f"{name}.pt")) for name, run in results.items())
     with open(os.path.join(args.work, "train-meta.json")) as f:
-        ids = json.load(f)["ids"]
-    with open(os.path.join(args.out, "ensemble-train-logits.json"), "w") as f:
-        json.dump({"views": list(FLIPS), "ids": ids, "shape": list(mean.shape), "models": list(results)}, f)
-    log(f"ensemble train logits: {list(mean.shape)} from {len(results)} models", logfile)
+        meta = json.load(f)
+    write_train_logits(args.out, mean_flip_logits(models, train_x), meta["ids"], meta["classes"], list(results), logfile)
+
+
+def mean_flip_logits(models, images):
+    """[views, photos, classes]: the models' mean logits on every photo in each of core's flip views."""
+    total, count = None, 0
+    for model in models:
+        logits = flip_logits(model, images).cpu()
+        total, count = (logits if total is None else total + logits), count + 1
+    return total / count
+
+
+def write_train_logits(out, mean, ids, classes, models, logfile):
+    """
+    OUT/ensemble-train-logits.bin: an ensemble's mean logits on every train photo in each flip view,
+    float32 [views, photos, classes] in train.json's photo order, with ensemble-train-logits.json
+    naming views, photo ids, class ids and models: soft targets a student trained elsewhere (the tfjs pipeline,
+    `npm run student -- --teacher-logits`) distils from.
+    """
+    mean = mean.numpy().astype("<f4")
+    mean.tofile(os.path.join(out, "ensemble-train-logits.bin"))
+    with open(os.path.join(out, "ensemble-train-logits.json"), "w") as f:
+        json.dump({"views": list(FLIPS), "ids": ids, "classes": classes, "shape": list(mean.shape), "models": models}, f)
+    log(f"ensemble train logits: {list(mean.shape)} from {len(models)} models", logfile)
 
 
 def keep_weights(args, names, logfile):

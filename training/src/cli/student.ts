@@ -8,6 +8,7 @@ import { runMain } from "@pifu/core/cli";
 import { Command, Option } from "commander";
 import { AUGMENT_PRESETS, MIX_MODES } from "../augment/index.js";
 import { type BackendName, initBackend } from "../backend/index.js";
+import { readTeacherLogits } from "../distill/teacher-logits.js";
 import { QUANTIZATIONS, type Quantization } from "../export/quantize.js";
 import {
   DEFAULT_STUDENT_CONFIG,
@@ -89,6 +90,10 @@ const program = new Command()
   .option("--teacher-epochs <n>", `teacher epochs (default ${d.teacher.epochs})`, num("teacher-epochs"))
   .option("--single-teacher", "one teacher over all classes instead of one per subset")
   .option("--no-kd", "train the student without distillation")
+  .option(
+    "--teacher-logits <file.json>",
+    "distil from an ensemble's soft targets computed elsewhere (experiments/torch-gpu's ensemble-train-logits.json, its .bin beside it) instead of per-subset teachers",
+  )
   .option("--kd-alpha <a>", `weight of the KD term (default ${d.kd?.alpha})`, num("kd-alpha"))
   .option("--kd-temperature <t>", `distillation temperature T (default ${d.kd?.temperature})`, num("kd-temperature"))
   .option("--no-curriculum", "train on every image from the first epoch")
@@ -213,6 +218,7 @@ interface Flags extends FineTuneFlags {
   teacherEpochs?: number;
   singleTeacher?: boolean;
   kd: boolean;
+  teacherLogits?: string;
   kdAlpha?: number;
   kdTemperature?: number;
   curriculum: boolean;
@@ -261,6 +267,7 @@ async function main(): Promise<void> {
       perSubset: f.singleTeacher ? false : c.teacher.perSubset,
     },
     kd: f.kd && c.kd ? { alpha: f.kdAlpha ?? c.kd.alpha, temperature: f.kdTemperature ?? c.kd.temperature } : null,
+    ...(f.teacherLogits !== undefined ? { teacherLogits: f.teacherLogits } : {}),
     curriculum:
       f.curriculum && c.curriculum
         ? {
@@ -280,6 +287,8 @@ async function main(): Promise<void> {
     foldBatchNorm: f.foldBatchnorm && c.foldBatchNorm,
   };
   validateStudentConfig(config);
+  // Read now: a bad file is refused before hours of caching and training.
+  const teacherLogits = config.teacherLogits === undefined ? undefined : await readTeacherLogits(config.teacherLogits);
   const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
   // Before any work: --out must take a new run (refused: a file, another run, something else), and
   // the run is written to OUT.partial, which becomes --out only once complete.
@@ -290,6 +299,7 @@ async function main(): Promise<void> {
       { flag: "--val", path: config.val, photos: true },
       { flag: "--cache", path: config.cache },
       ...(existsSync(config.backbone) ? [{ flag: "--backbone", path: config.backbone }] : []),
+      ...(config.teacherLogits === undefined ? [] : [{ flag: "--teacher-logits", path: config.teacherLogits }]),
     ],
     log,
   });
@@ -307,7 +317,7 @@ async function main(): Promise<void> {
       finetune: config.finetune,
       log,
     });
-    summary = await runStudent(config, out.dir, log);
+    summary = await runStudent(config, out.dir, log, teacherLogits);
   } catch (error) {
     await out.abandon();
     throw error;

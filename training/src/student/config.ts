@@ -32,6 +32,12 @@ export interface StudentConfig {
   subsets: { manyAt: number; fewBelow: number };
   teacher: { head: HeadSpec; epochs: number; learningRate: number; features: "concat" | "student"; perSubset: boolean };
   kd: { alpha: number; temperature: number } | null;
+  /**
+   * Distil from these soft targets (the .json of a teacher-logits pair, distill/teacher-logits.ts: an
+   * ensemble trained elsewhere, such as experiments/torch-gpu) instead of training per-subset
+   * teachers; needs `kd`. The ablation rows keep their feature teachers.
+   */
+  teacherLogits?: string;
   curriculum: { balancedPerClass: number; rampEpochs: number } | null;
   head: HeadSpec;
   loss: LossSpec;

@@ -6,14 +6,16 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SKIN8_CLASS_IDS } from "@pifu/core";
+import { SKIN8_CLASS_IDS, sha256Hex } from "@pifu/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadLayersModelFrom } from "../backbones/load.js";
 import { initBackend } from "../backend/index.js";
+import { teacherLogitsBin } from "../distill/teacher-logits.js";
 import { openModelDir } from "../evaluate/model-dir.js";
 import { evaluateModel } from "../evaluate/run.js";
-import { runScriptOk } from "../testing/cli.js";
+import { runScript, runScriptOk } from "../testing/cli.js";
 import { writeMobilenetNamedBackbone, writeSyntheticSet } from "../testing/fixtures.js";
+import { writeTeacherLogits } from "../testing/teacher-logits.js";
 import type { StudentSummary } from "./pipeline.js";
 
 const INPUT = 32;
@@ -196,4 +198,84 @@ describe("npm run student on some of the skin8 classes (a leave-one-class-out fo
     ).toEqual([3, 3, 3, 3]);
     expect((await readdir(fold)).sort()).toEqual(["cache", "run", "train", "val"]);
   }, 240_000);
+});
+
+describe("npm run student distilling an ensemble's soft targets (--teacher-logits)", () => {
+  /** A pair for the tiny train set whose teacher says class (label + shift) mod 8 with a wide margin. */
+  async function teacherSaying(shift: number, name: string): Promise<string> {
+    const photos = SKIN8_CLASS_IDS.flatMap((classId, label) =>
+      [...Array(8).keys()].map((i) => ({ id: `${classId}-${i}`, label })),
+    );
+    const path = join(dir, `${name}.json`);
+    await writeTeacherLogits(path, {
+      views: ["id", "h", "v", "hv"],
+      // Photos the train folder lacks (the tiny set has fewer than 8 of some classes) are ignored.
+      ids: photos.map((p) => p.id),
+      classes: [...SKIN8_CLASS_IDS],
+      logit: (_, i, c) => (c === ((photos[i]?.label as number) + shift) % 8 ? 8 : 0),
+      models: ["mnv2-s1", "darknet-s1"],
+    });
+    return path;
+  }
+  const distilled = async (teacher: string, out: string, extra: string[] = []) => {
+    const runLog = await runScriptOk("cli/student.ts", [
+      ...runFlags(join(dir, "train"), join(dir, "val"), join(dir, out), join(dir, "cache")),
+      `--teacher-logits=${teacher}`,
+      "--finetune-epochs=0",
+      "--no-ablation",
+      ...extra,
+    ]);
+    const runSummary = JSON.parse(await readFile(join(dir, out, "summary.json"), "utf8")) as StudentSummary;
+    return { runLog, runSummary };
+  };
+  /** Share of val photos predicted as class (label + shift) mod 8. */
+  const sayingShare = (confusion: number[][], shift: number) =>
+    confusion.reduce((sum, row, label) => sum + (row[(label + shift) % 8] ?? 0), 0) /
+    confusion.flat().reduce((a, b) => a + b, 0);
+
+  it("learns from the file in place of per-subset teachers and records it in the card", async () => {
+    const teacher = await teacherSaying(0, "ensemble");
+    const { runLog, runSummary } = await distilled(teacher, "run-ensemble");
+    expect(runLog).toMatch(/KD targets: .*ensemble\.json \(mean of 2 models: mnv2-s1, darknet-s1\)/);
+    expect(runLog).not.toMatch(/teacher many/);
+    expect(runSummary.teachers).toEqual([]);
+    expect(runSummary.ablation[0]?.kd).toBe("ensemble soft targets (2 models)");
+    expect(sayingShare(runSummary.exported.evaluation.confusion, 0)).toBeGreaterThan(0.3);
+    const { card } = await openModelDir(join(dir, "run-ensemble", "model"));
+    expect(card.description).toMatch(/distilled from ensemble soft targets \(2 models\)/);
+    expect(card.training.config.teacherLogits).toBe(teacher);
+    expect(card.training.config.teacherLogitsSource).toEqual({
+      binSha256: await sha256Hex(await readFile(teacherLogitsBin(teacher))),
+      models: ["mnv2-s1", "darknet-s1"],
+    });
+  }, 120_000);
+
+  it("matches each photo to its own row: a teacher one class off, weighted heavily, moves the student one class off", async () => {
+    const { runSummary } = await distilled(await teacherSaying(1, "shifted"), "run-shifted", [
+      "--kd-alpha=20",
+      "--kd-temperature=1",
+    ]);
+    const confusion = runSummary.exported.evaluation.confusion;
+    expect(sayingShare(confusion, 1)).toBeGreaterThan(0.3);
+    expect(sayingShare(confusion, 1)).toBeGreaterThan(sayingShare(confusion, 0));
+  }, 120_000);
+
+  it("refuses a file that lacks train photos before it writes anything", async () => {
+    const partial = join(dir, "partial.json");
+    await writeTeacherLogits(partial, {
+      views: ["id"],
+      ids: ["eczema-0", "eczema-1"],
+      classes: [...SKIN8_CLASS_IDS],
+      logit: () => 0,
+    });
+    const { code, stderr } = await runScript("cli/student.ts", [
+      ...runFlags(join(dir, "train"), join(dir, "val"), join(dir, "run-partial"), join(dir, "cache")),
+      `--teacher-logits=${partial}`,
+      "--no-ablation",
+    ]);
+    expect(code).not.toBe(0);
+    expect(stderr).toMatch(/partial\.json has no logits for 47 of the 49 train photos/);
+    expect(stderr).not.toMatch(/\n\s+at /);
+    expect((await readdir(dir)).filter((name) => name.startsWith("run-partial"))).toEqual([]);
+  }, 60_000);
 });

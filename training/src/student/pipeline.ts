@@ -12,6 +12,7 @@ import { fitTemperature } from "../calibrate/temperature.js";
 import { auroc, chooseUnsureRule, UNSURE_SCORES, unsureScores } from "../calibrate/unsure.js";
 import { classCounts } from "../data/index.js";
 import { subsetsByCount } from "../distill/kd-loss.js";
+import { externalKdTargets, readTeacherLogits, type TeacherLogits } from "../distill/teacher-logits.js";
 import type { TeacherReport } from "../distill/teachers.js";
 import type { KdTargets } from "../distill/trainer.js";
 import { exportEvaluated } from "../evaluate/export-evaluated.js";
@@ -130,14 +131,15 @@ function cardFields(
   classIds: readonly string[],
   backboneSha256: string,
   backboneSource: string,
+  /** What the student learnt from besides the labels: the run's KD name ("none" without distillation). */
+  kdName: string,
   extra: Record<string, unknown>,
 ): CardFields {
   return {
     name: config.name,
     version: config.version,
     date: new Date().toISOString().slice(0, 10),
-    description:
-      "MobileNetV2-0.35 student distilled from per-subset teachers on skin8; shows the conditions a photo most resembles, with calibrated confidence and an unsure rule.",
+    description: `MobileNetV2-0.35 student ${kdName === "none" ? "trained on the labels alone" : `distilled from ${kdName}`} on skin8; shows the conditions a photo most resembles, with calibrated confidence and an unsure rule.`,
     intendedUse: `Decision support for community doctors and patients: ranks ${classIds.length} common skin conditions a photo most resembles. Not a diagnosis; see a doctor when unsure, when a lesion changes, bleeds or grows, or when unwell.`,
     classes: SKIN8_CLASSES.filter(({ id }) => classIds.includes(id)).map(({ id, en, zh }) => ({ id, en, zh })),
     preprocessing: { ...DEFAULT_PREPROCESS, inputSize: config.inputSize },
@@ -304,6 +306,8 @@ export async function runStudent(
   config: StudentConfig,
   dir: string,
   log: (line: string) => void = console.log,
+  /** config.teacherLogits when the caller read it already (to refuse a bad file before caching). */
+  teacherLogits?: TeacherLogits,
 ): Promise<StudentSummary> {
   const teacherBackbones = teacherFeatureBackbones(config);
   const cachedTrain = await loadSplit(config.cache, "train", teacherBackbones, config.inputSize, config.augmented);
@@ -327,7 +331,19 @@ export async function runStudent(
 
   let kd: KdTargets | undefined;
   let teachers: TeacherReport[] = [];
-  if (config.kd) {
+  let external: TeacherLogits | undefined;
+  if (config.kd && config.teacherLogits !== undefined) {
+    external = teacherLogits ?? (await readTeacherLogits(config.teacherLogits));
+    kd = externalKdTargets(
+      external,
+      train.images.map((image) => image.id),
+      classIds,
+      config.kd,
+    );
+    log(
+      `KD targets: ${external.file} (mean of ${external.index.models.length} models: ${external.index.models.join(", ")})`,
+    );
+  } else if (config.kd) {
     const made = await teachersFor(
       config,
       config.teacher.features,
@@ -343,9 +359,11 @@ export async function runStudent(
   }
   log(`student head (${config.kd ? "KD" : "no KD"}, ${config.curriculum ? "curriculum" : "no curriculum"})`);
   const main = trainStudentHead(config, train, val, k, kd, config.curriculum, log);
-  const kdName = config.kd
-    ? `${config.teacher.perSubset ? "per-subset" : "one all-class"} ${config.teacher.features} teachers`
-    : "none";
+  const kdName = external
+    ? `ensemble soft targets (${external.index.models.length} models)`
+    : config.kd
+      ? `${config.teacher.perSubset ? "per-subset" : "one all-class"} ${config.teacher.features} teachers`
+      : "none";
   const ablation: AblationRow[] = [
     rowMetrics(
       "chosen configuration (frozen backbone)",
@@ -395,9 +413,11 @@ export async function runStudent(
     classIds,
     backbone.sha256,
     backboneProvenance(await readAdaptation(config.backbone)),
+    kdName,
     {
       subsets: subsets.map((s) => ({ name: s.name, classes: s.classes.map((c) => classIds[c]) })),
       finetuned: [...trainable, "head"],
+      ...(external ? { teacherLogitsSource: { binSha256: external.binSha256, models: external.index.models } } : {}),
     },
   );
   fields.calibration = { temperature: fit.temperature, eceBefore, eceAfter };

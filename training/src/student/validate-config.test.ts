@@ -44,6 +44,10 @@ describe("validateStudentConfig", () => {
 
   it("refuses settings that cannot go together", () => {
     expect(check({ subsets: { manyAt: 10, fewBelow: 20 } })).toThrow("--many-at (10) must be above --few-below (20)");
+    expect(check({ teacherLogits: "ensemble.json" })).not.toThrow();
+    expect(check({ kd: null, teacherLogits: "ensemble.json" })).toThrow(
+      "--teacher-logits gives soft targets to distil from; it cannot go with --no-kd",
+    );
     expect(check({ finetune: { ...FINETUNE_DEFAULTS, epochs: 2, keep: "last", averageLast: 3 } })).toThrow(
       /--finetune-average-last must be a whole number from 1 to --finetune-epochs \(2\)/,
     );

@@ -79,6 +79,7 @@ const StudentConfigSchema = z.object({
     perSubset: flag("--single-teacher"),
   }),
   kd: z.object({ alpha: atLeast("--kd-alpha", 0), temperature: above("--kd-temperature", 0) }).nullable(),
+  teacherLogits: text("--teacher-logits").optional(),
   curriculum: z
     .object({ balancedPerClass: whole("--curriculum-balanced", 1), rampEpochs: whole("--curriculum-ramp", 1) })
     .nullable(),
@@ -137,5 +138,7 @@ export function validateStudentConfig(config: StudentConfig): void {
   if (!parsed.success) throw new ConfigError(parsed.error.issues[0]?.message ?? "invalid student configuration");
   const { manyAt, fewBelow } = config.subsets;
   if (manyAt <= fewBelow) throw new ConfigError(`--many-at (${manyAt}) must be above --few-below (${fewBelow})`);
+  if (config.teacherLogits !== undefined && config.kd === null)
+    throw new ConfigError("--teacher-logits gives soft targets to distil from; it cannot go with --no-kd");
   checkFineTune(config.finetune);
 }
