@@ -1,6 +1,7 @@
 /** The Vite configuration, as a function so tests and scripts can build with another model or folder. */
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { MAX_MODEL_FILE_BYTES } from "@pifu/core";
 import preact from "@preact/preset-vite";
 import type { InlineConfig } from "vite";
 import { VitePWA } from "vite-plugin-pwa";
@@ -73,7 +74,8 @@ export function pwaConfig(options: PwaBuildOptions = {}): InlineConfig {
         },
         workbox: {
           globPatterns: ["**/*.{js,css,html,png,webmanifest,wasm,json,bin}"],
-          maximumFileSizeToCacheInBytes: 64 * 1024 * 1024,
+          // Every file of the embedded model must be precached (the largest a card may list), and the wasm binaries.
+          maximumFileSizeToCacheInBytes: MAX_MODEL_FILE_BYTES,
           navigateFallback: "index.html",
           navigateFallbackDenylist: [/^\/v1\//],
           cleanupOutdatedCaches: true,

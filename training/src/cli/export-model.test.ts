@@ -175,5 +175,8 @@ describe("reexportFields", () => {
     expect(again.training.data).toBe(`${run}; metrics.val measured on full`);
     expect(again.version).toBe("2.0.0");
     expect(reexportFields(withData(), undefined, "v").training.data).toBe("metrics.val measured on v");
+    expect(reexportFields(withData("metrics.val measured on small"), undefined, "v").training.data).toBe(
+      "metrics.val measured on v",
+    );
   });
 });

@@ -15,7 +15,7 @@ import { openModelDir } from "../evaluate/model-dir.js";
 import { missingClasses } from "../evaluate/run.js";
 import type { CardFields } from "../export/card.js";
 import { QUANTIZATIONS, type Quantization } from "../export/quantize.js";
-import { checkInputsOutside, isWithin } from "../fs/replace-folder.js";
+import { checkInputsOutside, checkOutNotInside } from "../fs/replace-folder.js";
 import { backendOption } from "./parse.js";
 
 const program = new Command()
@@ -40,7 +40,9 @@ const MEASURED_ON = "metrics.val measured on ";
  */
 export function reexportFields(card: ModelCard, version: string | undefined, val: string): CardFields {
   const { schemaVersion: _s, files: _f, modelFile: _m, quantization: _q, ...fields } = card;
-  const before = card.training.data?.replace(/(^|; )metrics\.val measured on .*$/, "");
+  const earlier = card.training.data ?? "";
+  const note = earlier.startsWith(MEASURED_ON) ? 0 : earlier.indexOf(`; ${MEASURED_ON}`);
+  const before = note < 0 ? earlier : earlier.slice(0, note);
   const data = before ? `${before}; ${MEASURED_ON}${val}` : `${MEASURED_ON}${val}`;
   return {
     ...fields,
@@ -66,10 +68,7 @@ async function main(): Promise<void> {
   ];
   // --out is replaced, and its working folders (what a killed export leaves) deleted or renamed.
   checkInputsOutside(o.out, inputs);
-  for (const { flag, path } of inputs) {
-    // The new folder is built beside --out: inside --data it would be among the val classes, inside --model among its files.
-    if (isWithin(o.out, path)) throw new Error(`--out ${o.out} is inside ${flag} ${path}; choose a folder outside it`);
-  }
+  checkOutNotInside(o.out, inputs);
   if (o.modelVersion !== undefined && !SEMVER_PATTERN.test(o.modelVersion))
     throw new Error(`--model-version must be a semver version such as 1.3.0, got "${o.modelVersion}"`);
   await initBackend(o.backend, (line) => console.error(line));

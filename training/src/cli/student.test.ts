@@ -236,7 +236,7 @@ describe("npm run student: --out is checked before any work", { timeout: 120_000
 
       const inVal = await run(at("val", "run"));
       expect(inVal.stderr.trim()).toBe(
-        `student: --out ${at("val", "run")} is inside --val ${at("val")}: choose a folder outside it`,
+        `student: --out ${at("val", "run")} is inside --val ${at("val")}; choose a folder outside it`,
       );
       const holdsCache = await run(at("new"), `--cache=${at("new", "cache")}`);
       expect(holdsCache.stderr.trim()).toBe(

@@ -38,6 +38,16 @@ export function checkInputsOutside(out: string, inputs: readonly { flag: string;
   }
 }
 
+/**
+ * Throws unless `out` lies outside every one of `inputs`: a folder written inside --data would join
+ * its photos (a class of its own), inside --model its files.
+ */
+export function checkOutNotInside(out: string, inputs: readonly { flag: string; path: string }[]): void {
+  for (const { flag, path } of inputs) {
+    if (isWithin(out, path)) throw new Error(`--out ${out} is inside ${flag} ${path}; choose a folder outside it`);
+  }
+}
+
 /** Whether `path` is `folder` or lies inside it (compared as resolved paths; links are not followed). */
 export function isWithin(path: string, folder: string): boolean {
   const rel = relative(resolve(folder), resolve(path));

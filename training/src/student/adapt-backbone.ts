@@ -15,7 +15,7 @@ import type { tf } from "../backend/index.js";
 import { failureLine, readDataset } from "../data/index.js";
 import { Rng } from "../data/rng.js";
 import { DecodeAhead } from "../features/decode-ahead.js";
-import { assertReplaceable, checkInputsOutside, isWithin, replaceFolder } from "../fs/replace-folder.js";
+import { assertReplaceable, checkInputsOutside, checkOutNotInside, replaceFolder } from "../fs/replace-folder.js";
 import { saveLayersModel } from "../train/save.js";
 import { pixelTensor } from "./image-batches.js";
 
@@ -79,7 +79,7 @@ function checkOut(out: string, data: string, backboneDir: string | undefined): v
     { flag: "--data", path: data },
     ...(backboneDir === undefined ? [] : [{ flag: "--backbone", path: backboneDir }]),
   ]);
-  if (isWithin(out, data)) throw new Error(`--out ${out} is inside --data ${data}; choose a folder outside it`);
+  checkOutNotInside(out, [{ flag: "--data", path: data }]);
   try {
     assertReplaceable(out, ADAPTATION_FILE);
   } catch (error) {

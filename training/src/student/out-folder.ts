@@ -12,7 +12,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpat
 import { mkdir, rename, rm, rmdir, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { checkInputsOutside, isWithin, partialOf, settledFolder, swapIn } from "../fs/replace-folder.js";
+import { checkInputsOutside, checkOutNotInside, partialOf, settledFolder, swapIn } from "../fs/replace-folder.js";
 
 /** What a run writes into --out, in the order a refusal lists them; log.txt is where its log is often kept. */
 const RUN_ENTRIES = [
@@ -85,11 +85,10 @@ function keepByHand(out: string, partial: string): string {
  */
 export function checkOutFolder(out: string, { overwrite, inputs }: Omit<OutFolderOptions, "log">): void {
   refuseLink(out);
-  for (const { flag, path, photos } of inputs) {
-    if (photos && isWithin(out, path)) {
-      throw new Error(`--out ${out} is inside ${flag} ${path}: choose a folder outside it`);
-    }
-  }
+  checkOutNotInside(
+    out,
+    inputs.filter((input) => input.photos),
+  );
   // OUT.partial is deleted when the run fails, OUT.previous when it replaces a run.
   checkInputsOutside(out, inputs);
   // A replace killed between its renames left the old run at OUT.previous: it counts as OUT.
