@@ -28,13 +28,20 @@ async function fetchBytes(url: string): Promise<Uint8Array> {
   return new Uint8Array(await res.arrayBuffer());
 }
 
+/** The model.json a local location names (a folder holding it, or the file itself); undefined for a URL or a bundled npm model. */
+export function localModelJson(location: string): string | undefined {
+  if (isUrl(location) || location.startsWith(NSFWJS_SCHEME)) return undefined;
+  return resolve(location.endsWith(".json") ? location : join(location, "model.json"));
+}
+
 /** Reads model.json and its weight files (from disk or over HTTP) into ModelArtifacts plus a hash. */
 export async function readModelArtifacts(
   location: string,
 ): Promise<{ artifacts: tf.io.ModelArtifacts; sha256: string; source: string }> {
   if (location.startsWith(NSFWJS_SCHEME)) return readNsfwjsArtifacts(location);
-  const remote = isUrl(location);
-  const source = remote ? location : resolve(location.endsWith(".json") ? location : join(location, "model.json"));
+  const local = localModelJson(location);
+  const remote = local === undefined;
+  const source = local ?? location;
   const read = remote ? fetchBytes : async (p: string) => new Uint8Array(await readFile(p));
   const base = remote ? new URL(".", source).href : dirname(source);
   const at = (name: string) => (remote ? new URL(name, base).href : join(base, name));

@@ -9,8 +9,7 @@ import { dirname, join, resolve } from "node:path";
 import { type PreprocessSpec, PreprocessSpecSchema, preprocess, type RawImage, SHA256_PATTERN } from "@pifu/core";
 import { z } from "zod";
 import { adaptBatchNorms } from "../backbones/adapt-batchnorm.js";
-import { isUrl, loadLayersModelFrom } from "../backbones/load.js";
-import { NSFWJS_SCHEME } from "../backbones/nsfwjs.js";
+import { loadLayersModelFrom, localModelJson } from "../backbones/load.js";
 import type { tf } from "../backend/index.js";
 import { failureLine, readDataset } from "../data/index.js";
 import { Rng } from "../data/rng.js";
@@ -89,8 +88,8 @@ function checkOut(out: string, data: string, backboneDir: string | undefined): v
 
 /** The local folder a --backbone location reads from; undefined for a URL or a bundled npm model. */
 function backboneFolder(backbone: string): string | undefined {
-  if (isUrl(backbone) || backbone.startsWith(NSFWJS_SCHEME)) return undefined;
-  return backbone.endsWith(".json") ? dirname(resolve(backbone)) : resolve(backbone);
+  const modelJson = localModelJson(backbone);
+  return modelJson === undefined ? undefined : dirname(modelJson);
 }
 
 /**
@@ -135,7 +134,9 @@ export async function adaptBackboneFolder(options: AdaptOptions): Promise<Adapta
 
 /** The adaptation record beside a backbone folder's model.json, if it was made by adaptBackboneFolder. */
 export async function readAdaptation(backbone: string): Promise<AdaptationRecord | undefined> {
-  const file = join(backbone.endsWith(".json") ? resolve(backbone, "..") : backbone, ADAPTATION_FILE);
+  const folder = backboneFolder(backbone);
+  if (folder === undefined) return undefined;
+  const file = join(folder, ADAPTATION_FILE);
   if (!existsSync(file)) return undefined;
   const parsed = AdaptationRecordSchema.safeParse(JSON.parse(await readFile(file, "utf8")));
   if (!parsed.success) throw new Error(`${file} is not an adapt-backbone record: ${z.prettifyError(parsed.error)}`);
