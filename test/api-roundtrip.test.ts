@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { CliError } from "../api/src/cli/api-client.js";
 import { promote, publishModelDir, rollback } from "../api/src/cli/publish-lib.js";
 import { type LocalApi, startLocalApi } from "../api/src/dev/local-api.js";
+import { copyModelFolder } from "../pwa/testing/fixture-model.js";
 import { exportModelFolder } from "../training/src/export/card.js";
 import { readerIOHandler } from "../training/src/export/load.js";
 import { testCardFields, tinyClassifier } from "../training/src/export/test-model.js";
@@ -147,9 +148,8 @@ describe("publish CLI run again after it stopped part way", () => {
   /** A copy of 1.0.0's folder under another version (the files are the same). */
   async function copyAs(version: string) {
     const dir = join(work, version);
-    await cp(folders["1.0.0"]!.dir, dir, { recursive: true });
     const card = { ...folders["1.0.0"]!.card, version };
-    await writeFile(join(dir, "model-card.json"), JSON.stringify(card));
+    await copyModelFolder(folders["1.0.0"]!.dir, dir, () => JSON.stringify(card));
     return { dir, card };
   }
   const admin = (init: RequestInit) => ({

@@ -3,14 +3,14 @@
  * embedded version is always published, stable moves to it only forward, and a version the API holds
  * with another card (other files, or the same files under an edited card) is refused, in publish-model's words.
  */
-import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ModelCard } from "@pifu/core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type LocalApi, startLocalApi } from "../api/src/dev/local-api.js";
 import { ensureOnStable } from "../pwa/build/ensure-on-stable.js";
-import { writeFixtureModel } from "../pwa/testing/fixture-model.js";
+import { copyModelFolder, writeFixtureModel } from "../pwa/testing/fixture-model.js";
 
 /** How often model-card.json has been read since the last reset: ensureOnStable reads it once. */
 const cardReads = vi.hoisted(() => ({ count: 0 }));
@@ -36,9 +36,7 @@ async function fixture(name: string, version: string, seed: number): Promise<str
 /** A copy of the "older" fixture folder with its card rewritten by `rewrite` (the parsed card → file text). */
 async function copyOfOlder(name: string, rewrite: (card: ModelCard) => string): Promise<string> {
   const dir = join(work, name);
-  await cp(join(work, "older"), dir, { recursive: true });
-  const cardPath = join(dir, "model-card.json");
-  await writeFile(cardPath, rewrite(JSON.parse(await readFile(cardPath, "utf8"))));
+  await copyModelFolder(join(work, "older"), dir, rewrite);
   return dir;
 }
 

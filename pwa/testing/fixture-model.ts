@@ -2,7 +2,7 @@
  * Writes a tiny but real TensorFlow.js layers model folder (model.json, one shard, model-card.json) in
  * the shared model-folder format, so tests never depend on ../shared or on the trained student.
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { cp, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { FlipVariant, ModelCard } from "@pifu/core";
 import { exampleCard } from "@pifu/core/testing";
@@ -130,4 +130,11 @@ export async function writeFixtureModel(dir: string, options: FixtureModelOption
   for (const [name, bytes] of Object.entries(files)) await writeFile(join(dir, name), bytes);
   await writeFile(join(dir, "model-card.json"), `${JSON.stringify(card, null, 2)}\n`);
   return card;
+}
+
+/** A copy of model folder `from` at `to` with its model-card.json rewritten by `rewrite` (the parsed card → file text). */
+export async function copyModelFolder(from: string, to: string, rewrite: (card: ModelCard) => string): Promise<void> {
+  await cp(from, to, { recursive: true });
+  const cardPath = join(to, "model-card.json");
+  await writeFile(cardPath, rewrite(JSON.parse(await readFile(cardPath, "utf8")) as ModelCard));
 }
