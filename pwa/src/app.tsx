@@ -3,11 +3,10 @@ import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { UpdateNotice } from "./app-update.js";
 import { type CheckResult, runCheck } from "./check.js";
 import { checkErrorMessage, errorSaid } from "./errors.js";
-import { enqueueFeedback, feedbackCounts } from "./feedback/queue.js";
+import { enqueueFeedback } from "./feedback/queue.js";
 import { type DoctorAnswer, feedbackRecord } from "./feedback/record.js";
-import { FeedbackSync, type SyncState } from "./feedback/sync.js";
 import { addToHistory, attachFeedback } from "./history/store.js";
-import { describeClass, LOCALE_TAGS, LocaleContext, type Translate, translator } from "./i18n/index.js";
+import { describeClass, LocaleContext, type Translate, translator } from "./i18n/index.js";
 import { type Said, said } from "./i18n/message.js";
 import { decodePhoto } from "./image/decode.js";
 import { type ActiveModel, activeVersion, openActiveModel, pruneSuperseded } from "./model/active.js";
@@ -19,10 +18,12 @@ import { Home } from "./screens/Home.js";
 import { Quality } from "./screens/Quality.js";
 import { Result } from "./screens/Result.js";
 import { Settings as SettingsScreen } from "./screens/Settings.js";
-import { loadSettings, type Settings, saveSettings, settingsFrom } from "./settings.js";
+import { loadSettings, type Settings, settingsFrom } from "./settings.js";
 import { keepStoredData } from "./storage.js";
+import { useFeedbackSync } from "./use-feedback-sync.js";
 import { useModelUpdates } from "./use-model-updates.js";
 import { useScreenFocus } from "./use-screen-focus.js";
+import { inEnglish, useSettings } from "./use-settings.js";
 
 const API_BASE = import.meta.env.VITE_PIFU_API ?? "";
 const WASM_DIR = `${import.meta.env.BASE_URL}tfjs/`;
@@ -36,16 +37,13 @@ interface PendingPhoto {
   minSide: number;
 }
 
-/** Says English text: what tells notices apart, whatever the language. */
-const inEnglish = translator("en");
-
 function requestedBackend(): BackendName | undefined {
   const value = new URLSearchParams(location.search).get("backend");
   return isBackendName(value) ? value : undefined;
 }
 
 export function App() {
-  const [settings, setSettings] = useState<Settings>();
+  const { settings, settingsRef, applySettings, updateSettings, storageNotices, addStorageNotice } = useSettings();
   const [model, setModel] = useState<ActiveModel>();
   const [backend, setBackend] = useState<BackendName>();
   // Messages are kept unsaid (Said) and said when shown, so a language switch re-says them.
@@ -74,13 +72,8 @@ export function App() {
   /** The check that could not be saved to history, and why. */
   const [notInHistory, setNotInHistory] = useState<{ id: string; error: Said }>();
   const [modelNotice, setModelNotice] = useState<Said>();
-  /** Storage failures the app carried on through (settings or old models not saved or deleted). */
-  const [storageNotices, setStorageNotices] = useState<Said[]>([]);
-  const [sync, setSync] = useState<SyncState>({ pending: 0, waiting: 0, rejected: 0 });
-  const syncer = useRef<FeedbackSync>();
+  const { sync, startSync, sendQueued, retryWaiting } = useFeedbackSync(API_BASE);
   const t = translator(settings?.locale ?? "en");
-
-  const settingsRef = useRef<Settings>();
 
   const mainRef = useScreenFocus(screen);
 
@@ -93,56 +86,13 @@ export function App() {
     if (left === "quality" && screen !== "quality" && !running.current) setPhoto(undefined);
   }, [screen]);
 
-  /** The queue's counts for the header badge; unreadable counts keep the last ones shown. */
-  const refreshCounts = useCallback(() => {
-    feedbackCounts().then(
-      (counts) => setSync((state) => ({ ...state, ...counts })),
-      () => undefined,
-    );
-  }, []);
-
-  const addStorageNotice = useCallback((notice: Said) => {
-    const text = notice(inEnglish);
-    setStorageNotices((notices) => (notices.some((n) => n(inEnglish) === text) ? notices : [...notices, notice]));
-  }, []);
-
-  /** Makes `next` the settings in use, without saving them. */
-  const applySettings = useCallback((next: Settings) => {
-    settingsRef.current = next;
-    setSettings(next);
-    document.documentElement.lang = LOCALE_TAGS[next.locale];
-  }, []);
-
-  /**
-   * Merges into the latest settings (async callers may hold stale copies) and saves them. Saving is
-   * best effort: on failure the settings still apply until the app closes, a notice says so, and
-   * this returns false.
-   */
-  const updateSettings = useCallback(
-    async (patch: Partial<Settings>): Promise<boolean> => {
-      const current = settingsRef.current;
-      if (!current) return false;
-      const next = { ...current, ...patch };
-      applySettings(next);
-      try {
-        await saveSettings(next);
-        return true;
-      } catch (error) {
-        addStorageNotice(said("settingsNotSaved", { error: errorSaid(error) }));
-        return false;
-      }
-    },
-    [applySettings, addStorageNotice],
-  );
-
-  const onModelUpdated = useCallback(() => syncer.current?.retryWaiting(), []);
   const { updateStatus, checkingUpdate, checkForUpdate, checkNewChannel } = useModelUpdates({
     apiBase: API_BASE,
     model,
     settingsRef,
     applySettings,
     setModel,
-    onUpdated: onModelUpdated,
+    onUpdated: retryWaiting,
   });
 
   /**
@@ -190,11 +140,9 @@ export function App() {
       } catch (error) {
         setFatal(() => errorSaid(error));
       }
-      syncer.current = new FeedbackSync(API_BASE, setSync);
-      syncer.current.start();
-      refreshCounts();
+      startSync();
     })();
-  }, [applySettings, updateSettings, addStorageNotice, settleActiveModel, checkForUpdate, refreshCounts]);
+  }, [applySettings, updateSettings, addStorageNotice, settleActiveModel, checkForUpdate, startSync]);
 
   if (!settings) return null;
   const classifier = model?.classifier;
@@ -288,8 +236,7 @@ export function App() {
     setFeedbackNotice(notice ? { id: check.id, text: notice } : undefined);
     setFeedbackSaved(true);
     setScreen("result");
-    syncer.current?.trigger();
-    refreshCounts();
+    sendQueued();
   };
 
   const nav = (target: Screen, label: string) => (
