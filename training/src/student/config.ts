@@ -89,9 +89,17 @@ export interface StudentConfig {
   foldBatchNorm: boolean;
 }
 
-/** The teacher backbones whose features the teachers see (none when they read the student's alone). */
-export const teacherFeatureBackbones = (config: Pick<StudentConfig, "teacher" | "teacherBackbones">): string[] =>
-  config.teacher.features === "concat" ? config.teacherBackbones : [];
+/**
+ * The teacher backbones whose features the run's teachers see: none when they read the student's
+ * alone, or when soft targets come from a file and no ablation row trains feature teachers (so
+ * they are neither cached nor loaded).
+ */
+export const teacherFeatureBackbones = (
+  config: Pick<StudentConfig, "teacher" | "teacherBackbones" | "teacherLogits" | "ablation">,
+): string[] =>
+  config.teacher.features === "concat" && (config.teacherLogits === undefined || config.ablation)
+    ? config.teacherBackbones
+    : [];
 
 /** Fine-tuning settings a run uses when it turns fine-tuning on (`--finetune-epochs N`) without a configured one. */
 export const FINETUNE_DEFAULTS: NonNullable<StudentConfig["finetune"]> = {

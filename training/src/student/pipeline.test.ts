@@ -219,7 +219,11 @@ describe("npm run student distilling an ensemble's soft targets (--teacher-logit
   }
   const distilled = async (teacher: string, out: string, extra: string[] = []) => {
     const runLog = await runScriptOk("cli/student.ts", [
-      ...runFlags(join(dir, "train"), join(dir, "val"), join(dir, out), join(dir, "cache")),
+      ...runFlags(join(dir, "train"), join(dir, "val"), join(dir, out), join(dir, "cache")).filter(
+        (flag) => !flag.startsWith("--teacher-backbone"),
+      ),
+      // No feature teacher is trained, so its backbone (../shared's, absent here) is neither cached nor read.
+      "--teacher-backbone=darknet_tiny",
       `--teacher-logits=${teacher}`,
       "--finetune-epochs=0",
       "--no-ablation",
@@ -238,6 +242,7 @@ describe("npm run student distilling an ensemble's soft targets (--teacher-logit
     const { runLog, runSummary } = await distilled(teacher, "run-ensemble");
     expect(runLog).toMatch(/KD targets: .*ensemble\.json \(mean of 2 models: mnv2-s1, darknet-s1\)/);
     expect(runLog).not.toMatch(/teacher many/);
+    expect(runLog).not.toMatch(/darknet_tiny/);
     expect(runSummary.teachers).toEqual([]);
     expect(runSummary.ablation[0]?.kd).toBe("ensemble soft targets (2 models)");
     expect(sayingShare(runSummary.exported.evaluation.confusion, 0)).toBeGreaterThan(0.3);
