@@ -244,6 +244,9 @@ describe("npm run student distilling an ensemble's soft targets (--teacher-logit
     expect(runLog).not.toMatch(/teacher many/);
     expect(runLog).not.toMatch(/darknet_tiny/);
     expect(runSummary.teachers).toEqual([]);
+    expect(await readFile(join(dir, "run-ensemble", "summary.md"), "utf8")).toContain(
+      `### Teachers\n\nNone trained: the student distils the soft targets in ${teacher}.`,
+    );
     expect(runSummary.ablation[0]?.kd).toBe("ensemble soft targets (2 models)");
     expect(sayingShare(runSummary.exported.evaluation.confusion, 0)).toBeGreaterThan(0.3);
     const { card } = await openModelDir(join(dir, "run-ensemble", "model"));
@@ -265,7 +268,7 @@ describe("npm run student distilling an ensemble's soft targets (--teacher-logit
     expect(sayingShare(confusion, 1)).toBeGreaterThan(sayingShare(confusion, 0));
   }, 120_000);
 
-  it("refuses a file that lacks train photos before it writes anything", async () => {
+  it("refuses a file that lacks train photos, and leaves no run folder behind", async () => {
     const partial = join(dir, "partial.json");
     await writeTeacherLogits(partial, {
       views: ["id"],

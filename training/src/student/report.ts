@@ -30,11 +30,7 @@ export function studentMarkdown(summary: StudentSummary): string {
       (s) => `| ${s.name} | ${s.classes.map((c, i) => `${c} (${s.trainCounts[i]})`).join(", ")} |`,
     ),
     "",
-    "### Teachers (val, within each subset's classes)",
-    "",
-    "| subset | train images | val accuracy | val macro-F1 |",
-    "|---|---:|---:|---:|",
-    ...summary.teachers.map((t) => `| ${t.subset} | ${t.trainImages} | ${f3(t.valAccuracy)} | ${f3(t.valMacroF1)} |`),
+    ...teachersSection(summary),
     "",
     `### Ablation (student head on frozen MobileNetV2-0.35 features; val, ${ev.support} images)`,
     "",
@@ -92,4 +88,24 @@ function weighted(ev: StudentSummary["exported"]["evaluation"]) {
   const w = (pick: (r: (typeof rows)[number]) => number) =>
     rows.reduce((a, r) => a + pick(r) * r.support, 0) / Math.max(1, total);
   return { precision: w((r) => r.precision), recall: w((r) => r.recall), f1: ev.weightedF1, support: ev.support };
+}
+
+/** The per-subset teachers' table, or what the student learnt from instead when none was trained. */
+function teachersSection({ teachers, config }: StudentSummary): string[] {
+  if (teachers.length === 0) {
+    const instead =
+      config.teacherLogits !== undefined
+        ? `None trained: the student distils the soft targets in ${config.teacherLogits}.`
+        : config.kd === null
+          ? "None: the student learns from the labels alone (no distillation)."
+          : "None: every subset holds a single class.";
+    return ["### Teachers", "", instead];
+  }
+  return [
+    "### Teachers (val, within each subset's classes)",
+    "",
+    "| subset | train images | val accuracy | val macro-F1 |",
+    "|---|---:|---:|---:|",
+    ...teachers.map((t) => `| ${t.subset} | ${t.trainImages} | ${f3(t.valAccuracy)} | ${f3(t.valMacroF1)} |`),
+  ];
 }
