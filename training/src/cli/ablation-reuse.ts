@@ -2,10 +2,12 @@
  * Whether an ablation row's finished run from an earlier invocation may stand in for training it:
  * only when it was trained with the row's configuration as it stands now.
  */
+
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { isDeepStrictEqual } from "node:util";
+import { parseJsonFrom } from "../fs/parse-json.js";
 import type { TrainConfig } from "../train/config.js";
 import type { RunResult } from "../train/run.js";
 
@@ -42,12 +44,7 @@ export function configDifferences(saved: TrainConfig, config: TrainConfig): stri
 export async function readSavedRun(out: string): Promise<RunResult | undefined> {
   const file = join(out, "run.json");
   if (!existsSync(file)) return undefined;
-  let saved: Partial<RunResult> | null;
-  try {
-    saved = JSON.parse(await readFile(file, "utf8")) as Partial<RunResult> | null;
-  } catch (error) {
-    throw new Error(`${file} is not JSON: ${(error as Error).message}`);
-  }
+  const saved = parseJsonFrom(file, await readFile(file, "utf8")) as Partial<RunResult> | null;
   if (typeof saved?.config !== "object" || saved.config === null)
     throw new Error(`${file} is not a training run's run.json (it has no config); delete it or pass another --runs`);
   return { ...(saved as RunResult), outDir: out };

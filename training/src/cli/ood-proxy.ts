@@ -3,6 +3,7 @@
  * Leave-one-class-out proxy for the unsure score's AUROC against other conditions, on cached skin8
  * activations, with the shipped student configuration.
  */
+
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { loadavg } from "node:os";
@@ -11,6 +12,7 @@ import { runMain } from "@pifu/core/cli";
 import { Command } from "commander";
 import { z } from "zod";
 import { initBackend } from "../backend/index.js";
+import { parseJsonFrom } from "../fs/parse-json.js";
 import { writeFileAtomicSync } from "../fs/write-atomic.js";
 import { DEFAULT_STUDENT_CONFIG, type StudentConfig } from "../student/config.js";
 import { loadSplit } from "../student/data.js";
@@ -98,13 +100,8 @@ async function shippedScore(file: string) {
   } catch (error) {
     throw new Error(`cannot read the shipped card ${file}: ${(error as Error).message}`);
   }
-  let card: { unsure?: unknown };
-  try {
-    card = JSON.parse(text) as { unsure?: unknown };
-  } catch (error) {
-    throw new Error(`${file} is not JSON: ${(error as Error).message}`);
-  }
-  const unsure = UnsureRuleSchema.safeParse(card.unsure);
+  const card = parseJsonFrom(file, text) as { unsure?: unknown } | null;
+  const unsure = UnsureRuleSchema.safeParse(card?.unsure);
   if (!unsure.success) throw new Error(`${file} has no valid unsure rule: ${unsure.error.message}`);
   return unsure.data.score;
 }

@@ -5,9 +5,11 @@
  *   NAME.bin   float32 little-endian [views, photos, classes], photos in `ids` order
  * A student distils from them as from one all-class teacher (kd-loss.ts with every class in the mask).
  */
+
 import { readFile } from "node:fs/promises";
 import { FLIP_VARIANTS, SKIN8_CLASS_IDS, sha256Hex } from "@pifu/core";
 import { z } from "zod";
+import { parseJsonFrom } from "../fs/parse-json.js";
 import type { ViewName } from "../student/cache-store.js";
 import type { KdTargets } from "./trainer.js";
 
@@ -60,9 +62,9 @@ export async function readTeacherLogits(jsonPath: string): Promise<TeacherLogits
   const [text, bytes] = await Promise.all([readOrExplain(jsonPath), readOrExplain(binPath)]);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text.toString("utf8"));
+    parsed = parseJsonFrom(jsonPath, text.toString("utf8"));
   } catch (error) {
-    throw new TeacherLogitsError(`${jsonPath} is not JSON: ${(error as Error).message}`);
+    throw new TeacherLogitsError((error as Error).message);
   }
   const checked = TeacherLogitsIndexSchema.safeParse(parsed);
   if (!checked.success)

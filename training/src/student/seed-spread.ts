@@ -3,9 +3,11 @@
  * 3 of one class, so one run's figures say little; the spread over seeds says how much of a gap
  * between two configurations (or between val and an unseen test split) is noise.
  */
+
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { parseJsonFrom } from "../fs/parse-json.js";
 
 export interface SeedRun {
   run: string;
@@ -52,13 +54,7 @@ export type SummaryFields = z.infer<typeof SummaryFieldsSchema>;
 
 /** The fields of `file`'s text, or an error naming the file and what is wrong with it. */
 export function parseSummary(file: string, text: string): SummaryFields {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new Error(`${file} is not JSON: ${(error as Error).message}`);
-  }
-  const parsed = SummaryFieldsSchema.safeParse(json);
+  const parsed = SummaryFieldsSchema.safeParse(parseJsonFrom(file, text));
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message));
     throw new Error(`${file} is not an \`npm run student\` summary: ${problems.join("; ")}`);
