@@ -193,6 +193,8 @@ async function claimPartial(out: string, partial: string, log?: (line: string) =
       );
     }
     if (!owner) {
+      // Gone since the claim failed: another run took it for a stopped run's. Try again.
+      if (!existsSync(partial)) continue;
       throw new Error(
         `--out ${out}: ${partial} holds an unfinished student run (killed, or still running): delete it once no run writes there, or choose another --out`,
       );
