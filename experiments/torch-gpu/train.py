@@ -481,7 +481,8 @@ def main():
     parser.add_argument("--work", default="/tmp/pifu-gpu")
     parser.add_argument("--student", default="models/default", help="an exported student, for the parity check")
     parser.add_argument("--stage1", type=float, default=200)
-    parser.add_argument("--stage2", type=float, default=220)
+    parser.add_argument("--stage2", type=float, default=220, help="0: no stage 2; the stage-1 networks' weights are kept instead")
+    parser.add_argument("--seed-offset", type=int, default=0, help="added to every run's seed (a second ensemble)")
     parser.add_argument("--plan", choices=["teachers", "seeds"], default="teachers", help="seeds: six MobileNetV2 runs only, last weights kept")
     parser.add_argument("--smoke", action="store_true", help="a few photos per class, to check the script end to end")
     args = parser.parse_args()
@@ -530,11 +531,12 @@ def plan_seeds(args, common, summary, val_y, classes, logfile):
 
 def plan_teachers(args, common, summary, val_y, classes, logfile):
     """Stage 1: students and Darknet teachers; stage 2: students distilled from the stage-1 ensemble."""
+    o = args.seed_offset
     stage1 = [
-        {**common, "name": f"mnv2-s{s}", "kind": STUDENT, "seed": s, "lr": 1e-3, "seconds": args.stage1} for s in (1, 2, 3)
+        {**common, "name": f"mnv2-s{s + o}", "kind": STUDENT, "seed": s + o, "lr": 1e-3, "seconds": args.stage1} for s in (1, 2, 3)
     ] + [
-        {**common, "name": "mnv2-lr3e4-s1", "kind": STUDENT, "seed": 1, "lr": 3e-4, "seconds": args.stage1},
-    ] + [{**common, "name": f"darknet-s{s}", "kind": TEACHER, "seed": s, "lr": 1e-3, "seconds": args.stage1} for s in (1, 2)]
+        {**common, "name": f"mnv2-lr3e4-s{1 + o}", "kind": STUDENT, "seed": 1 + o, "lr": 3e-4, "seconds": args.stage1},
+    ] + [{**common, "name": f"darknet-s{s + o}", "kind": TEACHER, "seed": s + o, "lr": 1e-3, "seconds": args.stage1} for s in (1, 2)]
     results, failed = run_parallel(stage1, args.work, logfile, classes)
     summary["runs"].update(results)
     if results:
@@ -543,6 +545,9 @@ def plan_teachers(args, common, summary, val_y, classes, logfile):
     write_summary(args.out, summary)
     stop_if_failed(failed, logfile)
     write_ensemble_train_logits(args, results, len(classes), logfile)
+    if args.stage2 <= 0:
+        keep_weights(args, best_by_macro_f1(summary["runs"], list(results))[:KEPT_WEIGHTS], logfile)
+        return
 
     teachers = [[os.path.join(args.work, f"{n}.pt"), r["spec"]["kind"]] for n, r in results.items()]
     stage2 = [
@@ -565,15 +570,18 @@ def plan_teachers(args, common, summary, val_y, classes, logfile):
     if kd:
         summary["ensembles"]["kd-all"] = ensemble(summary["runs"], kd, val_y, len(classes))
     write_summary(args.out, summary)
-    students = sorted(
-        (n for n, r in summary["runs"].items() if r["spec"]["kind"] == STUDENT),
-        key=lambda n: summary["runs"][n]["ema"]["macroF1"],
-        reverse=True,
-    )
-    # The device tool returns at most 8 files: results, log, the ensemble's train logits (2), three
-    # students' weights, and one left for the caller's copy of stdout.
-    keep_weights(args, students[:3], logfile)
+    students = [n for n, r in summary["runs"].items() if r["spec"]["kind"] == STUDENT]
+    keep_weights(args, best_by_macro_f1(summary["runs"], students)[: KEPT_WEIGHTS - 1], logfile)
     stop_if_failed(failed, logfile)
+
+
+# The device tool returns at most 8 files: results, log, the ensemble's train logits (2) and four
+# networks' weights (three after stage 2, leaving one for the caller's copy of stdout).
+KEPT_WEIGHTS = 4
+
+
+def best_by_macro_f1(runs, names):
+    return sorted(names, key=lambda n: runs[n]["ema"]["macroF1"], reverse=True)
 
 
 def write_ensemble_train_logits(args, results, classes, logfile):
