@@ -5,6 +5,7 @@ float32 on whatever device is here, and the mean of their logits.
   python3 score.py --pack .gpu-pack OUT/a.bin OUT/b.bin OTHER-OUT/c.bin ...
 """
 import argparse
+import functools
 import json
 import os
 import sys
@@ -29,11 +30,21 @@ def read_kept(path, layout):
     return weights
 
 
+def kept_name(path):
+    """NAME for OUT/NAME.bin: the run's name in the results.json beside it."""
+    return os.path.basename(path).removesuffix(".bin")
+
+
+@functools.lru_cache(maxsize=None)
+def read_results(folder):
+    with open(os.path.join(folder, "results.json")) as f:
+        return json.load(f)
+
+
 def kept_model(path, pack, classes):
     """(name, float32 Classifier on the device) for NAME.bin, read with the layout its results.json records."""
-    name = os.path.basename(path).removesuffix(".bin")
-    with open(os.path.join(os.path.dirname(path), "results.json")) as f:
-        run = json.load(f)["runs"][name]
+    name = kept_name(path)
+    run = read_results(os.path.dirname(os.path.abspath(path)))["runs"][name]
     model = train.Classifier(run["spec"]["kind"], pack, classes)
     weights = read_kept(path, run["weights"])
     load_tf_weights(model.backbone, weights)

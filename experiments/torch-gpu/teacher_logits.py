@@ -11,7 +11,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import train  # noqa: E402
-from score import kept_model, read_split  # noqa: E402
+from score import kept_model, kept_name, read_split  # noqa: E402
 
 
 def main():
@@ -22,7 +22,7 @@ def main():
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     train_x, _, classes, ids = read_split(args.pack, "train")
-    names = [os.path.basename(path).removesuffix(".bin") for path in args.bins]
+    names = [kept_name(path) for path in args.bins]
     models = (kept_model(path, args.pack, len(classes))[1] for path in args.bins)
     train.write_train_logits(args.out, train.mean_flip_logits(models, train_x), ids, classes, names, os.path.join(args.out, "log.txt"))
 

@@ -153,9 +153,12 @@ describe("presentClasses", () => {
     expect(run.classIds).toEqual(["eczema", "psoriasis", "warts"]);
     expect(Array.from(run.train.labels)).toEqual([2, 0, 1, 0]);
     expect(Array.from(run.val.labels)).toEqual([1, 2]);
+    expect(run.missingFromVal).toEqual(["eczema"]);
     const all = presentClasses(split([0, 1, 2, 3, 4, 5, 6, 7]), split([7]));
     expect(all.classIds).toEqual([...SKIN8_CLASS_IDS]);
     expect(Array.from(all.val.labels)).toEqual([7]);
+    expect(all.missingFromVal).toEqual(SKIN8_CLASS_IDS.slice(0, 7));
+    expect(presentClasses(split([0, 1]), split([1, 0])).missingFromVal).toEqual([]);
   });
 
   it("refuses val photos of a class train lacks, and a train folder of one class", () => {

@@ -137,6 +137,8 @@ export interface RunClasses {
   classIds: string[];
   train: SplitData;
   val: SplitData;
+  /** Run classes val has no photos of: its metrics, macro averages, temperature and unsure rule leave them out. */
+  missingFromVal: string[];
 }
 
 /**
@@ -168,9 +170,12 @@ export function presentClasses(train: SplitData, val: SplitData): RunClasses {
     ...split,
     labels: Int32Array.from(split.labels, (label) => renumber.get(label) as number),
   });
+  const classIds = present.map((label) => SKIN8_CLASS_IDS[label] as string);
+  const inVal = new Set(val.labels);
   return {
-    classIds: present.map((label) => SKIN8_CLASS_IDS[label] as string),
+    classIds,
     train: relabel(train),
     val: relabel(val),
+    missingFromVal: classIds.filter((_, runIndex) => !inVal.has(present[runIndex] as number)),
   };
 }

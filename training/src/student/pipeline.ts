@@ -167,6 +167,13 @@ export function backboneProvenance(adaptation: AdaptationRecord | undefined): st
   return `${IMAGENET_BACKBONE}, batch-norm statistics re-estimated on ${adaptation.images} photos of ${adaptation.data} (npm run adapt-backbone; from sha256 ${adaptation.sourceSha256})`;
 }
 
+/** What the student distils from, as the ablation rows and the card's description name it. */
+function kdSourceName(config: StudentConfig, external: TeacherLogits | undefined): string {
+  if (external) return `ensemble soft targets (${external.index.models.length} models)`;
+  if (!config.kd) return "none";
+  return `${config.teacher.perSubset ? "per-subset" : "one all-class"} ${config.teacher.features} teachers`;
+}
+
 /** The ablation rows: the head trained without KD and/or curriculum, and with other teacher choices. */
 async function ablationRows(
   config: StudentConfig,
@@ -314,9 +321,13 @@ export async function runStudent(
   const cachedVal = await loadSplit(config.cache, "val", teacherBackbones, config.inputSize);
   checkCacheSource(cachedTrain.images, config.train, config.cache);
   checkCacheSource(cachedVal.images, config.val, config.cache);
-  const { classIds, train, val } = presentClasses(cachedTrain, cachedVal);
+  const { classIds, train, val, missingFromVal } = presentClasses(cachedTrain, cachedVal);
   const k = classIds.length;
   if (k < SKIN8_CLASSES.length) log(`classes: ${classIds.join(", ")} (the skin8 classes the train folder holds)`);
+  if (missingFromVal.length > 0)
+    log(
+      `warning: val has no photos of ${missingFromVal.join(", ")}; the val metrics, temperature and unsure rule are fitted without ${missingFromVal.length === 1 ? "it" : "them"}`,
+    );
   log(
     `train ${train.labels.length} images, val ${val.labels.length}; student features ${train.studentWidth}-d, teacher features ${train.teacherWidth}-d`,
   );
@@ -359,11 +370,7 @@ export async function runStudent(
   }
   log(`student head (${config.kd ? "KD" : "no KD"}, ${config.curriculum ? "curriculum" : "no curriculum"})`);
   const main = trainStudentHead(config, train, val, k, kd, config.curriculum, log);
-  const kdName = external
-    ? `ensemble soft targets (${external.index.models.length} models)`
-    : config.kd
-      ? `${config.teacher.perSubset ? "per-subset" : "one all-class"} ${config.teacher.features} teachers`
-      : "none";
+  const kdName = kdSourceName(config, external);
   const ablation: AblationRow[] = [
     rowMetrics(
       "chosen configuration (frozen backbone)",
