@@ -8,7 +8,7 @@ import { runMain } from "@pifu/core/cli";
 import { Command, Option } from "commander";
 import { AUGMENT_PRESETS, MIX_MODES } from "../augment/index.js";
 import { type BackendName, initBackend } from "../backend/index.js";
-import { readTeacherLogits } from "../distill/teacher-logits.js";
+import { checkTrainCoverage, readTeacherLogits } from "../distill/teacher-logits.js";
 import { QUANTIZATIONS, type Quantization } from "../export/quantize.js";
 import {
   DEFAULT_STUDENT_CONFIG,
@@ -16,7 +16,7 @@ import {
   type StudentConfig,
   teacherFeatureBackbones,
 } from "../student/config.js";
-import { ensureCache } from "../student/ensure-cache.js";
+import { checkRunFolders, ensureCache } from "../student/ensure-cache.js";
 import { claimOutFolder } from "../student/out-folder.js";
 import { runStudent, type StudentSummary } from "../student/pipeline.js";
 import { validateStudentConfig } from "../student/validate-config.js";
@@ -287,8 +287,11 @@ async function main(): Promise<void> {
     foldBatchNorm: f.foldBatchnorm && c.foldBatchNorm,
   };
   validateStudentConfig(config);
-  // Read now: a bad file is refused before hours of caching and training.
+  // Read now: bad folders and a teacher file that does not fit them are refused before --out is
+  // claimed and before hours of caching and training.
+  await checkRunFolders(config.train, config.val);
   const teacherLogits = config.teacherLogits === undefined ? undefined : await readTeacherLogits(config.teacherLogits);
+  if (teacherLogits) await checkTrainCoverage(teacherLogits, config.train);
   const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
   // Before any work: --out must take a new run (refused: a file, another run, something else), and
   // the run is written to OUT.partial, which becomes --out only once complete.

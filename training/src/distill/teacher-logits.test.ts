@@ -3,8 +3,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sha256Hex } from "@pifu/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeSyntheticSet } from "../testing/fixtures.js";
 import { writeTeacherLogits } from "../testing/teacher-logits.js";
-import { externalKdTargets, readTeacherLogits, TeacherLogitsError, teacherLogitsBin } from "./teacher-logits.js";
+import {
+  checkTrainCoverage,
+  externalKdTargets,
+  readTeacherLogits,
+  TeacherLogitsError,
+  teacherLogitsBin,
+} from "./teacher-logits.js";
 
 let dir: string;
 const CLASSES = ["eczema", "nevus", "warts"];
@@ -51,6 +58,25 @@ describe("teacher logits computed elsewhere", () => {
       /has no logits for the classes psoriasis/,
     );
     expect(() => externalKdTargets(teacher, ["p1", "p1"], CLASSES, kd)).toThrow(/two photos with the same file name/);
+  });
+
+  it("checks a train folder before caching: a decodable photo or a class the file lacks is refused, an undecodable photo is not", async () => {
+    const train = join(dir, "train-folder");
+    await writeSyntheticSet(train, { classes: ["eczema", "nevus"], perClass: [2, 2], broken: true });
+    const covering = async (name: string, ids: string[], classes: string[]) => {
+      const path = join(dir, `${name}.json`);
+      await writeTeacherLogits(path, { views: ["id"], ids, classes, logit: () => 0 });
+      return readTeacherLogits(path);
+    };
+    const everyPhoto = ["eczema-0", "eczema-1", "nevus-0", "nevus-1"];
+    // corrupt.jpg and truncated.jpg fail to decode, so the run would skip them: not missing.
+    await expect(checkTrainCoverage(await covering("covers", everyPhoto, CLASSES), train)).resolves.toBeUndefined();
+    await expect(
+      checkTrainCoverage(await covering("one-short", everyPhoto.slice(0, 3), CLASSES), train),
+    ).rejects.toThrow(/one-short\.json has no logits for 1 of the 4 train photos \(nevus-1\)/);
+    await expect(
+      checkTrainCoverage(await covering("no-nevus", everyPhoto, ["eczema", "warts"]), train),
+    ).rejects.toThrow(/no-nevus\.json has no logits for the classes nevus/);
   });
 
   it("refuses a missing, cut-short, non-finite or inconsistent pair with a clear message", async () => {

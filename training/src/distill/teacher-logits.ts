@@ -9,6 +9,7 @@
 import { readFile } from "node:fs/promises";
 import { FLIP_VARIANTS, SKIN8_CLASS_IDS, sha256Hex } from "@pifu/core";
 import { z } from "zod";
+import { type DatasetItem, decodeBytes, readDataset, SKIN8_ONLY } from "../data/index.js";
 import { parseJsonFrom } from "../fs/parse-json.js";
 import type { ViewName } from "../student/cache-store.js";
 import type { KdTargets } from "./trainer.js";
@@ -99,6 +100,51 @@ async function readOrExplain(path: string): Promise<Buffer> {
   }
 }
 
+/** Throws unless the file has a row for every photo and a column for every class of a run. */
+function checkCoverage(teacher: TeacherLogits, photoIds: readonly string[], classIds: readonly string[]): void {
+  const { index, file: source } = teacher;
+  const rows = new Set(index.ids);
+  const missing = photoIds.filter((id) => !rows.has(id));
+  if (missing.length > 0)
+    throw new TeacherLogitsError(
+      `${source} has no logits for ${missing.length} of the ${photoIds.length} train photos (${missing.slice(0, 3).join(", ")}${missing.length > 3 ? ", …" : ""}); compute them on this train folder`,
+    );
+  if (new Set(photoIds).size !== photoIds.length)
+    throw new TeacherLogitsError(
+      `the train folder holds two photos with the same file name; ${source} keys photos by name`,
+    );
+  const columns = new Set(index.classes);
+  const absent = classIds.filter((id) => !columns.has(id));
+  if (absent.length > 0) throw new TeacherLogitsError(`${source} has no logits for the classes ${absent.join(", ")}`);
+}
+
+/**
+ * The run's coverage check (`externalKdTargets`) on the train folder itself, before anything is
+ * cached. A run trains on the photos that decode, so a photo the file lacks is decoded here, and
+ * one that fails to decode (which the run would skip) is not held against the file.
+ */
+export async function checkTrainCoverage(teacher: TeacherLogits, trainDir: string): Promise<void> {
+  const rows = new Set(teacher.index.ids);
+  const photos: DatasetItem[] = [];
+  for (const item of (await readDataset(trainDir, SKIN8_ONLY)).items) {
+    if (rows.has(item.id) || (await decodes(item.path))) photos.push(item);
+  }
+  checkCoverage(
+    teacher,
+    photos.map((photo) => photo.id),
+    SKIN8_CLASS_IDS.filter((id) => photos.some((photo) => photo.classId === id)),
+  );
+}
+
+async function decodes(path: string): Promise<boolean> {
+  try {
+    await decodeBytes(await readFile(path), path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * KD targets for a run's train photos (by id, in the run's order) and classes: each photo's row from
  * the file, on the run's classes (a file may name more, e.g. a run on a class subset), every class
@@ -110,20 +156,10 @@ export function externalKdTargets(
   classIds: readonly string[],
   kd: { temperature: number; alpha: number },
 ): KdTargets {
-  const { index, file: source } = teacher;
+  checkCoverage(teacher, photoIds, classIds);
+  const { index } = teacher;
   const rowOf = new Map(index.ids.map((id, row) => [id, row]));
-  const missing = photoIds.filter((id) => !rowOf.has(id));
-  if (missing.length > 0)
-    throw new TeacherLogitsError(
-      `${source} has no logits for ${missing.length} of the ${photoIds.length} train photos (${missing.slice(0, 3).join(", ")}${missing.length > 3 ? ", …" : ""}); compute them on this train folder`,
-    );
-  if (new Set(photoIds).size !== photoIds.length)
-    throw new TeacherLogitsError(
-      `the train folder holds two photos with the same file name; ${source} keys photos by name`,
-    );
   const columnOf = new Map(index.classes.map((id, column) => [id, column]));
-  const absent = classIds.filter((id) => !columnOf.has(id));
-  if (absent.length > 0) throw new TeacherLogitsError(`${source} has no logits for the classes ${absent.join(", ")}`);
   const columns = classIds.map((id) => columnOf.get(id) as number);
   const width = index.classes.length;
   const k = classIds.length;

@@ -268,7 +268,7 @@ describe("npm run student distilling an ensemble's soft targets (--teacher-logit
     expect(sayingShare(confusion, 1)).toBeGreaterThan(sayingShare(confusion, 0));
   }, 120_000);
 
-  it("refuses a file that lacks train photos, and leaves no run folder behind", async () => {
+  it("refuses a file that lacks train photos before caching, and leaves no run folder behind", async () => {
     const partial = join(dir, "partial.json");
     await writeTeacherLogits(partial, {
       views: ["id"],
@@ -277,13 +277,15 @@ describe("npm run student distilling an ensemble's soft targets (--teacher-logit
       logit: () => 0,
     });
     const { code, stderr } = await runScript("cli/student.ts", [
-      ...runFlags(join(dir, "train"), join(dir, "val"), join(dir, "run-partial"), join(dir, "cache")),
+      ...runFlags(join(dir, "train"), join(dir, "val"), join(dir, "run-partial"), join(dir, "cache-partial")),
       `--teacher-logits=${partial}`,
       "--no-ablation",
     ]);
     expect(code).not.toBe(0);
     expect(stderr).toMatch(/partial\.json has no logits for 47 of the 49 train photos/);
     expect(stderr).not.toMatch(/\n\s+at /);
-    expect((await readdir(dir)).filter((name) => name.startsWith("run-partial"))).toEqual([]);
+    expect((await readdir(dir)).filter((name) => name.startsWith("run-partial") || name === "cache-partial")).toEqual(
+      [],
+    );
   }, 60_000);
 });
