@@ -3,7 +3,7 @@
  * backbone: cache → teachers → distilled head → ablation rows → tail fine-tuning on fresh draws →
  * calibration and unsure rule → export in every quantization → the export evaluated as the PWA runs it.
  */
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SKIN8_CLASS_IDS, sha256Hex } from "@pifu/core";
@@ -163,7 +163,15 @@ describe("npm run student on some of the skin8 classes (a leave-one-class-out fo
       "--no-ablation",
     ]);
     expect(foldLog).toMatch(/classes: eczema, psoriasis, warts \(the skin8 classes the train folder holds\)/);
+    expect(foldLog).not.toMatch(/val has no photos of/);
     const foldSummary = JSON.parse(await readFile(join(out, "summary.json"), "utf8")) as StudentSummary;
+    // Only a complete run has summary.json (what --overwrite may replace): it is the run's last file.
+    const runFiles = (await readdir(out, { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile());
+    const modified = await Promise.all(
+      runFiles.map(async (entry) => (await stat(join(entry.parentPath, entry.name))).mtimeMs),
+    );
+    expect(runFiles.length).toBeGreaterThan(5);
+    expect((await stat(join(out, "summary.json"))).mtimeMs).toBe(Math.max(...modified));
     expect(foldSummary.subsets.flatMap((s) => s.classes)).toEqual(classes);
     // No seborrhoeic dermatitis in this fold: its F1 column is empty (null), not a 0 that reads as a miss.
     expect(foldSummary.ablation[0]?.seborrheicF1).toBeNull();
