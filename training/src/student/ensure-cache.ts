@@ -230,11 +230,11 @@ export async function dropStaleSplits(
   }
 }
 
+/** Builds the cache splits a run needs that are missing or stale; the caller has run `checkRunFolders`. */
 export async function ensureCache(
   options: CacheNeeds & { cache: string; workers?: number; log: (line: string) => void },
 ): Promise<void> {
   const workers = options.workers ?? 2;
-  await checkRunFolders(options.train, options.val);
   const jobs = cacheJobs(options);
   await dropStaleSplits(options.cache, jobs, options.log);
   const missing = new Set(await missingJobs(options.cache, jobs, workers));

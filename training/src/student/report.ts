@@ -92,15 +92,7 @@ function weighted(ev: StudentSummary["exported"]["evaluation"]) {
 
 /** The per-subset teachers' table, or what the student learnt from instead when none was trained. */
 function teachersSection({ teachers, config }: StudentSummary): string[] {
-  if (teachers.length === 0) {
-    const instead =
-      config.teacherLogits !== undefined
-        ? `None trained: the student distils the soft targets in ${config.teacherLogits}.`
-        : config.kd === null
-          ? "None: the student learns from the labels alone (no distillation)."
-          : "None: every subset holds a single class.";
-    return ["### Teachers", "", instead];
-  }
+  if (teachers.length === 0) return ["### Teachers", "", noTeachersReason(config)];
   return [
     "### Teachers (val, within each subset's classes)",
     "",
@@ -108,4 +100,11 @@ function teachersSection({ teachers, config }: StudentSummary): string[] {
     "|---|---:|---:|---:|",
     ...teachers.map((t) => `| ${t.subset} | ${t.trainImages} | ${f3(t.valAccuracy)} | ${f3(t.valMacroF1)} |`),
   ];
+}
+
+function noTeachersReason(config: StudentSummary["config"]): string {
+  if (config.teacherLogits !== undefined)
+    return `None trained: the student distils the soft targets in ${config.teacherLogits}.`;
+  if (config.kd === null) return "None: the student learns from the labels alone (no distillation).";
+  return "None: every subset holds a single class.";
 }
