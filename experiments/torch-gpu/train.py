@@ -140,12 +140,19 @@ def load_kept(kind, pack, classes, path):
 
 # ---------- augmentation (on the GPU, one draw per photo per step) ----------
 def augment(x, gen):
+    """Geometry, then colour: random resized crop, rotation, flips, then jitter (photometric)."""
+    return photometric(geometric(x, gen), gen)
+
+
+def uniform_draws(n, device, gen):
+    return lambda lo, hi: torch.rand(n, device=device, generator=gen) * (hi - lo) + lo
+
+
+def geometric(x, gen):
+    """Random resized crop (35-100 % of the area, aspect 3:4-4:3), rotation within ±30°, both flips."""
     n = x.shape[0]
     dev = x.device
-
-    def uniform(lo, hi):
-        return torch.rand(n, device=dev, generator=gen) * (hi - lo) + lo
-
+    uniform = uniform_draws(n, dev, gen)
     area = uniform(0.35, 1.0)
     ratio = torch.exp(uniform(math.log(3 / 4), math.log(4 / 3)))
     sx = torch.sqrt(area * ratio).clamp(max=1.0)
@@ -164,7 +171,13 @@ def augment(x, gen):
         1,
     )
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-    x = F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+
+
+def photometric(x, gen):
+    """Saturation, contrast and brightness each scaled by 0.75-1.25; x in [0, 1] NCHW."""
+    n = x.shape[0]
+    uniform = uniform_draws(n, x.device, gen)
     gray = (0.299 * x[:, 0:1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:3])
     saturation = uniform(0.75, 1.25).view(n, 1, 1, 1)
     x = gray + (x - gray) * saturation

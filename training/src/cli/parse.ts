@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import { FLIP_VARIANTS, type FlipVariant, TestTimeAugmentationSchema } from "@pifu/core";
 import { Option } from "commander";
 import { BACKEND_NAMES } from "../backend/index.js";
+import { UNSURE_SCORES } from "../calibrate/unsure.js";
 import { teacherTap } from "../student/data.js";
 
 export const num = (name: string) => (value: string) => {
@@ -65,6 +66,13 @@ export const ttaFlipsOption = (defaults: readonly FlipVariant[]) =>
     "--tta-flips <flips>",
     `flip views averaged at test time, as the card will ask the PWA to (default ${defaults.join(",")}; "id" for one plain pass)`,
   ).argParser(flips("tta-flips"));
+
+/** `--unsure-score`, shared by the CLIs that make a student (`defaultScore`: the config's). */
+export const unsureScoreOption = (defaultScore: string) =>
+  new Option(
+    "--unsure-score <s>",
+    `unsure score; auto picks the best separator of val errors (default ${defaultScore})`,
+  ).choices(["auto", ...UNSURE_SCORES]);
 
 /** `--backend`, shared by the training CLIs. */
 export const backendOption = () =>

@@ -31,6 +31,7 @@ import {
   readConfigFile,
   teacherBackboneOption,
   ttaFlipsOption,
+  unsureScoreOption,
 } from "./parse.js";
 
 const widths = (value: string) => (value === "" || value === "none" ? [] : value.split(",").map(num("hidden")));
@@ -185,12 +186,7 @@ const program = new Command()
       QUANTIZATIONS as unknown as string[],
     ),
   )
-  .addOption(
-    new Option(
-      "--unsure-score <s>",
-      `unsure score; auto picks the best separator of val errors (default ${d.unsure.score})`,
-    ).choices(["auto", "maxProb", "margin", "energy"]),
-  )
+  .addOption(unsureScoreOption(d.unsure.score))
   .addOption(backendOption().default("auto"))
   .option("--coverage <c>", `share of val images answered, not unsure (default ${d.unsure.coverage})`, num("coverage"))
   .option("--model-version <semver>", `model card version (default ${d.version})`)

@@ -65,7 +65,8 @@ interface Scored {
 /** Runs the model over image files in batches; undecodable files are skipped and listed. */
 export async function scoreImages(
   model: tfl.LayersModel,
-  card: ModelCard,
+  /** What of a card the runner reads (a whole card, or a run's before its export). */
+  card: Pick<ModelCard, "classes" | "preprocessing" | "testTimeAugmentation" | "calibration" | "unsure">,
   paths: readonly string[],
   batchSize = 16,
 ): Promise<Scored> {

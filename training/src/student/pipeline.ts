@@ -5,25 +5,30 @@
  */
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { DEFAULT_PREPROCESS, SKIN8_CLASSES, type UnsureRule } from "@pifu/core";
+import { SKIN8_CLASSES } from "@pifu/core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { loadLayersModelFrom } from "../backbones/load.js";
 import { fitTemperature } from "../calibrate/temperature.js";
-import { auroc, chooseUnsureRule, UNSURE_SCORES, unsureScores } from "../calibrate/unsure.js";
 import { classCounts } from "../data/index.js";
 import { subsetsByCount } from "../distill/kd-loss.js";
 import { externalKdTargets, readTeacherLogits, type TeacherLogits } from "../distill/teacher-logits.js";
 import type { TeacherReport } from "../distill/teachers.js";
 import type { KdTargets } from "../distill/trainer.js";
-import { exportEvaluated } from "../evaluate/export-evaluated.js";
-import type { EvaluateResult } from "../evaluate/run.js";
-import type { CardFields } from "../export/card.js";
-import type { Quantization } from "../export/quantize.js";
-import { argmaxRows, evaluateProbabilities, softmaxRows } from "../metrics/index.js";
+import { evaluateProbabilities, softmaxRows } from "../metrics/index.js";
 import { confusionSvg } from "../report/svg.js";
 import { type AdaptationRecord, readAdaptation } from "./adapt-backbone.js";
 import { assembleStudent, foldStudent } from "./assemble.js";
 import { innerNetwork } from "./backbone.js";
+import {
+  type Calibration,
+  type ChosenUnsureRule,
+  calibrateOnVal,
+  calibrationLine,
+  type ExportedStudent,
+  exportEveryQuantization,
+  IMAGENET_BACKBONE,
+  studentCardFields,
+} from "./calibrate-export.js";
 import { type StudentConfig, teacherFeatureBackbones } from "./config.js";
 import { checkCacheSource, loadSplit, presentClasses, type SplitData } from "./data.js";
 import { fineTuneInputs } from "./finetune-inputs.js";
@@ -49,10 +54,10 @@ export interface StudentSummary {
   subsets: { name: string; classes: string[]; trainCounts: number[] }[];
   teachers: TeacherReport[];
   ablation: AblationRow[];
-  calibration: { temperature: number; eceBefore: number; eceAfter: number; nllBefore: number; nllAfter: number };
-  unsure: UnsureRule & { errorAuroc: Record<string, number> };
-  exported: { dir: string; totalBytes: number; evaluation: EvaluateResult };
-  quantization: { quantization: Quantization; macroF1: number; accuracy: number; totalBytes: number }[];
+  calibration: Calibration;
+  unsure: ChosenUnsureRule;
+  exported: ExportedStudent["exported"];
+  quantization: ExportedStudent["quantization"];
   finetuned: boolean;
 }
 
@@ -79,32 +84,6 @@ function rowMetrics(
   };
 }
 
-/**
- * The configured unsure score ("auto": the one that best separates misclassified from correct val
- * images), with each score's AUROC for that separation reported either way.
- */
-function pickUnsureRule(
-  config: StudentConfig,
-  logits: Float32Array,
-  labels: Int32Array,
-  k: number,
-  temperature: number,
-) {
-  const predicted = argmaxRows(logits, k);
-  const errorAuroc: Record<string, number> = {};
-  for (const score of UNSURE_SCORES) {
-    const scores = unsureScores(logits, k, temperature, score);
-    const wrong = [...scores].filter((_, i) => predicted[i] !== labels[i]);
-    const right = [...scores].filter((_, i) => predicted[i] === labels[i]);
-    errorAuroc[score] = wrong.length && right.length ? auroc(wrong, right) : 0.5;
-  }
-  const best =
-    config.unsure.score === "auto"
-      ? UNSURE_SCORES.reduce((a, b) => ((errorAuroc[b] ?? 0) > (errorAuroc[a] ?? 0) ? b : a))
-      : config.unsure.score;
-  return { ...chooseUnsureRule(logits, k, temperature, best, config.unsure.coverage), errorAuroc };
-}
-
 async function teachersFor(
   config: StudentConfig,
   choice: "concat" | "student",
@@ -125,41 +104,6 @@ async function teachersFor(
     log,
   });
 }
-
-function cardFields(
-  config: StudentConfig,
-  classIds: readonly string[],
-  backboneSha256: string,
-  backboneSource: string,
-  /** What the student learnt from besides the labels: the run's KD name ("none" without distillation). */
-  kdName: string,
-  extra: Record<string, unknown>,
-): CardFields {
-  return {
-    name: config.name,
-    version: config.version,
-    date: new Date().toISOString().slice(0, 10),
-    description: `MobileNetV2-0.35 student ${kdName === "none" ? "trained on the labels alone" : `distilled from ${kdName}`} on skin8; shows the conditions a photo most resembles, with calibrated confidence and an unsure rule.`,
-    intendedUse: `Decision support for community doctors and patients: ranks ${classIds.length} common skin conditions a photo most resembles. Not a diagnosis; see a doctor when unsure, when a lesion changes, bleeds or grows, or when unwell.`,
-    classes: SKIN8_CLASSES.filter(({ id }) => classIds.includes(id)).map(({ id, en, zh }) => ({ id, en, zh })),
-    preprocessing: { ...DEFAULT_PREPROCESS, inputSize: config.inputSize },
-    ...(config.testTimeFlips.join() === "id"
-      ? {}
-      : { testTimeAugmentation: { flips: config.testTimeFlips, combine: "mean-logits" as const } }),
-    backbone: { name: "mobilenet_v2_0.35_224", source: backboneSource, sha256: backboneSha256 },
-    training: {
-      seed: config.seed,
-      config: { ...config, ...extra },
-      data: `skin8 train (${config.train}); calibrated and selected on ${config.val}`,
-    },
-    metrics: { val: { accuracy: 0, macroF1: 0, weightedF1: 0, top3Accuracy: 0, ece: 0, support: 0, perClass: {} } },
-    calibration: { temperature: 1, eceBefore: 0, eceAfter: 0 },
-    unsure: { score: "maxProb", threshold: 1, coverage: 1 },
-  };
-}
-
-const IMAGENET_BACKBONE =
-  "Keras Applications MobileNetV2 alpha 0.35 ImageNet (tfjs layers, ../shared/backbones/mobilenet_v2_0.35_224)";
 
 /** The card's backbone source: the ImageNet backbone, and how its batch norms were adapted if they were. */
 export function backboneProvenance(adaptation: AdaptationRecord | undefined): string {
@@ -275,36 +219,6 @@ async function fineTuneStage(
 }
 
 /**
- * Exports the student in the chosen quantization (the run's model) and the other two (for the report),
- * each evaluated on val, into `dir` (the run's unfinished folder); `exported.dir` is where the model
- * folder will be once the run is --out.
- */
-async function exportEveryQuantization(
-  config: StudentConfig,
-  dir: string,
-  student: tfl.LayersModel,
-  fields: CardFields,
-  log: (line: string) => void,
-): Promise<Pick<StudentSummary, "exported" | "quantization">> {
-  const quantization: StudentSummary["quantization"] = [];
-  let exported: StudentSummary["exported"] | undefined;
-  for (const q of [
-    config.quantization,
-    ...(["float32", "float16", "uint8"] as const).filter((x) => x !== config.quantization),
-  ]) {
-    const at = q === config.quantization ? ["model"] : ["quantization", q];
-    const { totalBytes, evaluation } = await exportEvaluated(student, join(dir, ...at), fields, q, config.val);
-    log(
-      `exported ${q}: ${totalBytes} bytes; val accuracy ${evaluation.accuracy.toFixed(3)}, macro-F1 ${evaluation.macroF1.toFixed(4)}`,
-    );
-    quantization.push({ quantization: q, macroF1: evaluation.macroF1, accuracy: evaluation.accuracy, totalBytes });
-    if (q === config.quantization) exported = { dir: join(config.out, ...at), totalBytes, evaluation };
-  }
-  if (!exported) throw new Error("the chosen quantization was not exported");
-  return { exported, quantization };
-}
-
-/**
  * Trains, calibrates and exports the student, writing the whole run (model/, quantization/,
  * summary.json …) into `dir`: the `OUT.partial` that `claimOutFolder(config.out)` claimed, which
  * becomes config.out only once the run is complete (the summary names the folders there).
@@ -405,32 +319,37 @@ export async function runStudent(
     ablation.push(row);
   }
 
-  const fit = fitTemperature(valLogits, val.labels, k);
-  const eceBefore = evaluateProbabilities(softmaxRows(valLogits, k, 1), val.labels, classIds).metrics.ece;
-  const eceAfter = evaluateProbabilities(softmaxRows(valLogits, k, fit.temperature), val.labels, classIds).metrics.ece;
-  const unsure = pickUnsureRule(config, valLogits, val.labels, k, fit.temperature);
-  log(
-    `temperature ${fit.temperature.toFixed(3)}: ECE ${eceBefore.toFixed(3)} → ${eceAfter.toFixed(3)}; unsure rule ${unsure.score} > ${unsure.threshold.toFixed(4)} (coverage ${unsure.coverage.toFixed(3)})`,
-  );
+  const { calibration, unsure } = calibrateOnVal(valLogits, val.labels, classIds, config.unsure);
+  log(calibrationLine(calibration, unsure));
 
   const assembled = assembleStudent(network, main.head);
   const student = config.foldBatchNorm ? await foldStudent(assembled, log) : assembled;
-  const fields = cardFields(
-    config,
+  const fields = studentCardFields({
+    name: config.name,
+    version: config.version,
+    inputSize: config.inputSize,
+    testTimeFlips: config.testTimeFlips,
     classIds,
-    backbone.sha256,
-    backboneProvenance(await readAdaptation(config.backbone)),
-    kdName,
-    {
+    madeHow: `${kdName === "none" ? "trained on the labels alone" : `distilled from ${kdName}`} on skin8`,
+    backbone: { sha256: backbone.sha256, source: backboneProvenance(await readAdaptation(config.backbone)) },
+    seed: config.seed,
+    trainingConfig: {
+      ...config,
       subsets: subsets.map((s) => ({ name: s.name, classes: s.classes.map((c) => classIds[c]) })),
       finetuned: [...trainable, "head"],
       ...(external ? { teacherLogitsSource: { binSha256: external.binSha256, models: external.index.models } } : {}),
     },
-  );
-  fields.calibration = { temperature: fit.temperature, eceBefore, eceAfter };
-  fields.unsure = { score: unsure.score, threshold: unsure.threshold, coverage: unsure.coverage };
+    data: `skin8 train (${config.train}); calibrated and selected on ${config.val}`,
+    calibration,
+    unsure,
+  });
 
-  const { exported, quantization } = await exportEveryQuantization(config, dir, student, fields, log);
+  const { exported, quantization } = await exportEveryQuantization(
+    student,
+    fields,
+    { dir, out: config.out, val: config.val, quantization: config.quantization },
+    log,
+  );
   const summary: StudentSummary = {
     config,
     subsets: subsets.map((s) => ({
@@ -440,13 +359,7 @@ export async function runStudent(
     })),
     teachers,
     ablation,
-    calibration: {
-      temperature: fit.temperature,
-      eceBefore,
-      eceAfter,
-      nllBefore: fit.nllBefore,
-      nllAfter: fit.nllAfter,
-    },
+    calibration,
     unsure,
     exported,
     quantization,
