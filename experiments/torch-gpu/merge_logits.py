@@ -18,9 +18,13 @@ import train  # noqa: E402
 
 
 def read_pair(path):
-    with open(path) as f:
+    """(meta, [views, photos, classes] logits) of NAME.json and the NAME.bin beside it (either may be named)."""
+    stem, ext = os.path.splitext(path)
+    if ext not in (".json", ".bin"):
+        raise ValueError(f"{path}: name a soft-target pair by its .json (or its .bin)")
+    with open(stem + ".json") as f:
         meta = json.load(f)
-    logits = np.fromfile(path.removesuffix(".json") + ".bin", "<f4")
+    logits = np.fromfile(stem + ".bin", "<f4")
     if logits.size != int(np.prod(meta["shape"])):
         raise ValueError(f"{path}: its .bin holds {logits.size} floats, its shape {meta['shape']} needs {int(np.prod(meta['shape']))}")
     return meta, logits.reshape(meta["shape"])

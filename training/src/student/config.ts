@@ -1,5 +1,7 @@
 /** Everything a student run is made from; stored in the model card as the training config. */
+import { join, relative } from "node:path";
 import type { FlipVariant, UnsureRule } from "@pifu/core";
+import { sharedBackbonesDir } from "../backbones/registry.js";
 import type { Quantization } from "../export/quantize.js";
 import type { HeadSpec } from "../train/head.js";
 import type { LossSpec } from "../train/losses.js";
@@ -117,9 +119,16 @@ export const FINETUNE_DEFAULTS: NonNullable<StudentConfig["finetune"]> = {
   mix: { mode: "none", alpha: 1, probability: 0.5 },
 };
 
+/**
+ * The ImageNet MobileNetV2-0.35 in the shared folder beside the checkout (PIFU_BACKBONES or
+ * PIFU_SHARED move it), relative to the working folder as run configs and cards record paths:
+ * "../shared/backbones/mobilenet_v2_0.35_224" from the repository root, and right from anywhere else.
+ */
+const STUDENT_BACKBONE = relative(process.cwd(), join(sharedBackbonesDir(), "mobilenet_v2_0.35_224"));
+
 export const DEFAULT_STUDENT_CONFIG: Omit<StudentConfig, "train" | "val" | "out"> = {
   cache: ".cache/student",
-  backbone: "../shared/backbones/mobilenet_v2_0.35_224",
+  backbone: STUDENT_BACKBONE,
   inputSize: 224,
   augmented: { views: 0, preset: "mild" },
   teacherBackbones: ["darknet_tiny"],
