@@ -5,7 +5,7 @@
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { type ModelCard, meanOverViews, preprocess, testTimeFlips, viewBatch } from "@pifu/core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -73,7 +73,7 @@ beforeAll(async () => {
   await initBackend("wasm");
   dir = await mkdtemp(join(tmpdir(), "pifu-import-"));
   await writeMobilenetNamedBackbone(join(dir, "backbone"), INPUT);
-  await writeSyntheticSet(join(dir, "val"), { classes: CLASSES, perClass: [4, 4, 3], size: 40, seed: 3 });
+  await writeSyntheticSet(join(dir, "val"), { classes: CLASSES, perClass: [4, 4, 3], size: 40, seed: 3, broken: true });
 });
 
 afterAll(async () => {
@@ -143,7 +143,9 @@ describe("npm run import-student", () => {
 
   it("exports a folder that predicts what the trained network predicts, through the PWA's preprocessing", async () => {
     const { card, model } = await openModelDir(join(dir, "import", "quantization", "float32"));
-    const paths = (await readDataset(join(dir, "val"))).items.map((item) => item.path);
+    const skipped = new Set(summary.skipped.map((file) => file.path));
+    const paths = (await readDataset(join(dir, "val"))).items.map((item) => item.path).filter((p) => !skipped.has(p));
+    expect(paths).toHaveLength(11);
     const want = await logitsOn(trained, card, paths);
     const got = await logitsOn(model, card, paths);
     model.dispose();
@@ -166,6 +168,12 @@ describe("npm run import-student", () => {
     expect(card.backbone.source).toContain("test GPU, PyTorch 0.0");
     expect(card.training.config).toMatchObject({ importedFrom: { run: "mnv2-s1", spec: { seed: 5 }, epochs: 3 } });
     expect(card.metrics.val.support).toBe(11);
+    // The corrupt and truncated photos and the text file are named, not counted.
+    expect(summary.skipped.map((file) => basename(file.path)).sort()).toEqual([
+      "corrupt.jpg",
+      "notes.txt",
+      "truncated.jpg",
+    ]);
     expect(summary.source.sha256).toMatch(/^[0-9a-f]{64}$/);
     const float32 = summary.quantization.find((q) => q.quantization === "float32")?.macroF1 as number;
     const float16 = summary.quantization.find((q) => q.quantization === "float16")?.macroF1 as number;

@@ -59,8 +59,8 @@ export interface ImportSummary {
     trainedOn: string;
   };
   head: { hidden: number; classes: string[] };
-  /** Val photos that could not be decoded (left out of every number). */
-  skipped: number;
+  /** Files in the val folder left out of every number: not images, or images that did not decode. */
+  skipped: { path: string; reason: string }[];
   calibration: Calibration;
   unsure: ChosenUnsureRule;
   exported: ExportedStudent["exported"];
@@ -123,7 +123,8 @@ export async function importKept(options: ImportOptions, log: (line: string) => 
     dataset.items.map((item) => item.path),
   );
   const labels = Int32Array.from(scored.kept, (i) => dataset.items[i]?.label as number);
-  for (const skip of scored.skipped) log(`skipped ${skip.path}: ${skip.reason}`);
+  const skipped = [...dataset.skipped, ...scored.skipped];
+  for (const skip of skipped) log(`skipped ${skip.path}: ${skip.reason}`);
   const { calibration, unsure } = calibrateOnVal(scored.logits, labels, classIds, options.unsure);
   log(calibrationLine(calibration, unsure));
 
@@ -144,7 +145,7 @@ export async function importKept(options: ImportOptions, log: (line: string) => 
       trainedOn: kept.trainedOn,
     },
     head: { hidden, classes: classIds },
-    skipped: scored.skipped.length,
+    skipped,
     calibration,
     unsure,
     exported,
