@@ -14,6 +14,7 @@ average (EMA). Writes OUT/NAME.bin and OUT/results.json in train.py's format, so
     --out DIR --seconds 1800
 """
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -42,6 +43,17 @@ def aligned_targets(path, ids, classes):
     if missing:
         raise ValueError(f"{path} has no targets for {len(missing)} packed train photos (e.g. {missing[0]})")
     return torch.from_numpy(logits[:, [where[photo] for photo in ids]].copy())
+
+
+def folder_and_name(path):
+    """FOLDER/NAME of a file: where it came from, without this machine's paths."""
+    absolute = os.path.abspath(path)
+    return f"{os.path.basename(os.path.dirname(absolute))}/{os.path.basename(absolute)}"
+
+
+def file_sha256(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
 
 
 def flipped(x, views):
@@ -114,10 +126,11 @@ def distil(args):
     spec = {
         "kind": init_spec["kind"],
         "seed": args.seed,
-        "init": os.path.relpath(args.init),
+        "init": folder_and_name(args.init),
         "initSpec": init_spec,
-        "targets": os.path.relpath(args.targets),
+        "targets": folder_and_name(args.targets),
         "targetModels": read_pair(args.targets)[0]["models"],
+        "targetsBinSha256": file_sha256(os.path.splitext(args.targets)[0] + ".bin"),
         "temperature": args.temperature,
         "alpha": args.alpha,
         "lr": args.lr,

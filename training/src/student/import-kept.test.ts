@@ -175,6 +175,10 @@ describe("npm run import-student", () => {
       "truncated.jpg",
     ]);
     expect(summary.source.sha256).toMatch(/^[0-9a-f]{64}$/);
+    const markdown = await readFile(join(dir, "import", "summary.md"), "utf8");
+    expect(markdown).toContain(summary.source.sha256);
+    expect(markdown).toContain("### The shipped model on val");
+    expect(await readFile(join(dir, "import", "student-confusion.svg"), "utf8")).toContain("<svg");
     const float32 = summary.quantization.find((q) => q.quantization === "float32")?.macroF1 as number;
     const float16 = summary.quantization.find((q) => q.quantization === "float16")?.macroF1 as number;
     expect(Math.abs(float16 - float32)).toBeLessThanOrEqual(0.005);

@@ -12,6 +12,7 @@ import { loadLayersModelFrom } from "../backbones/load.js";
 import { readDataset } from "../data/index.js";
 import { scoreImages } from "../evaluate/run.js";
 import type { Quantization } from "../export/quantize.js";
+import { confusionSvg } from "../report/svg.js";
 import { buildHead } from "../train/head.js";
 import { assembleStudent, foldStudent } from "./assemble.js";
 import { innerNetwork } from "./backbone.js";
@@ -27,6 +28,7 @@ import {
 } from "./calibrate-export.js";
 import type { StudentConfig } from "./config.js";
 import { type KeptWeights, KeptWeightsError, loadWeightsByName, readKeptWeights } from "./kept-weights.js";
+import { exportedMarkdown } from "./report.js";
 
 /** The kind experiments/torch-gpu gives its MobileNetV2-0.35 students (its Tiny Darknets are teachers only). */
 export const STUDENT_KIND = "mobilenet_v2_0.35";
@@ -155,9 +157,25 @@ export async function importKept(options: ImportOptions, log: (line: string) => 
     join(options.dir, "val-logits.json"),
     JSON.stringify({ classes: classIds, labels: Array.from(labels), logits: Array.from(scored.logits) }),
   );
+  await writeFile(join(options.dir, "summary.md"), `${importMarkdown(summary)}\n`);
+  await writeFile(
+    join(options.dir, "student-confusion.svg"),
+    confusionSvg(`${options.name} ${options.version} on val`, exported.evaluation.confusion, classIds),
+  );
   // Last: only a complete import has summary.json.
   await writeFile(join(options.dir, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
   return summary;
+}
+
+function importMarkdown(summary: ImportSummary): string {
+  const { source } = summary;
+  return [
+    "### Imported weights",
+    "",
+    `${source.weights} (sha256 ${source.sha256}): run ${source.run}, ${source.epochs ?? "?"} epochs, trained on ${source.trainedOn}; spec \`${JSON.stringify(source.spec)}\`.`,
+    "",
+    exportedMarkdown(summary),
+  ].join("\n");
 }
 
 function cardInputs(

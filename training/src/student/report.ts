@@ -7,20 +7,6 @@ export const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "n/a");
 
 export function studentMarkdown(summary: StudentSummary): string {
   const ev = summary.exported.evaluation;
-  const classes = ev.classes;
-  const report = {
-    classes,
-    perClass: ev.perClass,
-    accuracy: ev.accuracy,
-    macroAvg: {
-      precision: avg(classes.map((c) => ev.perClass[c]?.precision ?? 0)),
-      recall: avg(classes.map((c) => ev.perClass[c]?.recall ?? 0)),
-      f1: ev.macroF1,
-      support: ev.support,
-    },
-    weightedAvg: weighted(ev),
-    support: ev.support,
-  };
   return [
     "### Class subsets by training count",
     "",
@@ -41,6 +27,30 @@ export function studentMarkdown(summary: StudentSummary): string {
         `| ${r.name} | ${r.kd} | ${r.curriculum ? "yes" : "no"} | ${f3(r.accuracy)} | ${f3(r.macroF1)} | ${f3(r.seborrheicF1)} | ${f3(r.ece)} |`,
     ),
     "",
+    exportedMarkdown(summary),
+  ].join("\n");
+}
+
+/** The sections every student has, trained here or imported: quantization, calibration, the shipped model's report. */
+export function exportedMarkdown(
+  summary: Pick<StudentSummary, "quantization" | "calibration" | "unsure" | "exported">,
+): string {
+  const ev = summary.exported.evaluation;
+  const classes = ev.classes;
+  const report = {
+    classes,
+    perClass: ev.perClass,
+    accuracy: ev.accuracy,
+    macroAvg: {
+      precision: avg(classes.map((c) => ev.perClass[c]?.precision ?? 0)),
+      recall: avg(classes.map((c) => ev.perClass[c]?.recall ?? 0)),
+      f1: ev.macroF1,
+      support: ev.support,
+    },
+    weightedAvg: weighted(ev),
+    support: ev.support,
+  };
+  return [
     "### Quantization (the exported folder evaluated on val as the PWA runs it)",
     "",
     "| weights | total bytes | accuracy | macro-F1 | Δ macro-F1 vs float32 |",
@@ -60,7 +70,7 @@ export function studentMarkdown(summary: StudentSummary): string {
       .map(([k, v]) => `${k} ${v.toFixed(3)}`)
       .join(", ")}.`,
     "",
-    `### The shipped model on val (${summary.exported.totalBytes} bytes, ${summary.config.quantization})`,
+    `### The shipped model on val (${summary.exported.totalBytes} bytes, ${summary.exported.evaluation.model.quantization})`,
     "",
     reportMarkdown(report),
     "",
