@@ -37,14 +37,20 @@ function trainedStudent(seed: number): tfl.LayersModel {
 }
 
 /** Writes OUT/NAME.bin and OUT/results.json as train.py does; returns the .bin path. */
-async function writeKept(model: tfl.LayersModel, out: string, name: string, kind = "mobilenet_v2_0.35") {
+async function writeKept(
+  model: tfl.LayersModel,
+  out: string,
+  name: string,
+  kind = "mobilenet_v2_0.35",
+  moreSpec: Record<string, unknown> = {},
+) {
   const { bytes, layout } = keptBytesOf(model);
   await mkdir(out, { recursive: true });
   await writeFile(join(out, `${name}.bin`), bytes);
   const results = {
     gpu: "test GPU",
     torch: "0.0",
-    runs: { [name]: { spec: { kind, seed: 5 }, epochs: 3, weights: layout } },
+    runs: { [name]: { spec: { kind, seed: 5, ...moreSpec }, epochs: 3, weights: layout } },
   };
   await writeFile(join(out, "results.json"), JSON.stringify(results));
   return join(out, `${name}.bin`);
@@ -127,7 +133,11 @@ describe("npm run import-student", () => {
 
   beforeAll(async () => {
     trained = trainedStudent(300);
-    const weights = await writeKept(trained, join(dir, "gpu"), "mnv2-s1");
+    // As distil.py records a network distilled from soft targets.
+    const weights = await writeKept(trained, join(dir, "gpu"), "mnv2-s1", "mobilenet_v2_0.35", {
+      init: "gpu-call/mnv2-s1.bin",
+      targetModels: ["a", "b"],
+    });
     const { code, stderr } = await runCli("import-student", [
       `--weights=${weights}`,
       `--val=${join(dir, "val")}`,
@@ -166,6 +176,9 @@ describe("npm run import-student", () => {
       coverage: summary.unsure.coverage,
     });
     expect(card.backbone.source).toContain("test GPU, PyTorch 0.0");
+    expect(card.description).toContain(
+      "trained whole from ImageNet in PyTorch (experiments/torch-gpu gpu-call/mnv2-s1.bin), then distilled from 2 networks' soft targets (run mnv2-s1) on skin8, imported",
+    );
     expect(card.training.config).toMatchObject({ importedFrom: { run: "mnv2-s1", spec: { seed: 5 }, epochs: 3 } });
     expect(card.metrics.val.support).toBe(11);
     // The corrupt and truncated photos and the text file are named, not counted.

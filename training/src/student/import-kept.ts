@@ -178,6 +178,13 @@ function importMarkdown(summary: ImportSummary): string {
   ].join("\n");
 }
 
+/** How the kept network came to be, as far as its results.json says. */
+function keptHistory({ name, run: { spec } }: KeptWeights): string {
+  if (spec.init === undefined) return `trained whole from ImageNet in PyTorch (experiments/torch-gpu run ${name})`;
+  const teachers = spec.targetModels ? `${spec.targetModels.length} networks'` : "an ensemble's";
+  return `trained whole from ImageNet in PyTorch (experiments/torch-gpu ${spec.init}), then distilled from ${teachers} soft targets (run ${name})`;
+}
+
 function cardInputs(
   options: ImportOptions,
   kept: KeptWeights,
@@ -191,10 +198,10 @@ function cardInputs(
     inputSize: options.inputSize,
     testTimeFlips: options.testTimeFlips,
     classIds,
-    madeHow: `trained whole (from ImageNet) on a GPU in PyTorch (experiments/torch-gpu run ${kept.name}) on skin8, imported`,
+    madeHow: `${keptHistory(kept)} on skin8, imported`,
     backbone: {
       sha256: backbone.sha256,
-      source: `${IMAGENET_BACKBONE}; every layer then fine-tuned in experiments/torch-gpu (${kept.trainedOn})`,
+      source: `${IMAGENET_BACKBONE}; every layer then trained on skin8 in PyTorch (experiments/torch-gpu run ${kept.name}, on ${kept.trainedOn})`,
     },
     seed: spec.seed,
     trainingConfig: { importedFrom: { weights: options.weights, run: kept.name, spec, epochs: kept.run.epochs } },

@@ -20,7 +20,13 @@ const LayoutSchema = z.array(z.object({ name: z.string().min(1), shape: z.array(
 export type WeightLayout = z.infer<typeof LayoutSchema>;
 
 const KeptRunSchema = z.looseObject({
-  spec: z.looseObject({ kind: z.string(), seed: z.number().int() }),
+  spec: z.looseObject({
+    kind: z.string(),
+    seed: z.number().int(),
+    /** distil.py: the kept network it started from (FOLDER/NAME.bin) and the models behind its soft targets. */
+    init: z.string().optional(),
+    targetModels: z.array(z.string()).optional(),
+  }),
   epochs: z.number().optional(),
   weights: LayoutSchema,
 });
