@@ -16,7 +16,7 @@ describe("models/default on skin8 val", () => {
   it("verifies, loads and reproduces the metrics on its card", async () => {
     await initBackend("wasm");
     const { card, model } = await openModelDir(MODEL_DIR);
-    expect(card.version).toBe("1.3.0");
+    expect(card.version).toBe("1.4.0");
     expect(card.testTimeAugmentation?.flips).toEqual(["id", "h", "v", "hv"]);
     expect(card.quantization).toBe("float16");
     const totalBytes = card.files.reduce((n, f) => n + f.size, 0);
