@@ -10,7 +10,7 @@ import { Command, Option } from "commander";
 import { type BackendName, initBackend } from "../backend/index.js";
 import { QUANTIZATIONS, type Quantization } from "../export/quantize.js";
 import { DEFAULT_STUDENT_CONFIG, type StudentConfig } from "../student/config.js";
-import { type ImportSummary, importKept } from "../student/import-kept.js";
+import { checkImport, type ImportSummary, importKept } from "../student/import-kept.js";
 import { claimOutFolder } from "../student/out-folder.js";
 import { backendOption, inputSizeOption, num, ttaFlipsOption, unsureScoreOption } from "./parse.js";
 
@@ -67,8 +67,9 @@ async function main(): Promise<void> {
     throw new Error(`--model-version must be a semver version such as 1.4.0, got "${f.modelVersion}"`);
   const coverage = f.coverage ?? d.unsure.coverage;
   if (!(coverage > 0 && coverage <= 1)) throw new Error(`--coverage must be in (0, 1], got ${coverage}`);
-  if (!existsSync(f.weights)) throw new Error(`--weights ${f.weights} does not exist`);
   const backbone = f.backbone ?? d.backbone;
+  // Read now: a file or val folder that does not fit is refused before --out is claimed.
+  const checked = await checkImport(f.weights, f.val);
   const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
   const out = await claimOutFolder(f.out, {
     overwrite: f.overwrite === true,
@@ -96,6 +97,7 @@ async function main(): Promise<void> {
         testTimeFlips: f.ttaFlips ?? d.testTimeFlips,
         unsure: { score: f.unsureScore ?? d.unsure.score, coverage },
       },
+      checked,
       log,
     );
   } catch (error) {

@@ -92,15 +92,31 @@ async function valClasses(val: string, outputs: number) {
   return dataset;
 }
 
-export async function importKept(options: ImportOptions, log: (line: string) => void): Promise<ImportSummary> {
-  const kept = await readKeptWeights(options.weights);
+/** What an import reads before it claims --out: the kept weights and val, checked to fit each other. */
+export interface CheckedImport {
+  kept: KeptWeights;
+  /** [features, hidden, classes] of the kept head. */
+  head: [number, number, number];
+  dataset: Awaited<ReturnType<typeof readDataset>>;
+}
+
+/** Reads the kept weights and the val folder and refuses a Tiny Darknet run, a head that is not one hidden layer, or val classes that do not fit it. */
+export async function checkImport(weights: string, val: string): Promise<CheckedImport> {
+  const kept = await readKeptWeights(weights);
   if (kept.run.spec.kind !== STUDENT_KIND) {
     throw new KeptWeightsError(
-      `${options.weights} is a ${kept.run.spec.kind} run; only ${STUDENT_KIND} students are imported (the phone runs that architecture)`,
+      `${weights} is a ${kept.run.spec.kind} run; only ${STUDENT_KIND} students are imported (the phone runs that architecture)`,
     );
   }
-  const [features, hidden, outputs] = keptHeadShape(kept);
-  const dataset = await valClasses(options.val, outputs);
+  const head = keptHeadShape(kept);
+  return { kept, head, dataset: await valClasses(val, head[2]) };
+}
+
+export async function importKept(
+  options: ImportOptions,
+  { kept, head: [features, hidden, outputs], dataset }: CheckedImport,
+  log: (line: string) => void,
+): Promise<ImportSummary> {
   const classIds = dataset.classes;
 
   const backbone = await loadLayersModelFrom(options.backbone, options.inputSize);
