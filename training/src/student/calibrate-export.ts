@@ -154,3 +154,9 @@ export async function exportEveryQuantization(
   if (!exported) throw new Error("the chosen quantization was not exported");
   return { exported, quantization };
 }
+
+/** What every student run ends with, trained here or imported: its calibration, unsure rule and exports. */
+export interface CalibratedExport extends ExportedStudent {
+  calibration: Calibration;
+  unsure: ChosenUnsureRule;
+}

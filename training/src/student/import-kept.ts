@@ -17,11 +17,9 @@ import { buildHead } from "../train/head.js";
 import { assembleStudent, foldStudent } from "./assemble.js";
 import { innerNetwork } from "./backbone.js";
 import {
-  type Calibration,
-  type ChosenUnsureRule,
+  type CalibratedExport,
   calibrateOnVal,
   calibrationLine,
-  type ExportedStudent,
   exportEveryQuantization,
   IMAGENET_BACKBONE,
   studentCardFields,
@@ -51,7 +49,7 @@ export interface ImportOptions {
   unsure: StudentConfig["unsure"];
 }
 
-export interface ImportSummary {
+export interface ImportSummary extends CalibratedExport {
   source: {
     weights: string;
     sha256: string;
@@ -63,10 +61,6 @@ export interface ImportSummary {
   head: { hidden: number; classes: string[] };
   /** Files in the val folder left out of every number: not images, or images that did not decode. */
   skipped: { path: string; reason: string }[];
-  calibration: Calibration;
-  unsure: ChosenUnsureRule;
-  exported: ExportedStudent["exported"];
-  quantization: ExportedStudent["quantization"];
 }
 
 /** [features, hidden, classes] of the kept one-hidden-layer head, from its weights' shapes. */

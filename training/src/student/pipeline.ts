@@ -20,11 +20,9 @@ import { type AdaptationRecord, readAdaptation } from "./adapt-backbone.js";
 import { assembleStudent, foldStudent } from "./assemble.js";
 import { innerNetwork } from "./backbone.js";
 import {
-  type Calibration,
-  type ChosenUnsureRule,
+  type CalibratedExport,
   calibrateOnVal,
   calibrationLine,
-  type ExportedStudent,
   exportEveryQuantization,
   IMAGENET_BACKBONE,
   studentCardFields,
@@ -49,15 +47,11 @@ export interface AblationRow {
   ece: number;
 }
 
-export interface StudentSummary {
+export interface StudentSummary extends CalibratedExport {
   config: StudentConfig;
   subsets: { name: string; classes: string[]; trainCounts: number[] }[];
   teachers: TeacherReport[];
   ablation: AblationRow[];
-  calibration: Calibration;
-  unsure: ChosenUnsureRule;
-  exported: ExportedStudent["exported"];
-  quantization: ExportedStudent["quantization"];
   finetuned: boolean;
 }
 

@@ -1,5 +1,6 @@
 /** Markdown tables of a student run (the numbers in docs/results/student.md come from here). */
 import { reportMarkdown } from "../metrics/index.js";
+import type { CalibratedExport } from "./calibrate-export.js";
 import type { StudentSummary } from "./pipeline.js";
 
 /** Three decimals, or "n/a" for a metric the run has no data for (NaN). */
@@ -32,9 +33,7 @@ export function studentMarkdown(summary: StudentSummary): string {
 }
 
 /** The sections every student has, trained here or imported: quantization, calibration, the shipped model's report. */
-export function exportedMarkdown(
-  summary: Pick<StudentSummary, "quantization" | "calibration" | "unsure" | "exported">,
-): string {
+export function exportedMarkdown(summary: CalibratedExport): string {
   const ev = summary.exported.evaluation;
   const classes = ev.classes;
   const report = {
