@@ -3,6 +3,7 @@
  * on the val logits, the card's fields, and the export in each quantization, each folder evaluated
  * exactly as the PWA runs it.
  */
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DEFAULT_PREPROCESS, type FlipVariant, SKIN8_CLASSES, type UnsureRule } from "@pifu/core";
 import type * as tfl from "@tensorflow/tfjs-layers";
@@ -13,6 +14,7 @@ import type { EvaluateResult } from "../evaluate/run.js";
 import type { CardFields } from "../export/card.js";
 import type { Quantization } from "../export/quantize.js";
 import { argmaxRows, evaluateProbabilities, softmaxRows } from "../metrics/index.js";
+import { confusionSvg } from "../report/svg.js";
 import type { StudentConfig } from "./config.js";
 
 export interface Calibration {
@@ -52,7 +54,7 @@ function pickUnsureRule(
 }
 
 /** Temperature and unsure rule fitted on the uncalibrated val logits (averaged over the test-time flips). */
-export function calibrateOnVal(
+function calibrateOnVal(
   valLogits: Float32Array,
   labels: Int32Array,
   classIds: readonly string[],
@@ -74,7 +76,7 @@ export function calibrateOnVal(
   };
 }
 
-export const calibrationLine = ({ temperature, eceBefore, eceAfter }: Calibration, unsure: UnsureRule) =>
+const calibrationLine = ({ temperature, eceBefore, eceAfter }: Calibration, unsure: UnsureRule) =>
   `temperature ${temperature.toFixed(3)}: ECE ${eceBefore.toFixed(3)} → ${eceAfter.toFixed(3)}; unsure rule ${unsure.score} > ${unsure.threshold.toFixed(4)} (coverage ${unsure.coverage.toFixed(3)})`;
 
 export const IMAGENET_BACKBONE =
@@ -133,7 +135,7 @@ export interface ExportedStudent {
  * `dir`/quantization/Q, for the report), each evaluated on `val`. `dir` is the run's unfinished
  * folder; `exported.dir` is where the model folder will be once the run is `out`.
  */
-export async function exportEveryQuantization(
+async function exportEveryQuantization(
   student: tfl.LayersModel,
   fields: CardFields,
   where: { dir: string; out: string; val: string; quantization: Quantization },
@@ -159,4 +161,34 @@ export async function exportEveryQuantization(
 export interface CalibratedExport extends ExportedStudent {
   calibration: Calibration;
   unsure: ChosenUnsureRule;
+}
+
+/**
+ * The end of a student run: temperature and unsure rule fitted on the uncalibrated val logits
+ * (averaged over the test-time flips), the card, every quantization exported and evaluated, and
+ * beside them in `where.dir` the val logits (val-logits.json, for later analysis) and the chosen
+ * export's confusion matrix (student-confusion.svg).
+ */
+export async function calibrateAndExport(
+  student: tfl.LayersModel,
+  val: { logits: Float32Array; labels: Int32Array },
+  unsureConfig: StudentConfig["unsure"],
+  card: Omit<StudentCardInputs, "calibration" | "unsure">,
+  where: { dir: string; out: string; val: string; quantization: Quantization },
+  log: (line: string) => void,
+): Promise<CalibratedExport> {
+  const { classIds } = card;
+  const { calibration, unsure } = calibrateOnVal(val.logits, val.labels, classIds, unsureConfig);
+  log(calibrationLine(calibration, unsure));
+  const fields = studentCardFields({ ...card, calibration, unsure });
+  const { exported, quantization } = await exportEveryQuantization(student, fields, where, log);
+  await writeFile(
+    join(where.dir, "val-logits.json"),
+    JSON.stringify({ classes: classIds, labels: Array.from(val.labels), logits: Array.from(val.logits) }),
+  );
+  await writeFile(
+    join(where.dir, "student-confusion.svg"),
+    confusionSvg(`${card.name} ${card.version} on val`, exported.evaluation.confusion, classIds),
+  );
+  return { calibration, unsure, exported, quantization };
 }

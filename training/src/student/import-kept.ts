@@ -12,18 +12,10 @@ import { loadLayersModelFrom } from "../backbones/load.js";
 import { readDataset } from "../data/index.js";
 import { scoreImages } from "../evaluate/run.js";
 import type { Quantization } from "../export/quantize.js";
-import { confusionSvg } from "../report/svg.js";
 import { buildHead } from "../train/head.js";
 import { assembleStudent, foldStudent } from "./assemble.js";
 import { innerNetwork } from "./backbone.js";
-import {
-  type CalibratedExport,
-  calibrateOnVal,
-  calibrationLine,
-  exportEveryQuantization,
-  IMAGENET_BACKBONE,
-  studentCardFields,
-} from "./calibrate-export.js";
+import { type CalibratedExport, calibrateAndExport, IMAGENET_BACKBONE, studentCardFields } from "./calibrate-export.js";
 import type { StudentConfig } from "./config.js";
 import { type KeptWeights, KeptWeightsError, loadWeightsByName, readKeptWeights } from "./kept-weights.js";
 import { exportedMarkdown } from "./report.js";
@@ -137,13 +129,11 @@ export async function importKept(
   const labels = Int32Array.from(scored.kept, (i) => dataset.items[i]?.label as number);
   const skipped = [...dataset.skipped, ...scored.skipped];
   for (const skip of skipped) log(`skipped ${skip.path}: ${skip.reason}`);
-  const { calibration, unsure } = calibrateOnVal(scored.logits, labels, classIds, options.unsure);
-  log(calibrationLine(calibration, unsure));
-
-  const fields = studentCardFields({ ...inputs, calibration, unsure });
-  const { exported, quantization } = await exportEveryQuantization(
+  const calibrated = await calibrateAndExport(
     student,
-    fields,
+    { logits: scored.logits, labels },
+    options.unsure,
+    inputs,
     { dir: options.dir, out: options.out, val: options.val, quantization: options.quantization },
     log,
   );
@@ -158,20 +148,9 @@ export async function importKept(
     },
     head: { hidden, classes: classIds },
     skipped,
-    calibration,
-    unsure,
-    exported,
-    quantization,
+    ...calibrated,
   };
-  await writeFile(
-    join(options.dir, "val-logits.json"),
-    JSON.stringify({ classes: classIds, labels: Array.from(labels), logits: Array.from(scored.logits) }),
-  );
   await writeFile(join(options.dir, "summary.md"), `${importMarkdown(summary)}\n`);
-  await writeFile(
-    join(options.dir, "student-confusion.svg"),
-    confusionSvg(`${options.name} ${options.version} on val`, exported.evaluation.confusion, classIds),
-  );
   // Last: only a complete import has summary.json.
   await writeFile(join(options.dir, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
   return summary;

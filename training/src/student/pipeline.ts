@@ -15,18 +15,10 @@ import { externalKdTargets, readTeacherLogits, type TeacherLogits } from "../dis
 import type { TeacherReport } from "../distill/teachers.js";
 import type { KdTargets } from "../distill/trainer.js";
 import { evaluateProbabilities, softmaxRows } from "../metrics/index.js";
-import { confusionSvg } from "../report/svg.js";
 import { type AdaptationRecord, readAdaptation } from "./adapt-backbone.js";
 import { assembleStudent, foldStudent } from "./assemble.js";
 import { innerNetwork } from "./backbone.js";
-import {
-  type CalibratedExport,
-  calibrateOnVal,
-  calibrationLine,
-  exportEveryQuantization,
-  IMAGENET_BACKBONE,
-  studentCardFields,
-} from "./calibrate-export.js";
+import { type CalibratedExport, calibrateAndExport, IMAGENET_BACKBONE } from "./calibrate-export.js";
 import { type StudentConfig, teacherFeatureBackbones } from "./config.js";
 import { checkCacheSource, loadSplit, presentClasses, type SplitData } from "./data.js";
 import { fineTuneInputs } from "./finetune-inputs.js";
@@ -313,34 +305,29 @@ export async function runStudent(
     ablation.push(row);
   }
 
-  const { calibration, unsure } = calibrateOnVal(valLogits, val.labels, classIds, config.unsure);
-  log(calibrationLine(calibration, unsure));
-
   const assembled = assembleStudent(network, main.head);
   const student = config.foldBatchNorm ? await foldStudent(assembled, log) : assembled;
-  const fields = studentCardFields({
-    name: config.name,
-    version: config.version,
-    inputSize: config.inputSize,
-    testTimeFlips: config.testTimeFlips,
-    classIds,
-    madeHow: `${kdName === "none" ? "trained on the labels alone" : `distilled from ${kdName}`} on skin8`,
-    backbone: { sha256: backbone.sha256, source: backboneProvenance(await readAdaptation(config.backbone)) },
-    seed: config.seed,
-    trainingConfig: {
-      ...config,
-      subsets: subsets.map((s) => ({ name: s.name, classes: s.classes.map((c) => classIds[c]) })),
-      finetuned: [...trainable, "head"],
-      ...(external ? { teacherLogitsSource: { binSha256: external.binSha256, models: external.index.models } } : {}),
-    },
-    data: `skin8 train (${config.train}); calibrated and selected on ${config.val}`,
-    calibration,
-    unsure,
-  });
-
-  const { exported, quantization } = await exportEveryQuantization(
+  const calibrated = await calibrateAndExport(
     student,
-    fields,
+    { logits: valLogits, labels: val.labels },
+    config.unsure,
+    {
+      name: config.name,
+      version: config.version,
+      inputSize: config.inputSize,
+      testTimeFlips: config.testTimeFlips,
+      classIds,
+      madeHow: `${kdName === "none" ? "trained on the labels alone" : `distilled from ${kdName}`} on skin8`,
+      backbone: { sha256: backbone.sha256, source: backboneProvenance(await readAdaptation(config.backbone)) },
+      seed: config.seed,
+      trainingConfig: {
+        ...config,
+        subsets: subsets.map((s) => ({ name: s.name, classes: s.classes.map((c) => classIds[c]) })),
+        finetuned: [...trainable, "head"],
+        ...(external ? { teacherLogitsSource: { binSha256: external.binSha256, models: external.index.models } } : {}),
+      },
+      data: `skin8 train (${config.train}); calibrated and selected on ${config.val}`,
+    },
     { dir, out: config.out, val: config.val, quantization: config.quantization },
     log,
   );
@@ -353,22 +340,10 @@ export async function runStudent(
     })),
     teachers,
     ablation,
-    calibration,
-    unsure,
-    exported,
-    quantization,
+    ...calibrated,
     finetuned: config.finetune !== null,
   };
-  // The uncalibrated float32 val logits (averaged over the test-time flips) behind the calibration and unsure rule, for later analysis.
-  await writeFile(
-    join(dir, "val-logits.json"),
-    JSON.stringify({ classes: classIds, labels: Array.from(val.labels), logits: Array.from(valLogits) }),
-  );
   await writeFile(join(dir, "summary.md"), `${studentMarkdown(summary)}\n`);
-  await writeFile(
-    join(dir, "student-confusion.svg"),
-    confusionSvg(`${config.name} ${config.version} on val`, exported.evaluation.confusion, classIds),
-  );
   // Last: only a complete run has summary.json (what --overwrite may replace, see out-folder.ts).
   await writeFile(join(dir, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
   return summary;
