@@ -32,7 +32,7 @@ from score import kept_model, kept_name, read_results, read_split  # noqa: E402
 
 
 def aligned_targets(path, ids, classes):
-    """[views, photos, classes] soft targets in the pack's photo order; a pair that lacks a photo is refused."""
+    """(the pair's meta, [views, photos, classes] soft targets in the pack's photo order); a pair that lacks a photo is refused."""
     meta, logits = read_pair(path)
     if meta["classes"] != classes:
         raise ValueError(f"{path}: classes {meta['classes']}, the pack's {classes}")
@@ -42,7 +42,7 @@ def aligned_targets(path, ids, classes):
     missing = [photo for photo in ids if photo not in where]
     if missing:
         raise ValueError(f"{path} has no targets for {len(missing)} packed train photos (e.g. {missing[0]})")
-    return torch.from_numpy(logits[:, [where[photo] for photo in ids]].copy())
+    return meta, torch.from_numpy(logits[:, [where[photo] for photo in ids]].copy())
 
 
 def folder_and_name(path):
@@ -70,7 +70,8 @@ def distil(args):
     torch.manual_seed(args.seed)
     train_x, train_y, classes, ids = read_split(args.pack, "train")
     val_x, val_y, _, _ = read_split(args.pack, "val")
-    targets = aligned_targets(args.targets, ids, classes).to(train.DEVICE)
+    targets_meta, targets = aligned_targets(args.targets, ids, classes)
+    targets = targets.to(train.DEVICE)
     k = len(classes)
     init_name, model = kept_model(args.init, args.pack, k)
     model = model.to(memory_format=torch.channels_last)
@@ -129,7 +130,7 @@ def distil(args):
         "init": folder_and_name(args.init),
         "initSpec": init_spec,
         "targets": folder_and_name(args.targets),
-        "targetModels": read_pair(args.targets)[0]["models"],
+        "targetModels": targets_meta["models"],
         "targetsBinSha256": file_sha256(os.path.splitext(args.targets)[0] + ".bin"),
         "temperature": args.temperature,
         "alpha": args.alpha,
