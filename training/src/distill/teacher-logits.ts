@@ -60,7 +60,10 @@ export interface TeacherLogits {
 export async function readTeacherLogits(jsonPath: string): Promise<TeacherLogits> {
   if (!jsonPath.endsWith(".json")) throw new TeacherLogitsError(`${jsonPath}: give the .json of a teacher-logits pair`);
   const binPath = teacherLogitsBin(jsonPath);
-  const [text, bytes] = await Promise.all([readOrExplain(jsonPath), readOrExplain(binPath)]);
+  // One after the other, so a missing pair is always named by its .json (read together, whichever
+  // file failed first named it).
+  const text = await readOrExplain(jsonPath);
+  const bytes = await readOrExplain(binPath);
   let parsed: unknown;
   try {
     parsed = parseJsonFrom(jsonPath, text.toString("utf8"));
